@@ -1,0 +1,10 @@
+//! weft: run threaded WebAssembly guests (the wasi-threads proposal) on
+//! Wasmtime, from Rust or through a C ABI (`include/weft.h`).
+//!
+//! Layers, top to bottom: [`ffi`] (C glue only), [`runtime`] (engine, programs,
+//! the spawn context, running instances), [`wasi`] (a thread-safe WASI
+//! preview 1 shared by every thread of a program).
+
+pub mod ffi;
+pub mod runtime;
+pub mod wasi;

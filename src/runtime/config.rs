@@ -1,0 +1,37 @@
+//! Limits and settings shared by every program of an engine.
+
+use std::time::Duration;
+
+/// Engine-wide settings. Every field has a sensible default.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Most guest threads (besides the main thread) alive at once per program.
+    pub max_threads: u32,
+    /// Most bytes of wasm stack a guest thread may use before it traps.
+    pub wasm_stack_size: usize,
+    /// Size of each OS thread's stack; must exceed `wasm_stack_size`.
+    pub os_stack_size: usize,
+    /// Cap on each program's memory in bytes (`None`: the module's own maximum).
+    pub max_memory: Option<u64>,
+    /// Wall-clock limit for one run (`None`: no limit).
+    pub timeout: Option<Duration>,
+}
+
+/// Default cap on live guest threads per program.
+pub const DEFAULT_MAX_THREADS: u32 = 1024;
+/// Default wasm stack limit per guest thread.
+pub const DEFAULT_WASM_STACK: usize = 512 * 1024;
+/// Default OS stack per guest thread.
+pub const DEFAULT_OS_STACK: usize = 2 * 1024 * 1024;
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_threads: DEFAULT_MAX_THREADS,
+            wasm_stack_size: DEFAULT_WASM_STACK,
+            os_stack_size: DEFAULT_OS_STACK,
+            max_memory: None,
+            timeout: None,
+        }
+    }
+}

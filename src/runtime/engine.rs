@@ -1,0 +1,62 @@
+//! The compilation and execution engine: a Wasmtime engine set up for
+//! shared-memory threads and epoch interruption, plus weft's limits.
+
+use std::sync::Arc;
+
+use crate::runtime::config::Config;
+use crate::runtime::error::{Error, ErrorKind, Result};
+
+/// A shared, cheaply clonable engine. Compile many programs with one engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    wasmtime: wasmtime::Engine,
+    config: Config,
+}
+
+impl Engine {
+    /// Creates an engine with `config`'s limits.
+    pub fn new(config: &Config) -> Result<Engine> {
+        if config.os_stack_size <= config.wasm_stack_size {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "OS thread stack size ({}) must be larger than the wasm stack size ({})",
+                    config.os_stack_size, config.wasm_stack_size
+                ),
+            ));
+        }
+        if config.max_threads == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "max threads must be at least 1",
+            ));
+        }
+        let mut wt = wasmtime::Config::new();
+        wt.wasm_threads(true)
+            .shared_memory(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(config.wasm_stack_size);
+        let wasmtime = wasmtime::Engine::new(&wt)
+            .map_err(|e| Error::wrap(ErrorKind::InvalidArgument, "cannot create engine", e))?;
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                wasmtime,
+                config: config.clone(),
+            }),
+        })
+    }
+
+    /// The underlying Wasmtime engine.
+    pub fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.inner.wasmtime
+    }
+
+    /// The limits this engine was made with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}

@@ -1,0 +1,62 @@
+//! Builds the linker every thread of one run instantiates from: WASI, the
+//! `thread-spawn` import, the shared memory, and the embedder's host functions.
+
+use wasmtime::{Caller, FuncType, Linker, Store};
+
+use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::host_func::{HostCall, HostFuncs};
+use crate::runtime::instance::ThreadData;
+use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
+use crate::runtime::threads;
+use crate::wasi;
+
+/// Makes the linker for one run. `store` is the main thread's store (needed to
+/// define the shared memory).
+pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linker<ThreadData>> {
+    let run = store.data().run.clone();
+    let engine = store.engine();
+    let mut linker = Linker::new(engine);
+    linker.allow_shadowing(true);
+    let internal = |e: wasmtime::Error| Error::wrap(ErrorKind::Internal, "cannot set up linker", e);
+    wasi::add_to_linker(&mut linker).map_err(internal)?;
+    linker
+        .func_wrap(
+            SPAWN_MODULE,
+            SPAWN_NAME,
+            |caller: Caller<'_, ThreadData>, start_arg: i32| -> wasmtime::Result<i32> {
+                Ok(threads::spawn(&caller.data().run, start_arg))
+            },
+        )
+        .map_err(internal)?;
+    if let (Some((module, name, _)), Some(memory)) = (&run.program.memory_import, &run.memory) {
+        linker
+            .define(store, module, name, memory.clone())
+            .map_err(internal)?;
+    }
+    for func in &host.funcs {
+        let ty = FuncType::new(engine, func.params.iter().cloned(), func.results.iter().cloned());
+        let callback = func.callback.clone();
+        let label = format!("{}.{}", func.module, func.name);
+        linker
+            .func_new(&func.module, &func.name, ty, move |caller, args, results| {
+                let data = caller.data();
+                data.run.check_running()?;
+                let (memory_base, memory_size) = match &data.memory {
+                    Some(m) => m.raw_parts(&caller),
+                    None => (std::ptr::null_mut(), 0),
+                };
+                let call = HostCall {
+                    tid: data.tid,
+                    memory_base,
+                    memory_size,
+                };
+                callback(&call, args, results).map_err(|msg| {
+                    wasmtime::Error::msg(format!("host function {label} failed: {msg}"))
+                })?;
+                caller.data().run.check_running()?;
+                Ok(())
+            })
+            .map_err(|e| Error::wrap(ErrorKind::InvalidArgument, "cannot define host function", e))?;
+    }
+    Ok(linker)
+}

@@ -1,0 +1,38 @@
+//! The safe Rust core: engines, programs, the spawn context and running
+//! instances. Nothing here knows about C.
+//!
+//! ```no_run
+//! use weft::runtime::{Config, Engine, HostFuncs, Instance, Outcome, Program};
+//! use weft::wasi::WasiConfig;
+//!
+//! let engine = Engine::new(&Config::default())?;
+//! let program = Program::from_file(&engine, "guest.wasm")?;
+//! let instance = Instance::new(&program, &WasiConfig::default(), &HostFuncs::new())?;
+//! match instance.run()? {
+//!     Outcome::Exit(code) => println!("exit {code}"),
+//!     other => println!("ended: {other:?}"),
+//! }
+//! # Ok::<(), weft::runtime::Error>(())
+//! ```
+
+mod config;
+mod engine;
+mod error;
+mod host_func;
+mod instance;
+mod linker;
+mod outcome;
+mod program;
+mod threads;
+mod tids;
+
+pub use config::{Config, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
+pub use engine::Engine;
+pub use error::{Error, ErrorKind, Result, TrapInfo};
+pub use host_func::{HostCall, HostCallback, HostFunc, HostFuncs};
+pub use instance::{Instance, Stats, ThreadData, MAIN_TID, STOP_GRACE};
+pub use outcome::Outcome;
+pub use program::{Program, ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
+pub use threads::SPAWN_FAILED;
+pub use tids::MAX_TID;
+pub use wasmtime::{Val, ValType};

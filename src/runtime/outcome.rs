@@ -1,0 +1,52 @@
+//! How a program ended, and the classification of a guest thread's error.
+
+use wasmtime::{Trap, WasmBacktrace};
+
+use crate::runtime::error::TrapInfo;
+use crate::wasi::{ProcExit, Stopped};
+
+/// How a program ended. Exactly one outcome is decided per run: the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `proc_exit(code)` in any thread, or `_start` returning (code 0).
+    Exit(i32),
+    /// A guest thread trapped.
+    Trap(TrapInfo),
+    /// The host called `interrupt`.
+    Interrupted,
+    /// The run exceeded its wall-clock timeout.
+    TimedOut,
+}
+
+/// What a guest thread's failed call means for the program.
+pub(crate) enum ThreadEnd {
+    /// The thread unwound because the program had already ended.
+    Stopped,
+    /// The thread called `proc_exit` (its outcome is already recorded).
+    Exit(i32),
+    /// A real trap.
+    Trap(TrapInfo),
+}
+
+/// Classifies the error a guest call on thread `tid` returned.
+pub(crate) fn classify(tid: u32, err: &wasmtime::Error, program_ended: bool) -> ThreadEnd {
+    if let Some(exit) = err.downcast_ref::<ProcExit>() {
+        return ThreadEnd::Exit(exit.0);
+    }
+    if program_ended || err.downcast_ref::<Stopped>().is_some() {
+        return ThreadEnd::Stopped;
+    }
+    let message = match err.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => err.root_cause().to_string(),
+    };
+    let backtrace = err
+        .downcast_ref::<WasmBacktrace>()
+        .map(|bt| bt.to_string().trim_end().to_string())
+        .unwrap_or_default();
+    ThreadEnd::Trap(TrapInfo {
+        tid,
+        message,
+        backtrace,
+    })
+}

@@ -1,0 +1,167 @@
+//! A compiled program: the module plus what weft learned from its imports
+//! and exports when it was loaded.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
+
+use crate::runtime::engine::Engine;
+use crate::runtime::error::{Error, ErrorKind, Result};
+
+/// The import through which guests spawn threads.
+pub const SPAWN_MODULE: &str = "wasi";
+/// See [`SPAWN_MODULE`].
+pub const SPAWN_NAME: &str = "thread-spawn";
+/// The export every spawned thread starts in.
+pub const ENTRY_NAME: &str = "wasi_thread_start";
+
+/// A compiled module, shared and cheaply clonable.
+#[derive(Clone)]
+pub struct Program {
+    inner: Arc<ProgramInner>,
+}
+
+pub(crate) struct ProgramInner {
+    pub(crate) engine: Engine,
+    pub(crate) module: Module,
+    /// The imported shared memory, if any: (module, name, type).
+    pub(crate) memory_import: Option<(String, String, MemoryType)>,
+    /// Whether the module imports `wasi` `thread-spawn`.
+    pub(crate) imports_spawn: bool,
+    /// `Ok` if `wasi_thread_start` exists with type `(i32, i32) -> ()`;
+    /// otherwise why not. Only consulted when the guest spawns.
+    pub(crate) entry: std::result::Result<(), String>,
+}
+
+impl Program {
+    /// Compiles a module from binary WebAssembly or WAT text.
+    pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
+        let module = Module::new(engine.wasmtime(), bytes)
+            .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))?;
+        Program::from_module(engine, module)
+    }
+
+    /// Reads and compiles a `.wasm` or `.wat` file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Program> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        Program::from_bytes(engine, &bytes).map_err(|e| {
+            Error::new(e.kind(), format!("{}: {}", path.display(), e.message()))
+        })
+    }
+
+    /// Wraps an already compiled module (which must come from `engine`).
+    pub fn from_module(engine: &Engine, module: Module) -> Result<Program> {
+        if !wasmtime::Engine::same(module.engine(), engine.wasmtime()) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "the module was compiled by a different engine",
+            ));
+        }
+        let mut memory_import = None;
+        let mut imports_spawn = false;
+        for import in module.imports() {
+            match import.ty() {
+                ExternType::Memory(ty) => {
+                    let (m, n) = (import.module(), import.name());
+                    if !ty.is_shared() {
+                        return Err(Error::new(
+                            ErrorKind::Link,
+                            format!(
+                                "memory import \"{m}\" \"{n}\" is not shared; weft can only \
+                                 provide shared memories (build the guest with --shared-memory)"
+                            ),
+                        ));
+                    }
+                    if ty.is_64() {
+                        return Err(Error::new(
+                            ErrorKind::Link,
+                            format!("memory import \"{m}\" \"{n}\" is a 64-bit memory, which wasi-threads does not define"),
+                        ));
+                    }
+                    if let Some((pm, pn, _)) = &memory_import {
+                        return Err(Error::new(
+                            ErrorKind::Link,
+                            format!(
+                                "the module imports two memories (\"{pm}\" \"{pn}\" and \"{m}\" \"{n}\"); \
+                                 wasi-threads programs have exactly one shared memory"
+                            ),
+                        ));
+                    }
+                    memory_import = Some((m.to_string(), n.to_string(), ty));
+                }
+                ExternType::Func(ty)
+                    if import.module() == SPAWN_MODULE && import.name() == SPAWN_NAME =>
+                {
+                    if !func_type_is(&ty, &[ValType::I32], &[ValType::I32]) {
+                        return Err(Error::new(
+                            ErrorKind::Link,
+                            format!(
+                                "import \"{SPAWN_MODULE}\" \"{SPAWN_NAME}\" has type {ty}; \
+                                 wasi-threads requires (func (param i32) (result i32))"
+                            ),
+                        ));
+                    }
+                    imports_spawn = true;
+                }
+                _ => {}
+            }
+        }
+        let entry = match module.get_export(ENTRY_NAME) {
+            None => Err(format!("the module does not export \"{ENTRY_NAME}\"")),
+            Some(ExternType::Func(ty)) if func_type_is(&ty, &[ValType::I32, ValType::I32], &[]) => {
+                Ok(())
+            }
+            Some(ExternType::Func(ty)) => Err(format!(
+                "export \"{ENTRY_NAME}\" has type {ty}; wasi-threads requires (func (param i32 i32))"
+            )),
+            Some(_) => Err(format!("export \"{ENTRY_NAME}\" is not a function")),
+        };
+        Ok(Program {
+            inner: Arc::new(ProgramInner {
+                engine: engine.clone(),
+                module,
+                memory_import,
+                imports_spawn,
+                entry,
+            }),
+        })
+    }
+
+    /// The engine this program was compiled with.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The compiled Wasmtime module.
+    pub fn module(&self) -> &Module {
+        &self.inner.module
+    }
+
+    /// Whether the module imports `wasi` `thread-spawn`.
+    pub fn uses_threads(&self) -> bool {
+        self.inner.imports_spawn
+    }
+
+    /// Whether the module is a command (exports `_start`).
+    pub fn is_command(&self) -> bool {
+        self.inner.module.get_export("_start").is_some()
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<ProgramInner> {
+        &self.inner
+    }
+}
+
+fn func_type_is(ty: &FuncType, params: &[ValType], results: &[ValType]) -> bool {
+    let same = |a: &mut dyn ExactSizeIterator<Item = ValType>, b: &[ValType]| {
+        a.len() == b.len() && a.zip(b).all(|(x, y)| ValType::eq(&x, y))
+    };
+    same(&mut ty.params(), params) && same(&mut ty.results(), results)
+}
