@@ -1,0 +1,57 @@
+//! A thread-safe WASI preview 1 (`wasi_snapshot_preview1`) host.
+//!
+//! One [`WasiCtx`] serves every thread of a running program: it is shared
+//! behind an `Arc`, and each thread's `Store` data reaches it through
+//! [`WasiView`]. All guest-memory access goes through [`memory`].
+//!
+//! Layout: [`preview1`](add_to_linker) registers the 46 functions; `fd`,
+//! `path`, `poll`, `sock`, `clock`, `random` and `args` implement them;
+//! `fd_table` is the shared descriptor table, whose entries are `file`
+//! (host descriptors), `dir` (cap-std directories) or `stdio` streams;
+//! `stop` wakes blocked calls when the program ends; `errno` and `abi` are
+//! the preview 1 encodings.
+
+mod abi;
+mod args;
+mod clock;
+mod ctx;
+mod dir;
+mod errno;
+mod exit;
+mod fd;
+mod fd_table;
+mod file;
+mod filestat;
+mod iovec;
+pub mod memory;
+mod path;
+mod poll;
+mod preview1;
+mod random;
+mod sock;
+mod stdio;
+mod stop;
+
+pub use ctx::{Preopen, Stdio, WasiConfig, WasiCtx};
+pub use errno::Errno;
+pub use exit::ProcExit;
+pub use memory::GuestMemory;
+pub use preview1::{add_to_linker, FUNCTIONS};
+pub use stop::{StopSignal, Stopped};
+
+/// How the WASI host reaches the program it serves: implemented by the data
+/// type of every thread's `Store`.
+pub trait WasiView: Send + 'static {
+    /// The program's shared WASI context.
+    fn wasi(&self) -> &WasiCtx;
+
+    /// The guest memory of the calling thread, if it has one.
+    fn guest_memory(&self) -> Option<GuestMemory>;
+
+    /// Called by `proc_exit(code)` before it unwinds the calling thread. The
+    /// returned error is what the guest call fails with; the default is
+    /// [`ProcExit`].
+    fn proc_exit(&mut self, code: i32) -> wasmtime::Error {
+        wasmtime::Error::new(ProcExit(code))
+    }
+}
