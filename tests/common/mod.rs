@@ -1,0 +1,121 @@
+//! Shared helpers for the integration tests: build C guests with Debian's
+//! clang-19 + wasi-libc, run programs, make scratch directories.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use weft::runtime::{Config, Engine, HostFuncs, Instance, Outcome, Program};
+use weft::wasi::{Stdio, WasiConfig};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, empty directory under cargo's target tmpdir.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "scratch-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Compiles `c-tests/guests/<rel>.c` with
+/// `clang-19 --target=wasm32-wasi --sysroot=/usr -O1` and returns the
+/// `.wasm` path. Panics (fails the test) with a clear message if clang-19
+/// or the wasi-libc sysroot is missing: these tests never skip.
+pub fn build_c_guest(rel: &str) -> PathBuf {
+    let src = root().join("c-tests/guests").join(format!("{rel}.c"));
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-guests");
+    std::fs::create_dir_all(&out_dir).expect("create guest output dir");
+    let out = out_dir.join(format!("{}.wasm", rel.replace('/', "_")));
+    let status = Command::new("clang-19")
+        .args([
+            "--target=wasm32-wasi",
+            "--sysroot=/usr",
+            "-O1",
+            "-Wall",
+            "-Werror",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run clang-19 ({e}): install Debian packages clang-19 lld-19 \
+                 libclang-rt-19-dev-wasm32 wasi-libc to build the C test guests"
+            )
+        });
+    assert!(
+        status.success(),
+        "clang-19 failed to compile {}",
+        src.display()
+    );
+    out
+}
+
+/// What a finished run produced.
+pub struct RunResult {
+    pub outcome: Outcome,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the program in `wasm` (file path) with `cfg`, capturing stdout and
+/// stderr.
+pub fn run_file(wasm: &Path, cfg: &WasiConfig) -> RunResult {
+    let bytes = std::fs::read(wasm).expect("read guest");
+    run_bytes(&bytes, cfg)
+}
+
+/// Runs a binary or WAT program with `cfg`, capturing stdout and stderr.
+pub fn run_bytes(bytes: &[u8], cfg: &WasiConfig) -> RunResult {
+    let inst = instance(bytes, cfg, None);
+    let outcome = inst.run().expect("run");
+    RunResult {
+        outcome,
+        stdout: String::from_utf8_lossy(&inst.wasi().captured_stdout()).into_owned(),
+        stderr: String::from_utf8_lossy(&inst.wasi().captured_stderr()).into_owned(),
+    }
+}
+
+/// Instantiates a program with stdout/stderr captured (unless `cfg` says
+/// otherwise) and an optional wall-clock timeout.
+pub fn instance(bytes: &[u8], cfg: &WasiConfig, timeout: Option<std::time::Duration>) -> Instance {
+    let config = Config {
+        timeout,
+        ..Config::default()
+    };
+    let engine = Engine::new(&config).expect("engine");
+    let program = Program::from_bytes(&engine, bytes).expect("compile");
+    Instance::new(&program, cfg, &HostFuncs::new()).expect("instantiate")
+}
+
+/// A configuration with captured stdout/stderr and `args`.
+pub fn captured(args: &[&str]) -> WasiConfig {
+    let mut cfg = WasiConfig::new();
+    cfg.args(args.iter().copied())
+        .stdout(Stdio::Capture)
+        .stderr(Stdio::Capture)
+        .stdin(Stdio::Null);
+    cfg
+}
+
+/// Asserts the program exited with 0, showing its output otherwise.
+pub fn assert_ok(r: &RunResult) {
+    assert_eq!(
+        r.outcome,
+        Outcome::Exit(0),
+        "guest failed\n--- stdout\n{}\n--- stderr\n{}",
+        r.stdout,
+        r.stderr
+    );
+}
