@@ -104,7 +104,10 @@ pub fn open(
         }
         opts.read(read);
         opts.write(write);
-        if fdflags & fdflags::APPEND != 0 {
+        // cap-std (like std) refuses append together with truncate, which
+        // POSIX allows: then O_APPEND is set after opening.
+        let append_later = fdflags & fdflags::APPEND != 0 && oflags & oflags::TRUNC != 0;
+        if fdflags & fdflags::APPEND != 0 && !append_later {
             opts.append(true);
         }
         if fdflags & fdflags::NONBLOCK != 0 {
@@ -125,6 +128,9 @@ pub fn open(
             dir_descriptor(sub, dir.read_only, base, inheriting)
         } else {
             let f = OpenFile::new(file.into_std())?;
+            if append_later {
+                f.set_fdflags(f.fdflags() | fdflags::APPEND)?;
+            }
             let mut base = base & f.max_rights();
             if !write {
                 base &= !rights::FILE_WRITE;
