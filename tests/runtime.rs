@@ -11,7 +11,11 @@ use weft::runtime::{
 use weft::wasi::WasiConfig;
 
 fn guest(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/guests/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/guests/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn func(
@@ -53,15 +57,30 @@ fn counter_funcs(n: i32, log: &Arc<Mutex<TidLog>>) -> HostFuncs {
     let mut host = HostFuncs::new();
     host.define(constant("n", n));
     let l = log.clone();
-    host.define(func("test", "spawned", &[ValType::I32], &[], move |_, a, _| {
-        l.lock().unwrap().spawned.push(a[0].unwrap_i32());
-        Ok(())
-    }));
+    host.define(func(
+        "test",
+        "spawned",
+        &[ValType::I32],
+        &[],
+        move |_, a, _| {
+            l.lock().unwrap().spawned.push(a[0].unwrap_i32());
+            Ok(())
+        },
+    ));
     let l = log.clone();
-    host.define(func("test", "child", &[ValType::I32, ValType::I32], &[], move |tid, a, _| {
-        l.lock().unwrap().child.push((tid, a[0].unwrap_i32(), a[1].unwrap_i32()));
-        Ok(())
-    }));
+    host.define(func(
+        "test",
+        "child",
+        &[ValType::I32, ValType::I32],
+        &[],
+        move |tid, a, _| {
+            l.lock()
+                .unwrap()
+                .child
+                .push((tid, a[0].unwrap_i32(), a[1].unwrap_i32()));
+            Ok(())
+        },
+    ));
     host
 }
 
@@ -70,11 +89,19 @@ fn spawned_threads_get_unique_tids_they_also_see() {
     let engine = Engine::new(&Config::default()).unwrap();
     let log = Arc::new(Mutex::new(TidLog::default()));
     let n = 50;
-    let outcome = run_with(&engine, &String::from_utf8(guest("counter.wat")).unwrap(), &counter_funcs(n, &log));
+    let outcome = run_with(
+        &engine,
+        &String::from_utf8(guest("counter.wat")).unwrap(),
+        &counter_funcs(n, &log),
+    );
     assert_eq!(outcome, Outcome::Exit(0));
     let log = log.lock().unwrap();
     assert_eq!(log.spawned.len(), n as usize);
-    assert!(log.spawned.iter().all(|&t| t >= 1 && t as u32 <= MAX_TID), "{:?}", log.spawned);
+    assert!(
+        log.spawned.iter().all(|&t| t >= 1 && t as u32 <= MAX_TID),
+        "{:?}",
+        log.spawned
+    );
     // Unique among threads alive at once is all we promise; with recycling a
     // finished thread's TID may come back, so compare each child with its spawn.
     let mut by_arg: Vec<_> = log.child.clone();
@@ -82,8 +109,14 @@ fn spawned_threads_get_unique_tids_they_also_see() {
     assert_eq!(by_arg.len(), n as usize);
     for (i, (host_tid, guest_tid, arg)) in by_arg.iter().enumerate() {
         assert_eq!(*arg, 1000 + i as i32, "start_arg passes through");
-        assert_eq!(*host_tid as i32, *guest_tid, "host functions see the caller's TID");
-        assert_eq!(*guest_tid, log.spawned[i], "child gets the TID spawn returned");
+        assert_eq!(
+            *host_tid as i32, *guest_tid,
+            "host functions see the caller's TID"
+        );
+        assert_eq!(
+            *guest_tid, log.spawned[i],
+            "child gets the TID spawn returned"
+        );
     }
 }
 
@@ -111,10 +144,16 @@ fn live_tids_are_unique() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     let mut host = HostFuncs::new();
-    host.define(func("test", "seen", &[ValType::I32], &[], move |_, a, _| {
-        s.lock().unwrap().push(a[0].unwrap_i32());
-        Ok(())
-    }));
+    host.define(func(
+        "test",
+        "seen",
+        &[ValType::I32],
+        &[],
+        move |_, a, _| {
+            s.lock().unwrap().push(a[0].unwrap_i32());
+            Ok(())
+        },
+    ));
     let engine = Engine::new(&Config::default()).unwrap();
     assert_eq!(run_with(&engine, wat, &host), Outcome::Exit(0));
     let seen = seen.lock().unwrap();
@@ -148,7 +187,7 @@ fn spawn_result_guest(entry: &str) -> String {
         (if (call $do_spawn) (then
           (if (i32.lt_s (call $spawn (i32.const 0)) (i32.const 0))
             (then (call $exit (i32.const 42))))))
-        (call $exit (i32.const 0)))))"#
+        (call $exit (i32.const 0))))"#
     )
 }
 
@@ -165,7 +204,11 @@ fn missing_or_ill_typed_entry_point_fails_only_at_spawn() {
             let mut host = HostFuncs::new();
             host.define(constant("spawn", spawn));
             let outcome = run_with(&engine, &spawn_result_guest(entry), &host);
-            assert_eq!(outcome, Outcome::Exit(expected), "entry {entry:?} spawn {spawn}");
+            assert_eq!(
+                outcome,
+                Outcome::Exit(expected),
+                "entry {entry:?} spawn {spawn}"
+            );
         }
     }
 }
@@ -260,7 +303,10 @@ fn outcomes() {
         Outcome::Trap(info) => {
             assert!(info.tid >= 1, "{info:?}");
             assert!(info.message.contains("unreachable"), "{info:?}");
-            assert!(info.backtrace.contains("boom") || info.backtrace.contains("wasm"), "{info:?}");
+            assert!(
+                info.backtrace.contains("boom") || info.backtrace.contains("wasm"),
+                "{info:?}"
+            );
         }
         other => panic!("expected a trap, got {other:?}"),
     }
@@ -310,7 +356,10 @@ fn a_hundred_programs_in_a_row() {
         let mode = [1, 2, 3, 4][i % 4];
         let (outcome, _) = outcome_of(&engine, mode);
         match (mode, outcome) {
-            (1, Outcome::Exit(7)) | (2, Outcome::Exit(9)) | (3, Outcome::Exit(0)) | (4, Outcome::Trap(_)) => {}
+            (1, Outcome::Exit(7))
+            | (2, Outcome::Exit(9))
+            | (3, Outcome::Exit(0))
+            | (4, Outcome::Trap(_)) => {}
             (m, o) => panic!("run {i} mode {m}: {o:?}"),
         }
     }
@@ -322,7 +371,9 @@ fn host_function_error_traps_the_thread() {
       (import "test" "fail" (func $fail))
       (func (export "_start") (call $fail)))"#;
     let mut host = HostFuncs::new();
-    host.define(func("test", "fail", &[], &[], |_, _, _| Err("no way".into())));
+    host.define(func("test", "fail", &[], &[], |_, _, _| {
+        Err("no way".into())
+    }));
     let engine = Engine::new(&Config::default()).unwrap();
     match run_with(&engine, wat, &host) {
         Outcome::Trap(info) => {
@@ -355,7 +406,9 @@ fn load_errors_have_kinds() {
         .unwrap();
     assert!(msg.message().contains("\"foo\" \"bar\""), "{msg}");
     let p = Program::from_bytes(&engine, br#"(module (import "env" "f" (func)))"#).unwrap();
-    let e = Instance::new(&p, &WasiConfig::default(), &HostFuncs::new()).err().unwrap();
+    let e = Instance::new(&p, &WasiConfig::default(), &HostFuncs::new())
+        .err()
+        .unwrap();
     assert_eq!(e.kind(), ErrorKind::Link);
 }
 
@@ -406,16 +459,25 @@ fn reactor_calls_and_threads_between_calls() {
     let inst = Instance::new(&program, &WasiConfig::default(), &HostFuncs::new()).unwrap();
     inst.initialize().unwrap();
     assert_eq!(inst.call("g", &[]).unwrap()[0].unwrap_i32(), 5);
-    assert_eq!(inst.call("add", &[Val::I64(2), Val::I64(40)]).unwrap()[0].unwrap_i64(), 42);
+    assert_eq!(
+        inst.call("add", &[Val::I64(2), Val::I64(40)]).unwrap()[0].unwrap_i64(),
+        42
+    );
     assert!(inst.call("start_worker", &[]).unwrap()[0].unwrap_i32() > 0);
     let first = inst.call("count", &[]).unwrap()[0].unwrap_i32();
     std::thread::sleep(Duration::from_millis(20));
     let second = inst.call("count", &[]).unwrap()[0].unwrap_i32();
     assert!(second > first, "the worker keeps running between calls");
-    assert_eq!(inst.call("nope", &[]).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        inst.call("nope", &[]).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     let e = inst.call("quit", &[]).unwrap_err();
     assert_eq!((e.kind(), e.exit_code()), (ErrorKind::Exited, Some(4)));
     assert_eq!(inst.call("g", &[]).unwrap_err().kind(), ErrorKind::Exited);
-    assert_eq!(inst.wait(Some(Duration::from_secs(1))), Some(Outcome::Exit(4)));
+    assert_eq!(
+        inst.wait(Some(Duration::from_secs(1))),
+        Some(Outcome::Exit(4))
+    );
     assert_eq!(inst.stats().live, 0);
 }

@@ -91,7 +91,9 @@ impl Run {
     }
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<ThreadData> {
-        self.pre.get().expect("instance_pre is set before any thread runs")
+        self.pre
+            .get()
+            .expect("instance_pre is set before any thread runs")
     }
 
     /// Whether the outcome is decided.
@@ -142,7 +144,11 @@ impl Run {
     }
 
     /// A store for thread `tid` with the run's limits and interruption set up.
-    pub(crate) fn new_store(self: &Arc<Self>, tid: u32, memory: Option<GuestMemory>) -> Store<ThreadData> {
+    pub(crate) fn new_store(
+        self: &Arc<Self>,
+        tid: u32,
+        memory: Option<GuestMemory>,
+    ) -> Store<ThreadData> {
         let mut limits = StoreLimitsBuilder::new();
         if let Some(max) = self.config.max_memory {
             limits = limits.memory_size(usize::try_from(max).unwrap_or(usize::MAX));
@@ -257,7 +263,8 @@ impl Instance {
     pub fn new(program: &Program, wasi: &WasiConfig, host: &HostFuncs) -> Result<Instance> {
         let inner = program.inner().clone();
         let config = inner.engine.config().clone();
-        let wasi = WasiCtx::new(wasi).map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
+        let wasi =
+            WasiCtx::new(wasi).map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
         let memory = match &inner.memory_import {
             Some((module, name, ty)) => Some(create_memory(&inner, &config, module, name, ty)?),
             None => None,
@@ -326,7 +333,9 @@ impl Instance {
         } = self.take_main()?;
         let entry = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
-            .map_err(|e| Error::wrap(ErrorKind::NotFound, "cannot run the module as a command", e))?;
+            .map_err(|e| {
+                Error::wrap(ErrorKind::NotFound, "cannot run the module as a command", e)
+            })?;
         self.run.lock().main_running = true;
         let run = self.run.clone();
         let spawned = std::thread::Builder::new()
@@ -394,7 +403,9 @@ impl Instance {
     /// Runs `_start` to the end and returns the outcome.
     pub fn run(&self) -> Result<Outcome> {
         self.start()?;
-        Ok(self.wait(None).expect("waiting without a timeout returns an outcome"))
+        Ok(self
+            .wait(None)
+            .expect("waiting without a timeout returns an outcome"))
     }
 
     /// Ends the program as [`Outcome::Interrupted`] (unless it already ended).
@@ -441,12 +452,21 @@ impl Instance {
         let func = main
             .instance
             .get_func(&mut main.store, name)
-            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("no exported function \"{name}\"")))?;
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("no exported function \"{name}\""),
+                )
+            })?;
         let ty = func.ty(&main.store);
         if ty.params().len() != args.len() {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
-                format!("\"{name}\" takes {} arguments, {} given", ty.params().len(), args.len()),
+                format!(
+                    "\"{name}\" takes {} arguments, {} given",
+                    ty.params().len(),
+                    args.len()
+                ),
             ));
         }
         let mut results = vec![Val::I32(0); ty.results().len()];
@@ -471,15 +491,7 @@ impl Instance {
         match self.run.outcome() {
             None => Ok(()),
             Some(Outcome::Exit(code)) => Err(Error::exited(code)),
-            Some(Outcome::Trap(info)) => Err(Error::trap(info)),
-            Some(Outcome::Interrupted) => Err(Error::new(
-                ErrorKind::Interrupted,
-                "the program was interrupted by the host",
-            )),
-            Some(Outcome::TimedOut) => Err(Error::new(
-                ErrorKind::TimedOut,
-                "the program ran past its timeout",
-            )),
+            Some(other) => other.into_result().map(drop),
         }
     }
 }

@@ -34,29 +34,40 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             .map_err(internal)?;
     }
     for func in &host.funcs {
-        let ty = FuncType::new(engine, func.params.iter().cloned(), func.results.iter().cloned());
+        let ty = FuncType::new(
+            engine,
+            func.params.iter().cloned(),
+            func.results.iter().cloned(),
+        );
         let callback = func.callback.clone();
         let label = format!("{}.{}", func.module, func.name);
         linker
-            .func_new(&func.module, &func.name, ty, move |caller, args, results| {
-                let data = caller.data();
-                data.run.check_running()?;
-                let (memory_base, memory_size) = match &data.memory {
-                    Some(m) => m.raw_parts(&caller),
-                    None => (std::ptr::null_mut(), 0),
-                };
-                let call = HostCall {
-                    tid: data.tid,
-                    memory_base,
-                    memory_size,
-                };
-                callback(&call, args, results).map_err(|msg| {
-                    wasmtime::Error::msg(format!("host function {label} failed: {msg}"))
-                })?;
-                caller.data().run.check_running()?;
-                Ok(())
-            })
-            .map_err(|e| Error::wrap(ErrorKind::InvalidArgument, "cannot define host function", e))?;
+            .func_new(
+                &func.module,
+                &func.name,
+                ty,
+                move |caller, args, results| {
+                    let data = caller.data();
+                    data.run.check_running()?;
+                    let (memory_base, memory_size) = match &data.memory {
+                        Some(m) => m.raw_parts(&caller),
+                        None => (std::ptr::null_mut(), 0),
+                    };
+                    let call = HostCall {
+                        tid: data.tid,
+                        memory_base,
+                        memory_size,
+                    };
+                    callback(&call, args, results).map_err(|msg| {
+                        wasmtime::Error::msg(format!("host function {label} failed: {msg}"))
+                    })?;
+                    caller.data().run.check_running()?;
+                    Ok(())
+                },
+            )
+            .map_err(|e| {
+                Error::wrap(ErrorKind::InvalidArgument, "cannot define host function", e)
+            })?;
     }
     Ok(linker)
 }

@@ -2,7 +2,7 @@
 
 use wasmtime::{Trap, WasmBacktrace};
 
-use crate::runtime::error::TrapInfo;
+use crate::runtime::error::{Error, ErrorKind, TrapInfo};
 use crate::wasi::{ProcExit, Stopped};
 
 /// How a program ended. Exactly one outcome is decided per run: the first.
@@ -16,6 +16,24 @@ pub enum Outcome {
     Interrupted,
     /// The run exceeded its wall-clock timeout.
     TimedOut,
+}
+
+impl Outcome {
+    /// The exit code, or the error that describes any other ending.
+    pub fn into_result(self) -> Result<i32, Error> {
+        match self {
+            Outcome::Exit(code) => Ok(code),
+            Outcome::Trap(info) => Err(Error::trap(info)),
+            Outcome::Interrupted => Err(Error::new(
+                ErrorKind::Interrupted,
+                "the program was interrupted by the host",
+            )),
+            Outcome::TimedOut => Err(Error::new(
+                ErrorKind::TimedOut,
+                "the program ran past its timeout",
+            )),
+        }
+    }
 }
 
 /// What a guest thread's failed call means for the program.

@@ -51,9 +51,8 @@ impl Program {
                 format!("cannot read {}: {e}", path.display()),
             )
         })?;
-        Program::from_bytes(engine, &bytes).map_err(|e| {
-            Error::new(e.kind(), format!("{}: {}", path.display(), e.message()))
-        })
+        Program::from_bytes(engine, &bytes)
+            .map_err(|e| Error::new(e.kind(), format!("{}: {}", path.display(), e.message())))
     }
 
     /// Wraps an already compiled module (which must come from `engine`).

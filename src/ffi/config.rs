@@ -1,0 +1,138 @@
+//! `weft_config_t`: engine-wide limits, set before `weft_engine_new`.
+
+use std::time::Duration;
+
+use crate::ffi::boundary::{deref_mut, guard};
+use crate::ffi::error::weft_error_t;
+use crate::runtime::{Config, Error, ErrorKind};
+
+/// Engine settings. Created with defaults by `weft_config_new`.
+pub struct weft_config_t {
+    pub(crate) config: Config,
+}
+
+/// Creates a configuration with default limits (1024 threads per program,
+/// 512 KiB wasm stack, 2 MiB OS stack, no memory cap, no timeout).
+///
+/// **Ownership**: the caller owns the result; free with `weft_config_delete`.
+/// **Errors**: returns NULL only if allocation fails.
+#[no_mangle]
+pub extern "C" fn weft_config_new() -> *mut weft_config_t {
+    Box::into_raw(Box::new(weft_config_t {
+        config: Config::default(),
+    }))
+}
+
+/// Frees a configuration. `NULL` is a no-op.
+///
+/// **Ownership**: takes ownership of `config`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_delete(config: *mut weft_config_t) {
+    // SAFETY: NULL or from `weft_config_new`.
+    unsafe { crate::ffi::boundary::delete(config) }
+}
+
+fn set(
+    config: *mut weft_config_t,
+    f: impl FnOnce(&mut Config) -> Result<(), Error>,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live config, not used concurrently (caller serialises).
+        let c = unsafe { deref_mut(config, "config") }?;
+        f(&mut c.config)
+    })
+}
+
+/// Sets the most guest threads (besides the main thread) alive at once in one
+/// program. Spawning past it makes `thread-spawn` return a negative value.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for 0.
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_max_threads(
+    config: *mut weft_config_t,
+    max_threads: u32,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        if max_threads == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "max_threads must be at least 1",
+            ));
+        }
+        c.max_threads = max_threads;
+        Ok(())
+    })
+}
+
+/// Sets the wasm stack limit per guest thread, in bytes; deeper recursion traps.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for 0.
+/// The OS stack size must stay larger (checked by `weft_engine_new`).
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_wasm_stack_size(
+    config: *mut weft_config_t,
+    bytes: usize,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        if bytes == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "wasm stack size must be positive",
+            ));
+        }
+        c.wasm_stack_size = bytes;
+        Ok(())
+    })
+}
+
+/// Sets the OS stack size of each guest thread, in bytes.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` below 64 KiB.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_os_stack_size(
+    config: *mut weft_config_t,
+    bytes: usize,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        if bytes < 64 * 1024 {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "OS stack size must be at least 64 KiB",
+            ));
+        }
+        c.os_stack_size = bytes;
+        Ok(())
+    })
+}
+
+/// Caps each program's linear memory at `bytes` (rounded down to whole wasm
+/// pages); `memory.grow` past it returns -1. `0` removes the cap.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_max_memory(
+    config: *mut weft_config_t,
+    bytes: u64,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        c.max_memory = (bytes != 0).then_some(bytes);
+        Ok(())
+    })
+}
+
+/// Sets a wall-clock limit for each run, in milliseconds, counted from
+/// `weft_instance_start`/`weft_instance_run`; `0` means none. A run that
+/// exceeds it ends with `WEFT_ERROR_TIMED_OUT`.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_timeout_ms(
+    config: *mut weft_config_t,
+    timeout_ms: u64,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        c.timeout = (timeout_ms != 0).then(|| Duration::from_millis(timeout_ms));
+        Ok(())
+    })
+}

@@ -1,0 +1,316 @@
+//! `weft_instance_t`: one run of a program.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use crate::ffi::boundary::{check_out, deref, guard, slice, utf8, write_out};
+use crate::ffi::error::weft_error_t;
+use crate::ffi::host_funcs::weft_host_funcs_t;
+use crate::ffi::module::weft_module_t;
+use crate::ffi::val::weft_val_t;
+use crate::ffi::wasi_config::weft_wasi_config_t;
+use crate::runtime::{Error, ErrorKind, HostFuncs, Instance, Outcome};
+use crate::wasi::WasiConfig;
+
+/// `weft_instance_wait` timeout meaning "wait until the program ends".
+pub const WEFT_WAIT_FOREVER: u64 = u64::MAX;
+
+/// One run of a module: its shared memory, WASI context, main thread and
+/// spawned threads.
+///
+/// Functions taking `const weft_instance_t *` (`interrupt`, `stats`,
+/// `stdout`/`stderr`) may be called from any thread at any time, including
+/// while another thread is inside `weft_instance_run` or `weft_instance_wait`.
+pub struct weft_instance_t {
+    instance: Instance,
+}
+
+/// Instantiates `module` for its main thread.
+///
+/// **Ownership**: `module`, `wasi` and `funcs` are borrowed and copied from;
+/// they may be deleted right after the call. `wasi` and `funcs` may be NULL
+/// (empty configuration, no host functions). On success `*instance_out` owns
+/// the instance; free it with `weft_instance_delete`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_LINK` (an import nobody
+/// defines, wrong host function type, memory larger than the cap);
+/// `WEFT_ERROR_INSTANTIATE`; `WEFT_ERROR_IO` (a preopen or stdio file cannot
+/// be opened).
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_new(
+    module: *const weft_module_t,
+    wasi: *const weft_wasi_config_t,
+    funcs: *const weft_host_funcs_t,
+    instance_out: *mut *mut weft_instance_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY (all): NULL or live handles per the contract.
+        let module = unsafe { deref(module, "module") }?;
+        let default_wasi = WasiConfig::default();
+        let wasi = unsafe { wasi.as_ref() }.map_or(&default_wasi, |w| &w.config);
+        let no_funcs = HostFuncs::new();
+        let funcs = unsafe { funcs.as_ref() }.map_or(&no_funcs, |f| &f.funcs);
+        check_out(instance_out, "instance_out")?;
+        let instance = Instance::new(&module.program, wasi, funcs)?;
+        let raw = Box::into_raw(Box::new(weft_instance_t { instance }));
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(instance_out, raw, "instance_out") }
+    })
+}
+
+/// Frees an instance. A program still running is interrupted first; this
+/// waits at most about 250 ms for its threads. `NULL` is a no-op.
+///
+/// **Ownership**: takes ownership of `instance`.
+/// **Thread safety**: no other call on `instance` may be in progress.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_delete(instance: *mut weft_instance_t) {
+    // SAFETY: NULL or from `weft_instance_new`.
+    unsafe { crate::ffi::boundary::delete(instance) }
+}
+
+fn finish(outcome: Outcome, exit_code: *mut i32) -> Result<(), Error> {
+    let code = outcome.into_result()?;
+    // SAFETY: the caller checked `exit_code` non-NULL.
+    unsafe { write_out(exit_code, code, "exit_code") }
+}
+
+/// Runs the program (`_start`) to its end and writes its exit code.
+///
+/// A guest calling `proc_exit(n)` in any thread, or `_start` returning (0), is
+/// success: `*exit_code` receives the code. Every other thread is stopped
+/// before this returns.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_TRAP` (any thread
+/// trapped: see `weft_error_trap_tid`, `weft_error_backtrace`);
+/// `WEFT_ERROR_INTERRUPTED`; `WEFT_ERROR_TIMED_OUT`; `WEFT_ERROR_NOT_FOUND`
+/// (no `_start`); `WEFT_ERROR_STATE` (already started).
+/// **Thread safety**: blocks the calling thread; use `weft_instance_interrupt`
+/// from another thread to stop it.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_run(
+    instance: *mut weft_instance_t,
+    exit_code: *mut i32,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { deref(instance, "instance") }?;
+        check_out(exit_code, "exit_code")?;
+        finish(inst.instance.run()?, exit_code)
+    })
+}
+
+/// Starts the program (`_start` on a new thread) and returns at once; collect
+/// the result with `weft_instance_wait`. The timeout, if configured, counts from here.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_NOT_FOUND` (no `_start`);
+/// `WEFT_ERROR_STATE` (already started).
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_start(instance: *mut weft_instance_t) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        unsafe { deref(instance, "instance") }?.instance.start()
+    })
+}
+
+/// Waits up to `timeout_ms` milliseconds (`WEFT_WAIT_FOREVER`: no limit) for
+/// the program to end. If it is still running, writes `*finished = false` and
+/// returns NULL. If it ended, writes `*finished = true` and reports the
+/// outcome as `weft_instance_run` does (`*exit_code` on exit, an error otherwise).
+/// Can be called again after it ended; it reports the same outcome.
+///
+/// **Errors**: as `weft_instance_run`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_wait(
+    instance: *mut weft_instance_t,
+    timeout_ms: u64,
+    finished: *mut bool,
+    exit_code: *mut i32,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { deref(instance, "instance") }?;
+        check_out(finished, "finished")?;
+        check_out(exit_code, "exit_code")?;
+        let timeout = (timeout_ms != WEFT_WAIT_FOREVER).then(|| Duration::from_millis(timeout_ms));
+        let outcome = inst.instance.wait(timeout);
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(finished, outcome.is_some(), "finished") }?;
+        match outcome {
+            None => Ok(()),
+            Some(o) => finish(o, exit_code),
+        }
+    })
+}
+
+/// Ends the program as interrupted (unless it already ended): running wasm
+/// stops at its next epoch check, blocked WASI calls wake, later host calls trap.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+/// **Thread safety**: callable from any thread, concurrently with run/wait.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_interrupt(
+    instance: *const weft_instance_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        unsafe { deref(instance, "instance") }?.instance.interrupt();
+        Ok(())
+    })
+}
+
+/// Thread statistics: threads spawned so far, most alive at once, alive now
+/// (the main thread is not counted). Any out-pointer may be NULL to skip it.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT` (`instance`).
+/// **Thread safety**: callable from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_stats(
+    instance: *const weft_instance_t,
+    spawned: *mut u64,
+    peak_live: *mut u32,
+    live: *mut u32,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let s = unsafe { deref(instance, "instance") }?.instance.stats();
+        // SAFETY: each pointer is NULL (skipped) or writable.
+        unsafe {
+            if let Some(p) = spawned.as_mut() {
+                *p = s.spawned;
+            }
+            if let Some(p) = peak_live.as_mut() {
+                *p = s.peak_live;
+            }
+            if let Some(p) = live.as_mut() {
+                *p = s.live;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Initializes a reactor: calls its `_initialize` export if it has one.
+///
+/// **Errors**: as `weft_instance_call`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_initialize(
+    instance: *mut weft_instance_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        unsafe { deref(instance, "instance") }?
+            .instance
+            .initialize()
+    })
+}
+
+/// Calls exported function `name` on the calling thread, in the main
+/// thread's instance (for reactors; not after `weft_instance_start`).
+/// Threads it spawns keep running after it returns.
+///
+/// **Ownership**: `name` and `args` are borrowed for the call; `nresults`
+/// values are written to `results`, which must hold exactly as many values as
+/// the function returns.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_NOT_FOUND`;
+/// `WEFT_ERROR_INVALID_ARGUMENT` (wrong count or kinds); `WEFT_ERROR_TRAP`;
+/// `WEFT_ERROR_EXITED` (the guest called `proc_exit`; see
+/// `weft_error_exit_code`); `WEFT_ERROR_INTERRUPTED`/`WEFT_ERROR_TIMED_OUT`;
+/// after the program ended, every call fails with the error that ended it.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_call(
+    instance: *mut weft_instance_t,
+    name: *const c_char,
+    name_len: usize,
+    args: *const weft_val_t,
+    nargs: usize,
+    results: *mut weft_val_t,
+    nresults: usize,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY (all): pointers per the documented contract.
+        let inst = unsafe { deref(instance, "instance") }?;
+        let name = unsafe { utf8(name, name_len, "name") }?;
+        let args = unsafe { slice(args, nargs, "args") }?
+            .iter()
+            .map(|v| v.to_val())
+            .collect::<Result<Vec<_>, _>>()?;
+        if nresults > 0 && results.is_null() {
+            return Err(crate::ffi::boundary::null("results"));
+        }
+        let out = inst.instance.call(name, &args)?;
+        if out.len() != nresults {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "\"{name}\" returned {} values, but `nresults` is {nresults}",
+                    out.len()
+                ),
+            ));
+        }
+        for (i, v) in out.iter().enumerate() {
+            // SAFETY: `results` holds `nresults` writable values (checked above).
+            unsafe { results.add(i).write(weft_val_t::from_val(v)?) };
+        }
+        Ok(())
+    })
+}
+
+fn captured(
+    instance: *const weft_instance_t,
+    data: *mut *mut u8,
+    len: *mut usize,
+    get: impl FnOnce(&Instance) -> Vec<u8>,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { deref(instance, "instance") }?;
+        check_out(data, "data")?;
+        check_out(len, "len")?;
+        let bytes = get(&inst.instance).into_boxed_slice();
+        let n = bytes.len();
+        let ptr = Box::into_raw(bytes).cast::<u8>();
+        // SAFETY: both checked non-NULL.
+        unsafe {
+            data.write(ptr);
+            len.write(n);
+        }
+        Ok(())
+    })
+}
+
+/// Copies everything the guest wrote to stdout so far (with
+/// `WEFT_STDIO_CAPTURE`; empty otherwise).
+///
+/// **Ownership**: `*data` (`*len` bytes, not NUL-terminated) is owned by the
+/// caller; free it with `weft_bytes_free(*data, *len)`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+/// **Thread safety**: callable from any thread, also while the program runs.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_stdout(
+    instance: *const weft_instance_t,
+    data: *mut *mut u8,
+    len: *mut usize,
+) -> *mut weft_error_t {
+    captured(instance, data, len, |i| i.wasi().captured_stdout())
+}
+
+/// Like `weft_instance_stdout`, for stderr.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_stderr(
+    instance: *const weft_instance_t,
+    data: *mut *mut u8,
+    len: *mut usize,
+) -> *mut weft_error_t {
+    captured(instance, data, len, |i| i.wasi().captured_stderr())
+}
+
+/// Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`.
+/// `NULL` is a no-op.
+///
+/// **Ownership**: takes ownership of `data`; `len` must be the length returned with it.
+#[no_mangle]
+pub unsafe extern "C" fn weft_bytes_free(data: *mut u8, len: usize) {
+    if !data.is_null() {
+        // SAFETY: `data`/`len` come from a boxed slice made by `captured`.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
+    }
+}

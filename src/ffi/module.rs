@@ -1,0 +1,101 @@
+//! `weft_module_t`: a compiled program.
+
+use std::ffi::c_char;
+
+use crate::ffi::boundary::{bytes, check_out, delete, deref, guard, guard_value, utf8, write_out};
+use crate::ffi::engine::weft_engine_t;
+use crate::ffi::error::weft_error_t;
+use crate::runtime::Program;
+
+/// A compiled module, ready to instantiate any number of times.
+/// Reference-counted: see `weft_module_clone`.
+pub struct weft_module_t {
+    pub(crate) program: Program,
+}
+
+fn publish(program: Program, out: *mut *mut weft_module_t) -> Result<(), crate::runtime::Error> {
+    let raw = Box::into_raw(Box::new(weft_module_t { program }));
+    // SAFETY: `out` was checked non-NULL by the caller.
+    unsafe { write_out(out, raw, "module_out") }
+}
+
+/// Compiles a module from binary WebAssembly or WAT text.
+///
+/// **Ownership**: `engine` and `wasm` are borrowed (`wasm` need only be valid
+/// for the call). On success `*module_out` owns the module; free it with
+/// `weft_module_delete`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_COMPILE` for invalid
+/// bytes; `WEFT_ERROR_LINK` for imports weft can never satisfy (a non-shared
+/// memory import, two memories, an ill-typed `thread-spawn` import).
+/// **Thread safety**: safe concurrently on the same engine.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_new(
+    engine: *const weft_engine_t,
+    wasm: *const u8,
+    wasm_len: usize,
+    module_out: *mut *mut weft_module_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: pointers per the documented contract.
+        let engine = unsafe { deref(engine, "engine") }?;
+        // SAFETY: (ptr, len) per the contract.
+        let wasm = unsafe { bytes(wasm, wasm_len, "wasm") }?;
+        check_out(module_out, "module_out")?;
+        publish(Program::from_bytes(&engine.engine, wasm)?, module_out)
+    })
+}
+
+/// Reads and compiles a `.wasm` or `.wat` file.
+///
+/// **Ownership**: as `weft_module_new`; `path` is UTF-8, not NUL-terminated.
+/// **Errors**: as `weft_module_new`, plus `WEFT_ERROR_IO` if the file cannot be read.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_new_file(
+    engine: *const weft_engine_t,
+    path: *const c_char,
+    path_len: usize,
+    module_out: *mut *mut weft_module_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: pointers per the documented contract.
+        let engine = unsafe { deref(engine, "engine") }?;
+        // SAFETY: (ptr, len) per the contract.
+        let path = unsafe { utf8(path, path_len, "path") }?;
+        check_out(module_out, "module_out")?;
+        publish(Program::from_file(&engine.engine, path)?, module_out)
+    })
+}
+
+/// Returns a new reference to the same module, or NULL if `module` is NULL.
+///
+/// **Ownership**: the result is owned by the caller; free with `weft_module_delete`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_clone(module: *const weft_module_t) -> *mut weft_module_t {
+    guard_value(std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live module.
+        match unsafe { deref(module, "module") } {
+            Ok(m) => Box::into_raw(Box::new(weft_module_t {
+                program: m.program.clone(),
+            })),
+            Err(_) => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// Releases a reference to a module. `NULL` is a no-op.
+///
+/// **Ownership**: takes ownership of `module`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_delete(module: *mut weft_module_t) {
+    // SAFETY: NULL or from weft.
+    unsafe { delete(module) }
+}
+
+/// Whether the module imports `wasi` `thread-spawn` (false for NULL).
+///
+/// **Thread safety**: read-only; safe concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_uses_threads(module: *const weft_module_t) -> bool {
+    // SAFETY: NULL or a live module.
+    unsafe { module.as_ref() }.is_some_and(|m| m.program.uses_threads())
+}

@@ -1,0 +1,157 @@
+//! `weft_wasi_config_t`: what a program's WASI context is made from.
+
+use std::ffi::c_char;
+use std::path::PathBuf;
+
+use crate::ffi::boundary::{deref_mut, guard, utf8};
+use crate::ffi::error::weft_error_t;
+use crate::runtime::{Error, ErrorKind};
+use crate::wasi::{Stdio, WasiConfig};
+
+/// Standard stream: the host process's own stream.
+pub const WEFT_STDIO_INHERIT: u32 = 0;
+/// Standard stream: reads see end of file; writes are discarded.
+pub const WEFT_STDIO_NULL: u32 = 1;
+/// Standard stream: a host file (output files are created or truncated).
+pub const WEFT_STDIO_FILE: u32 = 2;
+/// Standard stream (stdout/stderr only): kept in memory; read it with
+/// `weft_instance_stdout`/`weft_instance_stderr`.
+pub const WEFT_STDIO_CAPTURE: u32 = 3;
+
+/// Arguments, environment, preopened directories and standard streams.
+/// Copied into each instance by `weft_instance_new`.
+pub struct weft_wasi_config_t {
+    pub(crate) config: WasiConfig,
+}
+
+/// Creates an empty configuration: no arguments, no environment, no
+/// preopens, standard streams inherited.
+///
+/// **Ownership**: the caller owns the result; free with `weft_wasi_config_delete`.
+#[no_mangle]
+pub extern "C" fn weft_wasi_config_new() -> *mut weft_wasi_config_t {
+    Box::into_raw(Box::new(weft_wasi_config_t {
+        config: WasiConfig::default(),
+    }))
+}
+
+/// Frees a configuration. `NULL` is a no-op.
+///
+/// **Ownership**: takes ownership of `config`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_delete(config: *mut weft_wasi_config_t) {
+    // SAFETY: NULL or from `weft_wasi_config_new`.
+    unsafe { crate::ffi::boundary::delete(config) }
+}
+
+pub(crate) fn edit(
+    config: *mut weft_wasi_config_t,
+    f: impl FnOnce(&mut WasiConfig) -> Result<(), Error>,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live config; the caller serialises.
+        let c = unsafe { deref_mut(config, "config") }?;
+        f(&mut c.config)
+    })
+}
+
+/// Appends one argument to `argv` (the first one is `argv[0]`).
+///
+/// **Ownership**: `arg` is copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`,
+/// `WEFT_ERROR_INVALID_ARGUMENT` (invalid UTF-8).
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_push_arg(
+    config: *mut weft_wasi_config_t,
+    arg: *const c_char,
+    arg_len: usize,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        // SAFETY: (ptr, len) per the contract.
+        c.args
+            .push(unsafe { utf8(arg, arg_len, "arg") }?.to_string());
+        Ok(())
+    })
+}
+
+/// Appends an environment variable `name=value`.
+///
+/// **Ownership**: both strings are copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`,
+/// `WEFT_ERROR_INVALID_ARGUMENT` (invalid UTF-8, empty name, or `=` in the name).
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_push_env(
+    config: *mut weft_wasi_config_t,
+    name: *const c_char,
+    name_len: usize,
+    value: *const c_char,
+    value_len: usize,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        // SAFETY: (ptr, len) pairs per the contract.
+        let name = unsafe { utf8(name, name_len, "name") }?;
+        let value = unsafe { utf8(value, value_len, "value") }?;
+        if name.is_empty() || name.contains('=') {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("invalid environment variable name {name:?}"),
+            ));
+        }
+        c.env.push((name.to_string(), value.to_string()));
+        Ok(())
+    })
+}
+
+/// Makes the guest see the host process's environment (before any
+/// variables pushed with `weft_wasi_config_push_env`).
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_inherit_env(
+    config: *mut weft_wasi_config_t,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        c.inherit_env = true;
+        Ok(())
+    })
+}
+
+/// Sets where standard stream `fd` (0, 1 or 2) goes: `WEFT_STDIO_INHERIT`,
+/// `WEFT_STDIO_NULL`, `WEFT_STDIO_FILE` (with `path`), or `WEFT_STDIO_CAPTURE`
+/// (fd 1 and 2 only). `path` is ignored (and may be NULL) except for files.
+///
+/// **Ownership**: `path` is copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`,
+/// `WEFT_ERROR_INVALID_ARGUMENT` (bad fd, kind or UTF-8).
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_set_stdio(
+    config: *mut weft_wasi_config_t,
+    fd: u32,
+    kind: u32,
+    path: *const c_char,
+    path_len: usize,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        let invalid = |m: String| Err(Error::new(ErrorKind::InvalidArgument, m));
+        let stdio = match kind {
+            WEFT_STDIO_INHERIT => Stdio::Inherit,
+            WEFT_STDIO_NULL => Stdio::Null,
+            WEFT_STDIO_FILE => {
+                // SAFETY: (ptr, len) per the contract.
+                let p = unsafe { utf8(path, path_len, "path") }?;
+                if p.is_empty() {
+                    return invalid("WEFT_STDIO_FILE needs a path".into());
+                }
+                Stdio::File(PathBuf::from(p))
+            }
+            WEFT_STDIO_CAPTURE if fd != 0 => Stdio::Capture,
+            WEFT_STDIO_CAPTURE => return invalid("stdin cannot be captured".into()),
+            other => return invalid(format!("unknown stdio kind {other}")),
+        };
+        match fd {
+            0 => c.stdin = stdio,
+            1 => c.stdout = stdio,
+            2 => c.stderr = stdio,
+            other => return invalid(format!("fd {other} is not a standard stream (0, 1 or 2)")),
+        }
+        Ok(())
+    })
+}

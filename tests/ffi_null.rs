@@ -1,0 +1,386 @@
+//! Every C entry point given NULL for a required pointer returns an error of
+//! kind WEFT_ERROR_NULL_ARGUMENT (or does nothing, for deletes and getters).
+
+use std::ptr::{null, null_mut};
+
+use weft::ffi::config::*;
+use weft::ffi::engine::*;
+use weft::ffi::error::*;
+use weft::ffi::host_funcs::*;
+use weft::ffi::instance::*;
+use weft::ffi::module::*;
+use weft::ffi::wasi_config::*;
+
+unsafe fn kind(err: *mut weft_error_t) -> u32 {
+    assert!(!err.is_null(), "expected an error");
+    let k = unsafe { weft_error_kind(err) };
+    let msg = unsafe { std::ffi::CStr::from_ptr(weft_error_message(err)) };
+    assert!(msg.to_str().unwrap().contains("NULL"), "{msg:?}");
+    unsafe { weft_error_delete(err) };
+    k
+}
+
+unsafe extern "C" fn noop(
+    _: *mut std::ffi::c_void,
+    _: *const weft_caller_t,
+    _: *const weft::ffi::val::weft_val_t,
+    _: usize,
+    _: *mut weft::ffi::val::weft_val_t,
+    _: usize,
+) -> *mut weft_error_t {
+    null_mut()
+}
+
+#[test]
+fn null_arguments_give_null_errors() {
+    const N: u32 = WEFT_ERROR_NULL_ARGUMENT;
+    unsafe {
+        let mut engine = null_mut();
+        assert!(weft_engine_new(null(), &mut engine).is_null());
+        let wat = b"(module (import \"env\" \"memory\" (memory 1 1 shared)) (func (export \"_start\")) (func (export \"f\")))";
+        let mut module = null_mut();
+        assert!(weft_module_new(engine, wat.as_ptr(), wat.len(), &mut module).is_null());
+        let mut inst = null_mut();
+        assert!(weft_instance_new(module, null(), null(), &mut inst).is_null());
+        let (mut code, mut done, mut data, mut len) = (0i32, false, null_mut(), 0usize);
+
+        assert_eq!(kind(weft_config_set_max_threads(null_mut(), 1)), N);
+        assert_eq!(kind(weft_config_set_wasm_stack_size(null_mut(), 1)), N);
+        assert_eq!(kind(weft_config_set_os_stack_size(null_mut(), 1 << 20)), N);
+        assert_eq!(kind(weft_config_set_max_memory(null_mut(), 1)), N);
+        assert_eq!(kind(weft_config_set_timeout_ms(null_mut(), 1)), N);
+        assert_eq!(kind(weft_engine_new(null(), null_mut())), N);
+        assert_eq!(
+            kind(weft_module_new(
+                null(),
+                wat.as_ptr(),
+                wat.len(),
+                &mut module
+            )),
+            N
+        );
+        assert_eq!(kind(weft_module_new(engine, null(), 5, &mut module)), N);
+        assert_eq!(
+            kind(weft_module_new(engine, wat.as_ptr(), wat.len(), null_mut())),
+            N
+        );
+        assert_eq!(
+            kind(weft_module_new_file(null(), c"x".as_ptr(), 1, &mut module)),
+            N
+        );
+        assert_eq!(
+            kind(weft_module_new_file(engine, null(), 1, &mut module)),
+            N
+        );
+        assert_eq!(
+            kind(weft_module_new_file(engine, c"x".as_ptr(), 1, null_mut())),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_push_arg(null_mut(), c"a".as_ptr(), 1)),
+            N
+        );
+        let wc = weft_wasi_config_new();
+        assert_eq!(kind(weft_wasi_config_push_arg(wc, null(), 1)), N);
+        assert_eq!(
+            kind(weft_wasi_config_push_env(
+                null_mut(),
+                c"a".as_ptr(),
+                1,
+                c"b".as_ptr(),
+                1
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_push_env(wc, null(), 1, c"b".as_ptr(), 1)),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_push_env(wc, c"a".as_ptr(), 1, null(), 1)),
+            N
+        );
+        assert_eq!(kind(weft_wasi_config_inherit_env(null_mut())), N);
+        assert_eq!(
+            kind(weft_wasi_config_set_stdio(
+                null_mut(),
+                1,
+                WEFT_STDIO_NULL,
+                null(),
+                0
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_set_stdio(
+                wc,
+                1,
+                WEFT_STDIO_FILE,
+                null(),
+                3
+            )),
+            N
+        );
+        let hf = weft_host_funcs_new();
+        let k = [weft::ffi::val::WEFT_I32];
+        assert_eq!(
+            kind(weft_host_funcs_define(
+                null_mut(),
+                c"m".as_ptr(),
+                1,
+                c"n".as_ptr(),
+                1,
+                null(),
+                0,
+                null(),
+                0,
+                Some(noop),
+                null_mut(),
+                None
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_host_funcs_define(
+                hf,
+                null(),
+                1,
+                c"n".as_ptr(),
+                1,
+                null(),
+                0,
+                null(),
+                0,
+                Some(noop),
+                null_mut(),
+                None
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_host_funcs_define(
+                hf,
+                c"m".as_ptr(),
+                1,
+                null(),
+                1,
+                null(),
+                0,
+                null(),
+                0,
+                Some(noop),
+                null_mut(),
+                None
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_host_funcs_define(
+                hf,
+                c"m".as_ptr(),
+                1,
+                c"n".as_ptr(),
+                1,
+                null(),
+                1,
+                k.as_ptr(),
+                1,
+                Some(noop),
+                null_mut(),
+                None
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_host_funcs_define(
+                hf,
+                c"m".as_ptr(),
+                1,
+                c"n".as_ptr(),
+                1,
+                k.as_ptr(),
+                1,
+                null(),
+                1,
+                Some(noop),
+                null_mut(),
+                None
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_host_funcs_define(
+                hf,
+                c"m".as_ptr(),
+                1,
+                c"n".as_ptr(),
+                1,
+                null(),
+                0,
+                null(),
+                0,
+                None,
+                null_mut(),
+                None
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_instance_new(null(), null(), null(), &mut inst)),
+            N
+        );
+        assert_eq!(
+            kind(weft_instance_new(module, null(), null(), null_mut())),
+            N
+        );
+        assert_eq!(kind(weft_instance_run(null_mut(), &mut code)), N);
+        assert_eq!(kind(weft_instance_run(inst, null_mut())), N);
+        assert_eq!(kind(weft_instance_start(null_mut())), N);
+        assert_eq!(
+            kind(weft_instance_wait(null_mut(), 0, &mut done, &mut code)),
+            N
+        );
+        assert_eq!(kind(weft_instance_wait(inst, 0, null_mut(), &mut code)), N);
+        assert_eq!(kind(weft_instance_wait(inst, 0, &mut done, null_mut())), N);
+        assert_eq!(kind(weft_instance_interrupt(null())), N);
+        assert_eq!(
+            kind(weft_instance_stats(
+                null(),
+                null_mut(),
+                null_mut(),
+                null_mut()
+            )),
+            N
+        );
+        assert_eq!(kind(weft_instance_initialize(null_mut())), N);
+        assert_eq!(
+            kind(weft_instance_call(
+                null_mut(),
+                c"f".as_ptr(),
+                1,
+                null(),
+                0,
+                null_mut(),
+                0
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_instance_call(
+                inst,
+                null(),
+                1,
+                null(),
+                0,
+                null_mut(),
+                0
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_instance_call(
+                inst,
+                c"f".as_ptr(),
+                1,
+                null(),
+                2,
+                null_mut(),
+                0
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_instance_call(
+                inst,
+                c"f".as_ptr(),
+                1,
+                null(),
+                0,
+                null_mut(),
+                1
+            )),
+            N
+        );
+        assert_eq!(kind(weft_instance_stdout(null(), &mut data, &mut len)), N);
+        assert_eq!(kind(weft_instance_stdout(inst, null_mut(), &mut len)), N);
+        assert_eq!(kind(weft_instance_stderr(inst, &mut data, null_mut())), N);
+
+        // Getters and deletes accept NULL quietly.
+        assert_eq!(weft_error_kind(null()), N);
+        assert_eq!(*weft_error_message(null()), 0);
+        assert_eq!(*weft_error_backtrace(null()), 0);
+        assert!(!weft_error_trap_tid(null(), null_mut()));
+        assert!(!weft_error_exit_code(null(), null_mut()));
+        assert!(weft_engine_clone(null()).is_null());
+        assert!(weft_module_clone(null()).is_null());
+        assert!(!weft_module_uses_threads(null()));
+        assert_eq!(weft_caller_tid(null()), 0);
+        assert!(weft_caller_memory_data(null()).is_null());
+        assert_eq!(weft_caller_memory_size(null()), 0);
+        weft_error_delete(null_mut());
+        weft_config_delete(null_mut());
+        weft_engine_delete(null_mut());
+        weft_module_delete(null_mut());
+        weft_wasi_config_delete(null_mut());
+        weft_host_funcs_delete(null_mut());
+        weft_instance_delete(null_mut());
+        weft::ffi::instance::weft_bytes_free(null_mut(), 0);
+
+        // The valid calls still work afterwards.
+        assert!(weft_instance_run(inst, &mut code).is_null());
+        assert_eq!(code, 0);
+        weft_instance_delete(inst);
+        weft_host_funcs_delete(hf);
+        weft_wasi_config_delete(wc);
+        weft_module_delete(module);
+        weft_engine_delete(engine);
+    }
+}
+
+#[test]
+fn invalid_utf8_and_bad_constants_are_invalid_arguments() {
+    unsafe {
+        let wc = weft_wasi_config_new();
+        let bad = [0xffu8, 0xfe];
+        let e = weft_wasi_config_push_arg(wc, bad.as_ptr().cast(), 2);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        let e = weft_wasi_config_set_stdio(wc, 7, WEFT_STDIO_NULL, null(), 0);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        let e = weft_wasi_config_set_stdio(wc, 1, 99, null(), 0);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        weft_wasi_config_delete(wc);
+        let hf = weft_host_funcs_new();
+        let k = [42u32];
+        let e = weft_host_funcs_define(
+            hf,
+            c"m".as_ptr(),
+            1,
+            c"n".as_ptr(),
+            1,
+            k.as_ptr(),
+            1,
+            null(),
+            0,
+            Some(noop),
+            null_mut(),
+            None,
+        );
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        weft_host_funcs_delete(hf);
+        let mut engine = null_mut();
+        assert!(weft_engine_new(null(), &mut engine).is_null());
+        let mut module = null_mut();
+        let e = weft_module_new(engine, b"garbage".as_ptr(), 7, &mut module);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_COMPILE);
+        assert!(
+            module.is_null(),
+            "out-parameters are written only on success"
+        );
+        weft_error_delete(e);
+        weft_engine_delete(engine);
+    }
+}
