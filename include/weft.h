@@ -180,6 +180,11 @@
 #define WEFT_STDIO_CAPTURE 3
 
 /**
+ * `weft_wasi_config_preopen_dir` flag: refuse every change below the directory.
+ */
+#define WEFT_DIR_READ_ONLY 1
+
+/**
  * The guest thread calling a host function. Valid only during the callback.
  */
 typedef struct weft_caller_t weft_caller_t;
@@ -1157,6 +1162,59 @@ struct weft_error_t *weft_wasi_config_set_stdio(struct weft_wasi_config_t *confi
                                                 size_t path_len);
 
 /**
+ * Makes host directory `host_path` visible to the guest as `guest_path`
+ * (e.g. `"/data"` or `"."`). Preopens get descriptors 3, 4, … in the order
+ * they are added (after them come TCP listeners). Paths never escape it.
+ * `flags` is 0 or `WEFT_DIR_READ_ONLY`. The directory is opened when the
+ * instance is created (`weft_instance_new` fails with `WEFT_ERROR_IO` if it
+ * cannot be).
+ *
+ * **Ownership**: both strings are copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`,
+ * `WEFT_ERROR_INVALID_ARGUMENT` (invalid UTF-8, empty path, unknown flag).
+ */
+struct weft_error_t *weft_wasi_config_preopen_dir(struct weft_wasi_config_t *config,
+                                                  const char *host_path,
+                                                  size_t host_path_len,
+                                                  const char *guest_path,
+                                                  size_t guest_path_len,
+                                                  uint32_t flags);
+
+/**
+ * Binds a listening TCP socket on `address` (e.g. `"127.0.0.1:8080"`; port
+ * 0 picks a free port) and preopens it for the guest's `sock_accept`.
+ *
+ * **Ownership**: `address` is copied; the socket belongs to the config (and
+ * is shared by instances created from it). **Errors**:
+ * `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT` (not an
+ * address), `WEFT_ERROR_IO` (cannot bind).
+ */
+struct weft_error_t *weft_wasi_config_preopen_tcp_listener(struct weft_wasi_config_t *config,
+                                                           const char *address,
+                                                           size_t address_len);
+
+/**
+ * Makes the guest's stdin read `data` (`len` bytes), then end of file.
+ *
+ * **Ownership**: `data` is copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ */
+struct weft_error_t *weft_wasi_config_set_stdin_bytes(struct weft_wasi_config_t *config,
+                                                      const uint8_t *data,
+                                                      size_t len);
+
+/**
+ * Connects standard stream `fd` (0, 1 or 2) to a duplicate of host file
+ * descriptor `host_fd` (a file, pipe, terminal or socket). Reads from a pipe
+ * block until data arrives, the pipe closes, or the program ends.
+ *
+ * **Ownership**: `host_fd` stays the caller's; weft duplicates it now.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT` (bad
+ * `fd`), `WEFT_ERROR_IO` (`host_fd` cannot be duplicated).
+ */
+struct weft_error_t *weft_wasi_config_set_stdio_fd(struct weft_wasi_config_t *config,
+                                                   uint32_t fd,
+                                                   int32_t host_fd);
+
+/**
  * Compiles a module from binary WebAssembly or WAT text.
  *
  * **Ownership**: `engine` and `wasm` are borrowed (`wasm` need only be valid
@@ -1272,6 +1330,59 @@ struct weft_error_t *weft_wasi_config_set_stdio(struct weft_wasi_config_t *confi
                                                 uint32_t kind,
                                                 const char *path,
                                                 size_t path_len);
+
+/**
+ * Makes host directory `host_path` visible to the guest as `guest_path`
+ * (e.g. `"/data"` or `"."`). Preopens get descriptors 3, 4, … in the order
+ * they are added (after them come TCP listeners). Paths never escape it.
+ * `flags` is 0 or `WEFT_DIR_READ_ONLY`. The directory is opened when the
+ * instance is created (`weft_instance_new` fails with `WEFT_ERROR_IO` if it
+ * cannot be).
+ *
+ * **Ownership**: both strings are copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`,
+ * `WEFT_ERROR_INVALID_ARGUMENT` (invalid UTF-8, empty path, unknown flag).
+ */
+struct weft_error_t *weft_wasi_config_preopen_dir(struct weft_wasi_config_t *config,
+                                                  const char *host_path,
+                                                  size_t host_path_len,
+                                                  const char *guest_path,
+                                                  size_t guest_path_len,
+                                                  uint32_t flags);
+
+/**
+ * Binds a listening TCP socket on `address` (e.g. `"127.0.0.1:8080"`; port
+ * 0 picks a free port) and preopens it for the guest's `sock_accept`.
+ *
+ * **Ownership**: `address` is copied; the socket belongs to the config (and
+ * is shared by instances created from it). **Errors**:
+ * `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT` (not an
+ * address), `WEFT_ERROR_IO` (cannot bind).
+ */
+struct weft_error_t *weft_wasi_config_preopen_tcp_listener(struct weft_wasi_config_t *config,
+                                                           const char *address,
+                                                           size_t address_len);
+
+/**
+ * Makes the guest's stdin read `data` (`len` bytes), then end of file.
+ *
+ * **Ownership**: `data` is copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ */
+struct weft_error_t *weft_wasi_config_set_stdin_bytes(struct weft_wasi_config_t *config,
+                                                      const uint8_t *data,
+                                                      size_t len);
+
+/**
+ * Connects standard stream `fd` (0, 1 or 2) to a duplicate of host file
+ * descriptor `host_fd` (a file, pipe, terminal or socket). Reads from a pipe
+ * block until data arrives, the pipe closes, or the program ends.
+ *
+ * **Ownership**: `host_fd` stays the caller's; weft duplicates it now.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT` (bad
+ * `fd`), `WEFT_ERROR_IO` (`host_fd` cannot be duplicated).
+ */
+struct weft_error_t *weft_wasi_config_set_stdio_fd(struct weft_wasi_config_t *config,
+                                                   uint32_t fd,
+                                                   int32_t host_fd);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -121,6 +121,61 @@ fn null_arguments_give_null_errors() {
             )),
             N
         );
+        assert_eq!(
+            kind(weft_wasi_config_preopen_dir(
+                null_mut(),
+                c"/".as_ptr(),
+                1,
+                c"/".as_ptr(),
+                1,
+                0
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_preopen_dir(
+                wc,
+                null(),
+                1,
+                c"/".as_ptr(),
+                1,
+                0
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_preopen_dir(
+                wc,
+                c"/".as_ptr(),
+                1,
+                null(),
+                1,
+                0
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_preopen_tcp_listener(
+                null_mut(),
+                c"127.0.0.1:0".as_ptr(),
+                11
+            )),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_preopen_tcp_listener(wc, null(), 11)),
+            N
+        );
+        assert_eq!(
+            kind(weft_wasi_config_set_stdin_bytes(
+                null_mut(),
+                c"x".as_ptr().cast(),
+                1
+            )),
+            N
+        );
+        assert_eq!(kind(weft_wasi_config_set_stdin_bytes(wc, null(), 1)), N);
+        assert_eq!(kind(weft_wasi_config_set_stdio_fd(null_mut(), 0, 0)), N);
         let hf = weft_host_funcs_new();
         let k = [weft::ffi::val::WEFT_I32];
         assert_eq!(
@@ -350,6 +405,18 @@ fn invalid_utf8_and_bad_constants_are_invalid_arguments() {
         weft_error_delete(e);
         let e = weft_wasi_config_set_stdio(wc, 1, 99, null(), 0);
         assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        let e = weft_wasi_config_preopen_dir(wc, c"/".as_ptr(), 1, c"/".as_ptr(), 1, 77);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        let e = weft_wasi_config_preopen_tcp_listener(wc, c"nonsense".as_ptr(), 8);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        let e = weft_wasi_config_set_stdio_fd(wc, 5, 0);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_INVALID_ARGUMENT);
+        weft_error_delete(e);
+        let e = weft_wasi_config_set_stdio_fd(wc, 0, 9999);
+        assert_eq!(weft_error_kind(e), WEFT_ERROR_IO);
         weft_error_delete(e);
         weft_wasi_config_delete(wc);
         let hf = weft_host_funcs_new();

@@ -1,9 +1,12 @@
 //! `weft_wasi_config_t`: what a program's WASI context is made from.
 
 use std::ffi::c_char;
+use std::net::TcpListener;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::ffi::boundary::{deref_mut, guard, utf8};
+use crate::ffi::boundary::{bytes, deref_mut, guard, utf8};
 use crate::ffi::error::weft_error_t;
 use crate::runtime::{Error, ErrorKind};
 use crate::wasi::{Stdio, WasiConfig};
@@ -17,6 +20,9 @@ pub const WEFT_STDIO_FILE: u32 = 2;
 /// Standard stream (stdout/stderr only): kept in memory; read it with
 /// `weft_instance_stdout`/`weft_instance_stderr`.
 pub const WEFT_STDIO_CAPTURE: u32 = 3;
+
+/// `weft_wasi_config_preopen_dir` flag: refuse every change below the directory.
+pub const WEFT_DIR_READ_ONLY: u32 = 1;
 
 /// Arguments, environment, preopened directories and standard streams.
 /// Copied into each instance by `weft_instance_new`.
@@ -151,6 +157,134 @@ pub unsafe extern "C" fn weft_wasi_config_set_stdio(
             1 => c.stdout = stdio,
             2 => c.stderr = stdio,
             other => return invalid(format!("fd {other} is not a standard stream (0, 1 or 2)")),
+        }
+        Ok(())
+    })
+}
+
+/// Makes host directory `host_path` visible to the guest as `guest_path`
+/// (e.g. `"/data"` or `"."`). Preopens get descriptors 3, 4, … in the order
+/// they are added (after them come TCP listeners). Paths never escape it.
+/// `flags` is 0 or `WEFT_DIR_READ_ONLY`. The directory is opened when the
+/// instance is created (`weft_instance_new` fails with `WEFT_ERROR_IO` if it
+/// cannot be).
+///
+/// **Ownership**: both strings are copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`,
+/// `WEFT_ERROR_INVALID_ARGUMENT` (invalid UTF-8, empty path, unknown flag).
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_preopen_dir(
+    config: *mut weft_wasi_config_t,
+    host_path: *const c_char,
+    host_path_len: usize,
+    guest_path: *const c_char,
+    guest_path_len: usize,
+    flags: u32,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        // SAFETY: (ptr, len) pairs per the contract.
+        let host = unsafe { utf8(host_path, host_path_len, "host_path") }?;
+        let guest = unsafe { utf8(guest_path, guest_path_len, "guest_path") }?;
+        if host.is_empty() || guest.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "preopen paths must not be empty",
+            ));
+        }
+        match flags {
+            0 => c.preopen_dir(host, guest),
+            WEFT_DIR_READ_ONLY => c.preopen_dir_read_only(host, guest),
+            other => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("unknown preopen flags {other:#x}"),
+                ))
+            }
+        };
+        Ok(())
+    })
+}
+
+/// Binds a listening TCP socket on `address` (e.g. `"127.0.0.1:8080"`; port
+/// 0 picks a free port) and preopens it for the guest's `sock_accept`.
+///
+/// **Ownership**: `address` is copied; the socket belongs to the config (and
+/// is shared by instances created from it). **Errors**:
+/// `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT` (not an
+/// address), `WEFT_ERROR_IO` (cannot bind).
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_preopen_tcp_listener(
+    config: *mut weft_wasi_config_t,
+    address: *const c_char,
+    address_len: usize,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        // SAFETY: (ptr, len) per the contract.
+        let address = unsafe { utf8(address, address_len, "address") }?;
+        let addr: std::net::SocketAddr = address.parse().map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("bad TCP address {address:?}: {e}"),
+            )
+        })?;
+        let listener = TcpListener::bind(addr)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot listen on {addr}: {e}")))?;
+        c.preopen_tcp_listener(Arc::new(listener));
+        Ok(())
+    })
+}
+
+/// Makes the guest's stdin read `data` (`len` bytes), then end of file.
+///
+/// **Ownership**: `data` is copied. **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_set_stdin_bytes(
+    config: *mut weft_wasi_config_t,
+    data: *const u8,
+    len: usize,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        // SAFETY: (ptr, len) per the contract.
+        c.stdin = Stdio::Bytes(unsafe { bytes(data, len, "data") }?.to_vec());
+        Ok(())
+    })
+}
+
+/// Connects standard stream `fd` (0, 1 or 2) to a duplicate of host file
+/// descriptor `host_fd` (a file, pipe, terminal or socket). Reads from a pipe
+/// block until data arrives, the pipe closes, or the program ends.
+///
+/// **Ownership**: `host_fd` stays the caller's; weft duplicates it now.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT` (bad
+/// `fd`), `WEFT_ERROR_IO` (`host_fd` cannot be duplicated).
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_set_stdio_fd(
+    config: *mut weft_wasi_config_t,
+    fd: u32,
+    host_fd: i32,
+) -> *mut weft_error_t {
+    edit(config, |c| {
+        if host_fd < 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("bad host fd {host_fd}"),
+            ));
+        }
+        // SAFETY: the caller guarantees `host_fd` is open for the call; we only duplicate it.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(host_fd as RawFd) };
+        let owned = borrowed.try_clone_to_owned().map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot duplicate fd {host_fd}: {e}"))
+        })?;
+        let stdio = Stdio::Fd(Arc::new(owned));
+        match fd {
+            0 => c.stdin = stdio,
+            1 => c.stdout = stdio,
+            2 => c.stderr = stdio,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("fd {other} is not a standard stream (0, 1 or 2)"),
+                ))
+            }
         }
         Ok(())
     })
