@@ -499,7 +499,11 @@ impl Instance {
 impl Drop for Instance {
     /// Stops a program that is still running and waits briefly for its threads.
     fn drop(&mut self) {
-        if !self.run.is_ended() && self.run.lock().main_running || self.run.stats().live > 0 {
+        let busy = {
+            let st = self.run.lock();
+            st.main_running || st.live > 0
+        };
+        if busy {
             self.run.decide(Outcome::Interrupted);
             self.run.wait(Some(STOP_GRACE));
         }
