@@ -19,6 +19,7 @@ use crate::runtime::linker;
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::program::{Program, ProgramInner};
 use crate::runtime::tids::{TidPool, MAX_TID};
+use crate::runtime::wait_rewrite::ParkingLot;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx, WasiView};
 
 /// The main thread's TID as seen by host functions.
@@ -69,6 +70,8 @@ pub(crate) struct Run {
     pub(crate) config: Config,
     pub(crate) wasi: WasiCtx,
     pub(crate) memory: Option<SharedMemory>,
+    /// Threads parked in a (rewritten) `memory.atomic.wait`.
+    pub(crate) parking: ParkingLot,
     pre: OnceLock<InstancePre<ThreadData>>,
     ended: AtomicBool,
     spawned: AtomicU64,
@@ -123,6 +126,7 @@ impl Run {
         self.ended.store(true, Ordering::SeqCst);
         drop(st);
         self.wasi.stop_signal().stop();
+        self.parking.stop();
         // Running wasm checks `ended` at its next epoch tick.
         self.program.engine.wasmtime().increment_epoch();
         self.cond.notify_all();
@@ -274,6 +278,7 @@ impl Instance {
             config,
             wasi,
             memory,
+            parking: ParkingLot::default(),
             pre: OnceLock::new(),
             ended: AtomicBool::new(false),
             spawned: AtomicU64::new(0),

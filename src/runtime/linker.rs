@@ -8,6 +8,7 @@ use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::instance::ThreadData;
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::threads;
+use crate::runtime::wait_rewrite;
 use crate::wasi;
 
 /// Makes the linker for one run. `store` is the main thread's store (needed to
@@ -69,5 +70,7 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
                 Error::wrap(ErrorKind::InvalidArgument, "cannot define host function", e)
             })?;
     }
+    // Last, so the embedder cannot shadow them.
+    wait_rewrite::add_to_linker(&mut linker).map_err(internal)?;
     Ok(linker)
 }

@@ -25,6 +25,7 @@ mod outcome;
 mod program;
 mod threads;
 mod tids;
+mod wait_rewrite;
 
 pub use config::{Config, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
 pub use engine::Engine;
@@ -35,4 +36,5 @@ pub use outcome::Outcome;
 pub use program::{Program, ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
 pub use threads::SPAWN_FAILED;
 pub use tids::MAX_TID;
+pub use wait_rewrite::INTERNAL_MODULE;
 pub use wasmtime::{Val, ValType};

@@ -37,7 +37,7 @@ pub(crate) struct ProgramInner {
 impl Program {
     /// Compiles a module from binary WebAssembly or WAT text.
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
-        let module = Module::new(engine.wasmtime(), bytes)
+        let module = crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
             .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))?;
         Program::from_module(engine, module)
     }

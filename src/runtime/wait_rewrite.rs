@@ -1,0 +1,586 @@
+//! Makes `memory.atomic.wait` stoppable.
+//!
+//! Wasmtime's epoch interruption does not reach a thread parked in
+//! `memory.atomic.wait32/64` (Wasmtime issue #12809), and its public API has
+//! no way to wake one. So when a module imports a shared memory, weft rewrites
+//! it at load time: every `memory.atomic.wait32`, `memory.atomic.wait64` and
+//! `memory.atomic.notify` on that memory becomes
+//!
+//! ```text
+//! i32.const <memarg offset>
+//! call $weft:internal.<wait32|wait64|notify>
+//! ```
+//!
+//! The three imports take the instruction's own operands plus the offset and
+//! are implemented by a [`ParkingLot`] keyed by address, one per run. The end
+//! of the program wakes every waiter, which then traps as stopped. Alignment,
+//! bounds and the atomic (SeqCst) comparison behave as in Wasmtime:
+//! a misaligned address traps with "unaligned atomic", an out-of-bounds one
+//! with "out of bounds memory access".
+//!
+//! Rewriting keeps everything else as it was: function indices shift by the
+//! three new imports (calls, `ref.func`, exports, start, elements and the
+//! name section are renumbered), types are appended. Instructions the
+//! validator would reject (bad alignment, offsets above 4 GiB) are left
+//! alone so the module stays invalid. Modules compiled elsewhere and handed
+//! to [`Program::from_module`](crate::runtime::Program::from_module) are not
+//! rewritten.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use wasm_encoder::reencode::{self, Reencode};
+use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
+use wasmparser::{Operator, Parser, Payload, TypeRef};
+use wasmtime::{Caller, Linker, Module, SharedMemory, Trap};
+
+use crate::runtime::instance::ThreadData;
+use crate::wasi::{GuestMemory, Stopped};
+
+/// The reserved import module of the rewritten instructions.
+pub const INTERNAL_MODULE: &str = "weft:internal";
+/// `(addr i32, expected i32, timeout i64, offset i32) -> i32`
+const WAIT32: &str = "memory.atomic.wait32";
+/// `(addr i32, expected i64, timeout i64, offset i32) -> i32`
+const WAIT64: &str = "memory.atomic.wait64";
+/// `(addr i32, count i32, offset i32) -> i32`
+const NOTIFY: &str = "memory.atomic.notify";
+/// How many functions the rewrite imports.
+const ADDED: u32 = 3;
+
+/// Compiles `bytes` (binary or text), rewriting atomic waits when the module
+/// imports a shared memory. Errors are those of the original module.
+pub(crate) fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> wasmtime::Result<Module> {
+    let binary: Cow<'_, [u8]> = match wat::parse_bytes(bytes) {
+        Ok(b) => b,
+        // Let Wasmtime word the error.
+        Err(_) => return Module::new(engine, bytes),
+    };
+    match rewrite(&binary) {
+        Ok(None) => Module::new(engine, &binary),
+        Ok(Some(rewritten)) => match Module::new(engine, &rewritten) {
+            Ok(module) => Ok(module),
+            // Report the original module's error, not the rewritten one's.
+            Err(e) => match Module::new(engine, &binary) {
+                Err(original) => Err(original),
+                Ok(module) => {
+                    log::warn!("atomic waits not made stoppable (rewrite rejected: {e:#})");
+                    Ok(module)
+                }
+            },
+        },
+        Err(e) => {
+            let module = Module::new(engine, &binary)?;
+            log::warn!("atomic waits not made stoppable (cannot rewrite: {e})");
+            Ok(module)
+        }
+    }
+}
+
+/// What a first pass learned about a module.
+#[derive(Default)]
+struct Survey {
+    func_imports: u32,
+    types: u32,
+    has_type_section: bool,
+    /// Index of the imported shared memory.
+    shared_memory: Option<u32>,
+    /// Whether any function waits or notifies on it.
+    uses_wait: bool,
+}
+
+/// Returns the rewritten module, or `None` when nothing needs rewriting.
+/// `bytes` must be a binary module.
+pub(crate) fn rewrite(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    // Fast path: every wait/notify is encoded 0xFE 0x00..=0x02.
+    if !bytes.windows(2).any(|w| w[0] == 0xFE && w[1] <= 0x02) {
+        return Ok(None);
+    }
+    let survey = survey(bytes).map_err(|e| e.to_string())?;
+    let Some(memory) = survey.shared_memory else {
+        return Ok(None);
+    };
+    if !survey.uses_wait {
+        return Ok(None);
+    }
+    let mut rewriter = Rewriter {
+        memory,
+        func_imports: survey.func_imports,
+        first_type: survey.types,
+        has_type_section: survey.has_type_section,
+    };
+    let mut module = wasm_encoder::Module::new();
+    rewriter
+        .parse_core_module(&mut module, Parser::new(0), bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(module.finish()))
+}
+
+fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
+    let mut s = Survey::default();
+    let mut memories = 0u32;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
+                return Ok(Survey::default());
+            }
+            Payload::TypeSection(reader) => {
+                s.has_type_section = true;
+                for group in reader {
+                    s.types += group?.types().len() as u32;
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    match import?.ty {
+                        TypeRef::Func(_) | TypeRef::FuncExact(_) => s.func_imports += 1,
+                        TypeRef::Memory(ty) => {
+                            if ty.shared && !ty.memory64 && s.shared_memory.is_none() {
+                                s.shared_memory = Some(memories);
+                            }
+                            memories += 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) if !s.uses_wait => {
+                let Some(memory) = s.shared_memory else {
+                    continue;
+                };
+                let mut ops = body.get_operators_reader()?;
+                while !ops.eof() {
+                    if replacement(&ops.read()?, memory).is_some() {
+                        s.uses_wait = true;
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Which import replaces `op` (0 wait32, 1 wait64, 2 notify) and its offset,
+/// if `op` is a valid wait/notify on `memory`.
+fn replacement(op: &Operator<'_>, memory: u32) -> Option<(u32, u32)> {
+    let (which, memarg, natural) = match op {
+        Operator::MemoryAtomicWait32 { memarg } => (0, memarg, 2),
+        Operator::MemoryAtomicWait64 { memarg } => (1, memarg, 3),
+        Operator::MemoryAtomicNotify { memarg } => (2, memarg, 2),
+        _ => return None,
+    };
+    let offset = u32::try_from(memarg.offset).ok()?;
+    (memarg.memory == memory && memarg.align == natural).then_some((which, offset))
+}
+
+struct Rewriter {
+    memory: u32,
+    func_imports: u32,
+    first_type: u32,
+    has_type_section: bool,
+}
+
+impl Rewriter {
+    fn add_types(&self, types: &mut wasm_encoder::TypeSection) {
+        use ValType::{I32, I64};
+        types.ty().function([I32, I32, I64, I32], [I32]);
+        types.ty().function([I32, I64, I64, I32], [I32]);
+        types.ty().function([I32, I32, I32], [I32]);
+    }
+}
+
+impl Reencode for Rewriter {
+    type Error = std::convert::Infallible;
+
+    fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error> {
+        Ok(if func < self.func_imports {
+            func
+        } else {
+            func + ADDED
+        })
+    }
+
+    fn parse_type_section(
+        &mut self,
+        types: &mut wasm_encoder::TypeSection,
+        section: wasmparser::TypeSectionReader<'_>,
+    ) -> Result<(), reencode::Error> {
+        reencode::utils::parse_type_section(self, types, section)?;
+        self.add_types(types);
+        Ok(())
+    }
+
+    fn intersperse_section_hook(
+        &mut self,
+        module: &mut wasm_encoder::Module,
+        _after: Option<SectionId>,
+        before: Option<SectionId>,
+    ) -> Result<(), reencode::Error> {
+        if before == Some(SectionId::Import) && !self.has_type_section {
+            let mut types = wasm_encoder::TypeSection::new();
+            self.add_types(&mut types);
+            module.section(&types);
+            self.has_type_section = true;
+        }
+        Ok(())
+    }
+
+    fn parse_import_section(
+        &mut self,
+        imports: &mut wasm_encoder::ImportSection,
+        section: wasmparser::ImportSectionReader<'_>,
+    ) -> Result<(), reencode::Error> {
+        reencode::utils::parse_import_section(self, imports, section)?;
+        for (i, name) in [WAIT32, WAIT64, NOTIFY].into_iter().enumerate() {
+            imports.import(
+                INTERNAL_MODULE,
+                name,
+                EntityType::Function(self.first_type + i as u32),
+            );
+        }
+        Ok(())
+    }
+
+    fn parse_function_body(
+        &mut self,
+        code: &mut wasm_encoder::CodeSection,
+        func: wasmparser::FunctionBody<'_>,
+    ) -> Result<(), reencode::Error> {
+        let mut f: Function = self.new_function_with_parsed_locals(&func)?;
+        let mut reader = func.get_operators_reader()?;
+        while !reader.eof() {
+            let op = reader.read()?;
+            match replacement(&op, self.memory) {
+                Some((which, offset)) => {
+                    f.instruction(&Instruction::I32Const(offset as i32));
+                    f.instruction(&Instruction::Call(self.func_imports + which));
+                }
+                None => {
+                    f.instruction(&self.instruction(op)?);
+                }
+            }
+        }
+        code.function(&f);
+        Ok(())
+    }
+
+    fn parse_custom_section(
+        &mut self,
+        module: &mut wasm_encoder::Module,
+        section: wasmparser::CustomSectionReader<'_>,
+    ) -> Result<(), reencode::Error> {
+        match section.as_known() {
+            // Renumber names; drop a malformed name section (Wasmtime ignores
+            // those too) rather than fail.
+            wasmparser::KnownCustom::Name(names) => {
+                if let Ok(names) = self.custom_name_section(names) {
+                    module.section(&names);
+                }
+            }
+            _ => {
+                module.section(&self.custom_section(section)?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Defines the three `weft:internal` imports.
+pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        INTERNAL_MODULE,
+        WAIT32,
+        |caller: Caller<'_, ThreadData>, addr: i32, expected: i32, timeout: i64, offset: i32| {
+            let (memory, ea) = check(&caller, addr, offset, 4)?;
+            let cell = atomic_u32(&memory, ea);
+            let equal = || cell.load(Ordering::SeqCst) == expected as u32;
+            wait(&caller, ea, equal, timeout)
+        },
+    )?;
+    linker.func_wrap(
+        INTERNAL_MODULE,
+        WAIT64,
+        |caller: Caller<'_, ThreadData>, addr: i32, expected: i64, timeout: i64, offset: i32| {
+            let (memory, ea) = check(&caller, addr, offset, 8)?;
+            let cell = atomic_u64(&memory, ea);
+            let equal = || cell.load(Ordering::SeqCst) == expected as u64;
+            wait(&caller, ea, equal, timeout)
+        },
+    )?;
+    linker.func_wrap(
+        INTERNAL_MODULE,
+        NOTIFY,
+        |caller: Caller<'_, ThreadData>, addr: i32, count: i32, offset: i32| {
+            let (_memory, ea) = check(&caller, addr, offset, 4)?;
+            let woken = caller.data().run.parking.notify(ea, count as u32);
+            Ok(woken as i32)
+        },
+    )?;
+    Ok(())
+}
+
+/// The effective address of an access of `size` bytes, trapping as Wasmtime
+/// does on a misaligned or out-of-bounds address.
+fn check(
+    caller: &Caller<'_, ThreadData>,
+    addr: i32,
+    offset: i32,
+    size: u64,
+) -> wasmtime::Result<(SharedMemory, u64)> {
+    caller.data().run.check_running()?;
+    let Some(GuestMemory::Shared(memory)) = &caller.data().memory else {
+        // Only modules importing a shared memory are rewritten.
+        return Err(wasmtime::Error::new(Trap::AtomicWaitNonSharedMemory));
+    };
+    let ea = u64::from(addr as u32) + u64::from(offset as u32);
+    if ea % size != 0 {
+        return Err(wasmtime::Error::new(Trap::HeapMisaligned));
+    }
+    if ea + size > memory.data().len() as u64 {
+        return Err(wasmtime::Error::new(Trap::MemoryOutOfBounds));
+    }
+    Ok((memory.clone(), ea))
+}
+
+/// The 4 bytes at `ea`, which [`check`] found aligned and in bounds.
+fn atomic_u32(memory: &SharedMemory, ea: u64) -> &AtomicU32 {
+    let cell = &memory.data()[ea as usize];
+    // SAFETY: `ea` is 4-aligned and `ea + 4` is within the memory, which
+    // never shrinks or moves while `memory` is alive; wasm accesses these
+    // bytes only atomically or racily, as with any shared memory.
+    unsafe { &*(cell.get() as *const AtomicU32) }
+}
+
+/// The 8 bytes at `ea`, which [`check`] found aligned and in bounds.
+fn atomic_u64(memory: &SharedMemory, ea: u64) -> &AtomicU64 {
+    let cell = &memory.data()[ea as usize];
+    // SAFETY: as in `atomic_u32`, with 8-byte alignment and size.
+    unsafe { &*(cell.get() as *const AtomicU64) }
+}
+
+fn wait(
+    caller: &Caller<'_, ThreadData>,
+    ea: u64,
+    equal: impl FnOnce() -> bool,
+    timeout: i64,
+) -> wasmtime::Result<i32> {
+    let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
+    let result = caller.data().run.parking.wait(ea, equal, timeout)?;
+    Ok(result as i32)
+}
+
+/// Threads parked in a rewritten `memory.atomic.wait`, by address.
+#[derive(Default)]
+pub(crate) struct ParkingLot {
+    state: Mutex<Lot>,
+}
+
+#[derive(Default)]
+struct Lot {
+    stopped: bool,
+    queues: HashMap<u64, VecDeque<Arc<Waiter>>>,
+}
+
+#[derive(Default)]
+struct Waiter {
+    /// Set (under the lot's lock) by `notify`.
+    woken: AtomicBool,
+    cond: Condvar,
+}
+
+/// What `memory.atomic.wait` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitResult {
+    Woken = 0,
+    NotEqual = 1,
+    TimedOut = 2,
+}
+
+impl ParkingLot {
+    fn lock(&self) -> MutexGuard<'_, Lot> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Parks the caller on `addr` if `equal()` (evaluated under the lot's
+    /// lock, so no notify can slip in between) until notified, `timeout`
+    /// passes (`None`: never) or the lot is stopped.
+    pub(crate) fn wait(
+        &self,
+        addr: u64,
+        equal: impl FnOnce() -> bool,
+        timeout: Option<Duration>,
+    ) -> Result<WaitResult, Stopped> {
+        let mut lot = self.lock();
+        if lot.stopped {
+            return Err(Stopped);
+        }
+        if !equal() {
+            return Ok(WaitResult::NotEqual);
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let me = Arc::new(Waiter::default());
+        lot.queues.entry(addr).or_default().push_back(me.clone());
+        loop {
+            if me.woken.load(Ordering::Relaxed) {
+                return Ok(WaitResult::Woken);
+            }
+            if lot.stopped {
+                return Err(Stopped);
+            }
+            lot = match deadline {
+                None => me.cond.wait(lot).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        remove(&mut lot, addr, &me);
+                        return Ok(WaitResult::TimedOut);
+                    }
+                    me.cond
+                        .wait_timeout(lot, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Wakes up to `count` threads parked on `addr`, oldest first.
+    pub(crate) fn notify(&self, addr: u64, count: u32) -> u32 {
+        let mut lot = self.lock();
+        let Some(queue) = lot.queues.get_mut(&addr) else {
+            return 0;
+        };
+        let mut woken = 0;
+        while woken < count {
+            let Some(waiter) = queue.pop_front() else {
+                break;
+            };
+            waiter.woken.store(true, Ordering::Relaxed);
+            waiter.cond.notify_one();
+            woken += 1;
+        }
+        if queue.is_empty() {
+            lot.queues.remove(&addr);
+        }
+        woken
+    }
+
+    /// Wakes every waiter for good: they and all later waits fail with
+    /// [`Stopped`].
+    pub(crate) fn stop(&self) {
+        let mut lot = self.lock();
+        lot.stopped = true;
+        for waiter in lot.queues.values().flatten() {
+            waiter.cond.notify_one();
+        }
+        lot.queues.clear();
+    }
+
+    /// Threads parked now (for tests and stats).
+    #[allow(dead_code)]
+    pub(crate) fn parked(&self) -> usize {
+        self.lock().queues.values().map(VecDeque::len).sum()
+    }
+}
+
+fn remove(lot: &mut Lot, addr: u64, me: &Arc<Waiter>) {
+    if let Some(queue) = lot.queues.get_mut(&addr) {
+        queue.retain(|w| !Arc::ptr_eq(w, me));
+        if queue.is_empty() {
+            lot.queues.remove(&addr);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notify_wakes_in_order_and_counts() {
+        let lot = Arc::new(ParkingLot::default());
+        let mut threads = Vec::new();
+        for _ in 0..3 {
+            let l = lot.clone();
+            threads.push(std::thread::spawn(move || l.wait(8, || true, None)));
+        }
+        while lot.parked() < 3 {
+            std::thread::yield_now();
+        }
+        assert_eq!(lot.notify(16, 5), 0);
+        assert_eq!(lot.notify(8, 2), 2);
+        assert_eq!(lot.notify(8, 5), 1);
+        for t in threads {
+            assert_eq!(t.join().unwrap(), Ok(WaitResult::Woken));
+        }
+    }
+
+    #[test]
+    fn not_equal_timeout_and_stop() {
+        let lot = Arc::new(ParkingLot::default());
+        assert_eq!(lot.wait(0, || false, None), Ok(WaitResult::NotEqual));
+        assert_eq!(
+            lot.wait(0, || true, Some(Duration::from_millis(5))),
+            Ok(WaitResult::TimedOut)
+        );
+        assert_eq!(lot.parked(), 0);
+        let l = lot.clone();
+        let t = std::thread::spawn(move || l.wait(4, || true, None));
+        while lot.parked() < 1 {
+            std::thread::yield_now();
+        }
+        let at = Instant::now();
+        lot.stop();
+        assert_eq!(t.join().unwrap(), Err(Stopped));
+        assert!(at.elapsed() < Duration::from_millis(100));
+        assert_eq!(lot.wait(4, || true, None), Err(Stopped));
+    }
+
+    #[test]
+    fn rewrite_renumbers_functions_and_only_when_shared() {
+        let wat = r#"(module
+          (import "env" "f" (func $f))
+          (import "env" "memory" (memory 1 1 shared))
+          (func $g (export "g") (result i32)
+            (call $f)
+            (memory.atomic.notify offset=4 (i32.const 0) (i32.const 1)))
+          (func (export "h") (result i32)
+            (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0)))
+            (drop (memory.atomic.wait64 (i32.const 8) (i64.const 0) (i64.const -1)))
+            (call $g))
+          (elem declare func $g)
+          (func (export "r") (result funcref) (ref.func $g)))"#;
+        let bytes = wat::parse_str(wat).unwrap();
+        let out = rewrite(&bytes).unwrap().expect("rewritten");
+        let text = wasmprinter_like(&out);
+        assert!(text.contains("weft:internal"), "{text}");
+        let mut config = wasmtime::Config::new();
+        config.wasm_threads(true).shared_memory(true);
+        let engine = wasmtime::Engine::new(&config).unwrap();
+        let module = Module::new(&engine, &out).unwrap();
+        assert_eq!(module.imports().len(), 5);
+        let plain = wat::parse_str(
+            r#"(module (memory 1 1 shared)
+               (func (drop (memory.atomic.notify (i32.const 0) (i32.const 1)))))"#,
+        )
+        .unwrap();
+        assert_eq!(rewrite(&plain).unwrap(), None);
+    }
+
+    fn wasmprinter_like(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        for p in Parser::new(0).parse_all(bytes) {
+            if let Ok(Payload::ImportSection(r)) = p {
+                for i in r.into_imports().flatten() {
+                    out.push_str(&format!("{} {}\n", i.module, i.name));
+                }
+            }
+        }
+        out
+    }
+}
