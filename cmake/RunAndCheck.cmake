@@ -1,0 +1,63 @@
+# Runs a command and checks its exit status and output. Used by ctest:
+#   cmake [-DEXIT=<n>] [-DSTDOUT_FILE=<file>] [-DSTDOUT_REGEX=<re>]
+#         [-DSTDERR_REGEX=<re>] [-DSORT_STDOUT=ON] [-DWORKING_DIRECTORY=<dir>]
+#         -P RunAndCheck.cmake -- <command> [args...]
+# EXIT defaults to 0. STDOUT_FILE compares stdout exactly (after sorting its
+# lines when SORT_STDOUT is set, for output whose order is up to threads).
+set(cmd)
+set(seen_sep OFF)
+math(EXPR last "${CMAKE_ARGC} - 1")
+foreach(i RANGE 0 ${last})
+  if(seen_sep)
+    list(APPEND cmd "${CMAKE_ARGV${i}}")
+  elseif(CMAKE_ARGV${i} STREQUAL "--")
+    set(seen_sep ON)
+  endif()
+endforeach()
+if(NOT cmd)
+  message(FATAL_ERROR "RunAndCheck: no command after --")
+endif()
+if(NOT DEFINED EXIT)
+  set(EXIT 0)
+endif()
+if(NOT WORKING_DIRECTORY)
+  set(WORKING_DIRECTORY ".")
+endif()
+
+execute_process(COMMAND ${cmd}
+  WORKING_DIRECTORY "${WORKING_DIRECTORY}"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+list(JOIN cmd " " cmd_text)
+set(report "command: ${cmd_text}\nexit: ${rc}\n--- stdout\n${out}--- stderr\n${err}---")
+
+set(failures)
+if(NOT rc STREQUAL "${EXIT}")
+  list(APPEND failures "exit status ${rc}, expected ${EXIT}")
+endif()
+if(DEFINED STDOUT_FILE)
+  file(READ "${STDOUT_FILE}" want)
+  set(got "${out}")
+  if(SORT_STDOUT)
+    foreach(v want got)
+      string(REGEX REPLACE "\n$" "" ${v} "${${v}}")
+      string(REPLACE ";" "\\;" ${v} "${${v}}")
+      string(REPLACE "\n" ";" ${v} "${${v}}")
+      list(SORT ${v})
+    endforeach()
+  endif()
+  if(NOT got STREQUAL want)
+    list(APPEND failures "stdout differs from ${STDOUT_FILE}")
+  endif()
+endif()
+if(DEFINED STDOUT_REGEX AND NOT out MATCHES "${STDOUT_REGEX}")
+  list(APPEND failures "stdout does not match /${STDOUT_REGEX}/")
+endif()
+if(DEFINED STDERR_REGEX AND NOT err MATCHES "${STDERR_REGEX}")
+  list(APPEND failures "stderr does not match /${STDERR_REGEX}/")
+endif()
+
+if(failures)
+  list(JOIN failures "\n  " f)
+  message(FATAL_ERROR "FAILED:\n  ${f}\n${report}")
+endif()
+message("${report}")

@@ -1,0 +1,371 @@
+/* weft-run: run a WebAssembly program (threaded or not) with weft.
+ *
+ * Uses only the public C API in weft.h. See usage() for options and exit
+ * statuses. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm_exports.h"
+#include "weft.h"
+
+/* Exit statuses of weft-run itself (a guest's own exit code passes through). */
+#define EXIT_LOAD_ERROR 1  /* cannot read, compile, link or instantiate */
+#define EXIT_USAGE 2       /* bad command line */
+#define EXIT_TIMEOUT 124   /* --timeout expired (as timeout(1)) */
+#define EXIT_INTERRUPT 130 /* interrupted */
+#define EXIT_TRAP 134      /* a guest thread trapped (as Wasmtime) */
+
+static const char *prog = "weft-run";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "Usage: %s [OPTIONS] FILE.wasm|FILE.wat [ARGS...]\n"
+        "\n"
+        "Runs a WebAssembly program on weft (wasi-threads + WASI preview 1).\n"
+        "ARGS are passed to the guest; its argv[0] is FILE.\n"
+        "\n"
+        "Options:\n"
+        "  --dir HOST[::GUEST]     preopen host directory HOST as GUEST (default: HOST);\n"
+        "                          repeatable\n"
+        "  --dir-ro HOST[::GUEST]  the same, read-only: the guest cannot change anything\n"
+        "  --env NAME=VALUE        set a guest environment variable; --env NAME copies\n"
+        "                          the host's value; repeatable\n"
+        "  --inherit-env           give the guest the whole host environment\n"
+        "  --max-threads N         most guest threads alive at once (default 1024)\n"
+        "  --max-memory BYTES      cap linear memory (suffixes K, M, G: KiB, MiB, GiB)\n"
+        "  --timeout DURATION      stop the program after DURATION (e.g. 500ms, 2s, 1m;\n"
+        "                          a bare number is seconds)\n"
+        "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
+        "  --invoke NAME           reactor: call _initialize (if exported), then NAME\n"
+        "                          with no arguments, and print its results\n"
+        "  --version               print weft-run's and the library's versions\n"
+        "  --help                  print this help\n"
+        "  --                      end of options\n"
+        "\n"
+        "Exit status:\n"
+        "  the guest's exit code   proc_exit(n) from any thread, or 0 when _start returns\n"
+        "  1                       the program cannot be loaded, linked or instantiated\n"
+        "  2                       bad command line\n"
+        "  124                     --timeout expired\n"
+        "  134                     a guest thread trapped (message, thread id and\n"
+        "                          backtrace on stderr)\n",
+        prog);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try --help)\n");
+    return EXIT_USAGE;
+}
+
+/* Parses an unsigned integer with an optional binary suffix (K, M, G). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9') return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno) return -1;
+    uint64_t mul = 1;
+    if (*end == 'K' || *end == 'k') mul = 1024ull, end++;
+    else if (*end == 'M' || *end == 'm') mul = 1024ull * 1024, end++;
+    else if (*end == 'G' || *end == 'g') mul = 1024ull * 1024 * 1024, end++;
+    if (*end == 'i' || *end == 'B') end += (end[0] == 'i' && end[1] == 'B') ? 2 : (end[0] == 'B');
+    if (*end) return -1;
+    if (v > UINT64_MAX / mul) return -1;
+    *out = (uint64_t)v * mul;
+    return 0;
+}
+
+/* Parses a duration: a number with unit ms, s or m (bare: seconds). */
+static int parse_duration_ms(const char *s, uint64_t *ms)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9') return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno) return -1;
+    uint64_t mul;
+    if (strcmp(end, "ms") == 0) mul = 1;
+    else if (strcmp(end, "s") == 0 || *end == 0) mul = 1000;
+    else if (strcmp(end, "m") == 0) mul = 60000;
+    else return -1;
+    if (v > UINT64_MAX / mul) return -1;
+    *ms = (uint64_t)v * mul;
+    return *ms ? 0 : -1;
+}
+
+/* Reports a weft error as one line (load errors). Frees it. */
+static int load_error(const char *what, weft_error_t *err)
+{
+    fprintf(stderr, "%s: %s: %s\n", prog, what, weft_error_message(err));
+    weft_error_delete(err);
+    return EXIT_LOAD_ERROR;
+}
+
+/* Reports how a program ended with an error; returns the exit status. Frees it. */
+static int run_error(weft_error_t *err)
+{
+    int status;
+    uint32_t tid;
+    int32_t code;
+    switch (weft_error_kind(err)) {
+    case WEFT_ERROR_TRAP:
+        if (weft_error_trap_tid(err, &tid))
+            fprintf(stderr, "%s: guest thread %u trapped\n", prog, (unsigned)tid);
+        fprintf(stderr, "Error: %s\n", weft_error_message(err));
+        if (*weft_error_backtrace(err) && !strstr(weft_error_message(err), weft_error_backtrace(err)))
+            fprintf(stderr, "wasm backtrace:\n%s\n", weft_error_backtrace(err));
+        status = EXIT_TRAP;
+        break;
+    case WEFT_ERROR_TIMED_OUT:
+        fprintf(stderr, "%s: %s\n", prog, weft_error_message(err));
+        status = EXIT_TIMEOUT;
+        break;
+    case WEFT_ERROR_INTERRUPTED:
+        fprintf(stderr, "%s: %s\n", prog, weft_error_message(err));
+        status = EXIT_INTERRUPT;
+        break;
+    case WEFT_ERROR_EXITED:
+        status = weft_error_exit_code(err, &code) ? (int)(code & 0xff) : 1;
+        break;
+    case WEFT_ERROR_NOT_FOUND:
+    case WEFT_ERROR_LINK:
+    case WEFT_ERROR_INSTANTIATE:
+        fprintf(stderr, "%s: %s\n", prog, weft_error_message(err));
+        status = EXIT_LOAD_ERROR;
+        break;
+    default:
+        fprintf(stderr, "%s: %s\n", prog, weft_error_message(err));
+        status = EXIT_LOAD_ERROR;
+        break;
+    }
+    weft_error_delete(err);
+    return status;
+}
+
+/* Splits "HOST::GUEST" (GUEST defaults to HOST) and preopens it. */
+static weft_error_t *add_dir(weft_wasi_config_t *wasi, const char *spec, uint32_t flags)
+{
+    const char *sep = strstr(spec, "::");
+    size_t host_len = sep ? (size_t)(sep - spec) : strlen(spec);
+    const char *guest = sep ? sep + 2 : spec;
+    size_t guest_len = sep ? strlen(guest) : host_len;
+    return weft_wasi_config_preopen_dir(wasi, spec, host_len, guest, guest_len, flags);
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    if (!f || !buf) {
+        if (f) fclose(f);
+        free(buf);
+        return -1;
+    }
+    for (;;) {
+        if (n == cap) {
+            uint8_t *bigger = realloc(buf, cap *= 2);
+            if (!bigger) break;
+            buf = bigger;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return -1;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static void print_val(const weft_val_t *v)
+{
+    switch (v->kind) {
+    case WEFT_I32: printf("%ld\n", (long)v->of.i32); break;
+    case WEFT_I64: printf("%lld\n", (long long)v->of.i64); break;
+    case WEFT_F32: printf("%.9g\n", (double)v->of.f32); break;
+    case WEFT_F64: printf("%.17g\n", v->of.f64); break;
+    default: printf("?\n"); break;
+    }
+}
+
+/* The reactor path: _initialize, then `name` with no arguments. */
+static int invoke(weft_instance_t *inst, const char *name, const uint8_t *wasm, size_t wasm_len)
+{
+    size_t nresults = 0;
+    int found = wat_or_wasm_export_result_count(wasm, wasm_len, name, &nresults);
+    if (found == -2) {
+        fprintf(stderr, "%s: the module exports no function \"%s\"\n", prog, name);
+        return EXIT_LOAD_ERROR;
+    }
+    weft_val_t results[16];
+    if (found == 0 && nresults > sizeof results / sizeof results[0]) {
+        fprintf(stderr, "%s: \"%s\" returns too many values (%zu)\n", prog, name, nresults);
+        return EXIT_LOAD_ERROR;
+    }
+    weft_error_t *err = weft_instance_initialize(inst);
+    if (err) return run_error(err);
+    /* found == -1: the scan could not tell; assume no results (weft
+     * reports a mismatch after the call). */
+    err = weft_instance_call(inst, name, strlen(name), NULL, 0, results, nresults);
+    if (err) return run_error(err);
+    for (size_t i = 0; i < nresults; i++) print_val(&results[i]);
+    fflush(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    weft_config_t *config = weft_config_new();
+    weft_wasi_config_t *wasi = weft_wasi_config_new();
+    weft_engine_t *engine = NULL;
+    weft_module_t *module = NULL;
+    weft_instance_t *inst = NULL;
+    weft_error_t *err = NULL;
+    const char *invoke_name = NULL;
+    uint8_t *wasm = NULL;
+    size_t wasm_len = 0;
+    int status = 0, i;
+
+    if (!config || !wasi) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return EXIT_LOAD_ERROR;
+    }
+    /* Options come first; the first other argument is the file. */
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes_value = 1;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == 0) break;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            goto done;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("weft-run %s (libweft %s)\n", WEFT_VERSION_STRING, weft_version());
+            goto done;
+        }
+        if (strcmp(a, "--inherit-env") == 0) {
+            err = weft_wasi_config_inherit_env(wasi);
+            takes_value = 0;
+        } else if (strcmp(a, "--dir") != 0 && strcmp(a, "--dir-ro") != 0 && strcmp(a, "--env") != 0 &&
+                   strcmp(a, "--max-threads") != 0 && strcmp(a, "--max-memory") != 0 &&
+                   strcmp(a, "--timeout") != 0 && strcmp(a, "--tcplisten") != 0 &&
+                   strcmp(a, "--invoke") != 0) {
+            status = usage_error("unknown option %s", a);
+            goto done;
+        } else if (!val) {
+            status = usage_error("option %s needs a value", a);
+            goto done;
+        } else if (strcmp(a, "--dir") == 0 || strcmp(a, "--dir-ro") == 0) {
+            err = add_dir(wasi, val, strcmp(a, "--dir-ro") == 0 ? WEFT_DIR_READ_ONLY : 0);
+        } else if (strcmp(a, "--env") == 0) {
+            const char *eq = strchr(val, '=');
+            if (eq) {
+                err = weft_wasi_config_push_env(wasi, val, (size_t)(eq - val), eq + 1, strlen(eq + 1));
+            } else if (getenv(val)) {
+                err = weft_wasi_config_push_env(wasi, val, strlen(val), getenv(val), strlen(getenv(val)));
+            }
+        } else if (strcmp(a, "--max-threads") == 0) {
+            uint64_t n;
+            if (parse_size(val, &n) || n == 0 || n > UINT32_MAX) {
+                status = usage_error("--max-threads needs a positive number, not \"%s\"", val);
+                goto done;
+            }
+            err = weft_config_set_max_threads(config, (uint32_t)n);
+        } else if (strcmp(a, "--max-memory") == 0) {
+            uint64_t n;
+            if (parse_size(val, &n) || n == 0) {
+                status = usage_error("--max-memory needs a positive size in bytes, not \"%s\"", val);
+                goto done;
+            }
+            err = weft_config_set_max_memory(config, n);
+        } else if (strcmp(a, "--timeout") == 0) {
+            uint64_t ms;
+            if (parse_duration_ms(val, &ms)) {
+                status = usage_error("--timeout needs a duration such as 500ms, 2s or 1m, not \"%s\"", val);
+                goto done;
+            }
+            err = weft_config_set_timeout_ms(config, ms);
+        } else if (strcmp(a, "--tcplisten") == 0) {
+            err = weft_wasi_config_preopen_tcp_listener(wasi, val, strlen(val));
+        } else if (strcmp(a, "--invoke") == 0) {
+            invoke_name = val;
+        }
+        if (err) {
+            /* An option value weft refused: a usage error, unless it is I/O. */
+            uint32_t kind = weft_error_kind(err);
+            fprintf(stderr, "%s: %s %s: %s\n", prog, a, takes_value ? val : "", weft_error_message(err));
+            weft_error_delete(err);
+            err = NULL;
+            status = kind == WEFT_ERROR_IO ? EXIT_LOAD_ERROR : EXIT_USAGE;
+            goto done;
+        }
+        if (takes_value) i++;
+    }
+    if (i >= argc) {
+        status = usage_error("missing %s", "FILE.wasm|FILE.wat");
+        goto done;
+    }
+
+    const char *file = argv[i];
+    for (int k = i; k < argc; k++) {
+        if ((err = weft_wasi_config_push_arg(wasi, argv[k], strlen(argv[k])))) {
+            status = load_error("argument", err);
+            goto done;
+        }
+    }
+    if (read_file(file, &wasm, &wasm_len)) {
+        fprintf(stderr, "%s: cannot read %s: %s\n", prog, file, strerror(errno));
+        status = EXIT_LOAD_ERROR;
+        goto done;
+    }
+    if ((err = weft_engine_new(config, &engine))) {
+        status = load_error("engine", err);
+        goto done;
+    }
+    if ((err = weft_module_new(engine, wasm, wasm_len, &module))) {
+        status = load_error(file, err);
+        goto done;
+    }
+    if ((err = weft_instance_new(module, wasi, NULL, &inst))) {
+        status = load_error(file, err);
+        goto done;
+    }
+    if (invoke_name) {
+        status = invoke(inst, invoke_name, wasm, wasm_len);
+    } else {
+        int32_t code = 0;
+        err = weft_instance_run(inst, &code);
+        status = err ? run_error(err) : (int)(code & 0xff);
+    }
+    fflush(stdout);
+
+done:
+    weft_instance_delete(inst);
+    weft_module_delete(module);
+    weft_engine_delete(engine);
+    weft_wasi_config_delete(wasi);
+    weft_config_delete(config);
+    free(wasm);
+    return status;
+}
