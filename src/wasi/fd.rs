@@ -40,13 +40,9 @@ pub fn write(cx: &WasiCtx, mem: &MemView, fd: u32, iovs: u32, n: u32, out: u32) 
         }
         Kind::Stream(s) => {
             d.require(rights::FD_WRITE)?;
-            // One host write per call keeps concurrent lines whole.
-            let mut all = Vec::with_capacity(iovs.total());
-            iovs.gather(mem, |chunk| {
-                all.extend_from_slice(chunk);
-                Ok(chunk.len())
-            })?;
-            s.write(&all)?
+            // One host write per chunk (up to 1 MiB, whole iovec lists
+            // gathered) keeps concurrent lines whole.
+            iovs.gather(mem, |chunk| s.write(chunk))?
         }
         Kind::Dir(_) => return Err(Errno::BADF.into()),
     };
