@@ -369,6 +369,25 @@ struct weft_error_t *weft_config_set_max_memory(struct weft_config_t *config, ui
 struct weft_error_t *weft_config_set_timeout_ms(struct weft_config_t *config, uint64_t timeout_ms);
 
 /**
+ * Sets a directory in which compiled modules are cached across processes;
+ * an empty path (`path_len == 0`, `path` may be NULL) turns the cache off
+ * (the default). `weft_module_new`/`weft_module_new_file` then look a module
+ * up by its bytes and the engine's configuration, and on a miss compile it
+ * and store it (creating the directory). A damaged or foreign cache file is
+ * ignored and replaced, never loaded; write failures are only logged.
+ *
+ * **Safety**: cached files are loaded as native code. Use a directory that
+ * only the user running the host can write.
+ * **Ownership**: `path` (UTF-8, not NUL-terminated) need only be valid for the call.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for
+ * invalid UTF-8.
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_config_set_cache_dir(struct weft_config_t *config,
+                                               const char *path,
+                                               size_t path_len);
+
+/**
  * Creates an engine.
  *
  * **Ownership**: `config` is borrowed and may be NULL (defaults); it may be
@@ -657,7 +676,8 @@ struct weft_error_t *weft_instance_stderr(const struct weft_instance_t *instance
                                           size_t *len);
 
 /**
- * Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`.
+ * Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`
+ * or `weft_module_serialize`.
  * `NULL` is a no-op.
  *
  * **Ownership**: takes ownership of `data`; `len` must be the length returned with it.
@@ -736,6 +756,25 @@ struct weft_error_t *weft_config_set_max_memory(struct weft_config_t *config, ui
 struct weft_error_t *weft_config_set_timeout_ms(struct weft_config_t *config, uint64_t timeout_ms);
 
 /**
+ * Sets a directory in which compiled modules are cached across processes;
+ * an empty path (`path_len == 0`, `path` may be NULL) turns the cache off
+ * (the default). `weft_module_new`/`weft_module_new_file` then look a module
+ * up by its bytes and the engine's configuration, and on a miss compile it
+ * and store it (creating the directory). A damaged or foreign cache file is
+ * ignored and replaced, never loaded; write failures are only logged.
+ *
+ * **Safety**: cached files are loaded as native code. Use a directory that
+ * only the user running the host can write.
+ * **Ownership**: `path` (UTF-8, not NUL-terminated) need only be valid for the call.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for
+ * invalid UTF-8.
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_config_set_cache_dir(struct weft_config_t *config,
+                                               const char *path,
+                                               size_t path_len);
+
+/**
  * Creates an engine.
  *
  * **Ownership**: `config` is borrowed and may be NULL (defaults); it may be
@@ -1024,7 +1063,8 @@ struct weft_error_t *weft_instance_stderr(const struct weft_instance_t *instance
                                           size_t *len);
 
 /**
- * Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`.
+ * Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`
+ * or `weft_module_serialize`.
  * `NULL` is a no-op.
  *
  * **Ownership**: takes ownership of `data`; `len` must be the length returned with it.
@@ -1091,6 +1131,43 @@ void weft_module_delete(struct weft_module_t *module);
  * **Thread safety**: read-only; safe concurrently.
  */
 bool weft_module_uses_threads(const struct weft_module_t *module);
+
+/**
+ * Serializes the module's compiled machine code, so that
+ * `weft_module_deserialize` can load it later (in this or another process)
+ * without compiling.
+ *
+ * **Ownership**: `module` is borrowed. On success `*data_out` (`*len_out`
+ * bytes) is owned by the caller; free it with `weft_bytes_free(*data_out, *len_out)`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INTERNAL` if Wasmtime
+ * cannot serialize it.
+ * **Thread safety**: read-only; safe concurrently.
+ */
+struct weft_error_t *weft_module_serialize(const struct weft_module_t *module,
+                                           uint8_t **data_out,
+                                           size_t *len_out);
+
+/**
+ * Loads a module from `weft_module_serialize`'s output, without compiling.
+ *
+ * **Safety**: the bytes are mapped and run as native code. Wasmtime checks
+ * that they are a serialized module made by the same Wasmtime version with a
+ * compatible engine configuration, but it cannot check the code itself: pass
+ * only bytes that `weft_module_serialize` produced and that nobody untrusted
+ * could modify. **Never deserialize untrusted bytes**; compile those with
+ * `weft_module_new`. (`weft_config_set_cache_dir` is the managed alternative.)
+ * **Ownership**: `engine` and `data` are borrowed (`data` need only be valid
+ * for the call). On success `*module_out` owns the module; free it with
+ * `weft_module_delete`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_COMPILE` if the bytes
+ * are not a serialized module or were made by an incompatible engine (another
+ * Wasmtime version or engine configuration); `WEFT_ERROR_LINK` as `weft_module_new`.
+ * **Thread safety**: safe concurrently on the same engine.
+ */
+struct weft_error_t *weft_module_deserialize(const struct weft_engine_t *engine,
+                                             const uint8_t *data,
+                                             size_t data_len,
+                                             struct weft_module_t **module_out);
 
 /**
  * The version of the loaded library, `"MAJOR.MINOR.PATCH"`; compare with
@@ -1261,6 +1338,43 @@ void weft_module_delete(struct weft_module_t *module);
  * **Thread safety**: read-only; safe concurrently.
  */
 bool weft_module_uses_threads(const struct weft_module_t *module);
+
+/**
+ * Serializes the module's compiled machine code, so that
+ * `weft_module_deserialize` can load it later (in this or another process)
+ * without compiling.
+ *
+ * **Ownership**: `module` is borrowed. On success `*data_out` (`*len_out`
+ * bytes) is owned by the caller; free it with `weft_bytes_free(*data_out, *len_out)`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INTERNAL` if Wasmtime
+ * cannot serialize it.
+ * **Thread safety**: read-only; safe concurrently.
+ */
+struct weft_error_t *weft_module_serialize(const struct weft_module_t *module,
+                                           uint8_t **data_out,
+                                           size_t *len_out);
+
+/**
+ * Loads a module from `weft_module_serialize`'s output, without compiling.
+ *
+ * **Safety**: the bytes are mapped and run as native code. Wasmtime checks
+ * that they are a serialized module made by the same Wasmtime version with a
+ * compatible engine configuration, but it cannot check the code itself: pass
+ * only bytes that `weft_module_serialize` produced and that nobody untrusted
+ * could modify. **Never deserialize untrusted bytes**; compile those with
+ * `weft_module_new`. (`weft_config_set_cache_dir` is the managed alternative.)
+ * **Ownership**: `engine` and `data` are borrowed (`data` need only be valid
+ * for the call). On success `*module_out` owns the module; free it with
+ * `weft_module_delete`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_COMPILE` if the bytes
+ * are not a serialized module or were made by an incompatible engine (another
+ * Wasmtime version or engine configuration); `WEFT_ERROR_LINK` as `weft_module_new`.
+ * **Thread safety**: safe concurrently on the same engine.
+ */
+struct weft_error_t *weft_module_deserialize(const struct weft_engine_t *engine,
+                                             const uint8_t *data,
+                                             size_t data_len,
+                                             struct weft_module_t **module_out);
 
 /**
  * The version of the loaded library, `"MAJOR.MINOR.PATCH"`; compare with

@@ -1,8 +1,9 @@
 //! `weft_config_t`: engine-wide limits, set before `weft_engine_new`.
 
+use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::ffi::boundary::{deref_mut, guard};
+use crate::ffi::boundary::{deref_mut, guard, utf8};
 use crate::ffi::error::weft_error_t;
 use crate::runtime::{Config, Error, ErrorKind};
 
@@ -133,6 +134,33 @@ pub unsafe extern "C" fn weft_config_set_timeout_ms(
 ) -> *mut weft_error_t {
     set(config, |c| {
         c.timeout = (timeout_ms != 0).then(|| Duration::from_millis(timeout_ms));
+        Ok(())
+    })
+}
+
+/// Sets a directory in which compiled modules are cached across processes;
+/// an empty path (`path_len == 0`, `path` may be NULL) turns the cache off
+/// (the default). `weft_module_new`/`weft_module_new_file` then look a module
+/// up by its bytes and the engine's configuration, and on a miss compile it
+/// and store it (creating the directory). A damaged or foreign cache file is
+/// ignored and replaced, never loaded; write failures are only logged.
+///
+/// **Safety**: cached files are loaded as native code. Use a directory that
+/// only the user running the host can write.
+/// **Ownership**: `path` (UTF-8, not NUL-terminated) need only be valid for the call.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for
+/// invalid UTF-8.
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_cache_dir(
+    config: *mut weft_config_t,
+    path: *const c_char,
+    path_len: usize,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        // SAFETY: (ptr, len) per the documented contract.
+        let path = unsafe { utf8(path, path_len, "path") }?;
+        c.cache_dir = (!path.is_empty()).then(|| path.into());
         Ok(())
     })
 }

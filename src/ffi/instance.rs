@@ -303,7 +303,8 @@ pub unsafe extern "C" fn weft_instance_stderr(
     captured(instance, data, len, |i| i.wasi().captured_stderr())
 }
 
-/// Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`.
+/// Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`
+/// or `weft_module_serialize`.
 /// `NULL` is a no-op.
 ///
 /// **Ownership**: takes ownership of `data`; `len` must be the length returned with it.

@@ -99,3 +99,69 @@ pub unsafe extern "C" fn weft_module_uses_threads(module: *const weft_module_t) 
     // SAFETY: NULL or a live module.
     unsafe { module.as_ref() }.is_some_and(|m| m.program.uses_threads())
 }
+
+/// Serializes the module's compiled machine code, so that
+/// `weft_module_deserialize` can load it later (in this or another process)
+/// without compiling.
+///
+/// **Ownership**: `module` is borrowed. On success `*data_out` (`*len_out`
+/// bytes) is owned by the caller; free it with `weft_bytes_free(*data_out, *len_out)`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INTERNAL` if Wasmtime
+/// cannot serialize it.
+/// **Thread safety**: read-only; safe concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_serialize(
+    module: *const weft_module_t,
+    data_out: *mut *mut u8,
+    len_out: *mut usize,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: pointers per the documented contract.
+        let module = unsafe { deref(module, "module") }?;
+        check_out(data_out, "data_out")?;
+        check_out(len_out, "len_out")?;
+        let bytes = module.program.serialize()?.into_boxed_slice();
+        let len = bytes.len();
+        let data = Box::into_raw(bytes).cast::<u8>();
+        // SAFETY: both checked non-NULL.
+        unsafe {
+            data_out.write(data);
+            len_out.write(len);
+        }
+        Ok(())
+    })
+}
+
+/// Loads a module from `weft_module_serialize`'s output, without compiling.
+///
+/// **Safety**: the bytes are mapped and run as native code. Wasmtime checks
+/// that they are a serialized module made by the same Wasmtime version with a
+/// compatible engine configuration, but it cannot check the code itself: pass
+/// only bytes that `weft_module_serialize` produced and that nobody untrusted
+/// could modify. **Never deserialize untrusted bytes**; compile those with
+/// `weft_module_new`. (`weft_config_set_cache_dir` is the managed alternative.)
+/// **Ownership**: `engine` and `data` are borrowed (`data` need only be valid
+/// for the call). On success `*module_out` owns the module; free it with
+/// `weft_module_delete`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_COMPILE` if the bytes
+/// are not a serialized module or were made by an incompatible engine (another
+/// Wasmtime version or engine configuration); `WEFT_ERROR_LINK` as `weft_module_new`.
+/// **Thread safety**: safe concurrently on the same engine.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_deserialize(
+    engine: *const weft_engine_t,
+    data: *const u8,
+    data_len: usize,
+    module_out: *mut *mut weft_module_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: pointers per the documented contract.
+        let engine = unsafe { deref(engine, "engine") }?;
+        // SAFETY: (ptr, len) per the contract.
+        let data = unsafe { bytes(data, data_len, "data") }?;
+        check_out(module_out, "module_out")?;
+        // SAFETY: the caller vouches for the bytes, as documented above.
+        let program = unsafe { Program::deserialize(&engine.engine, data) }?;
+        publish(program, module_out)
+    })
+}

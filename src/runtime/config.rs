@@ -1,5 +1,6 @@
 //! Limits and settings shared by every program of an engine.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Engine-wide settings. Every field has a sensible default.
@@ -15,6 +16,12 @@ pub struct Config {
     pub max_memory: Option<u64>,
     /// Wall-clock limit for one run (`None`: no limit).
     pub timeout: Option<Duration>,
+    /// Directory caching compiled modules across processes (`None`: no
+    /// cache). `Program::from_bytes`/`from_file` look a module up by its bytes
+    /// and this engine's configuration, and compile (and store) it on a miss.
+    /// A damaged cache file is a miss. Only point this at a directory that
+    /// nobody untrusted can write: cached machine code is run as is.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Default cap on live guest threads per program.
@@ -32,6 +39,7 @@ impl Default for Config {
             os_stack_size: DEFAULT_OS_STACK,
             max_memory: None,
             timeout: None,
+            cache_dir: None,
         }
     }
 }

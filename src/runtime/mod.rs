@@ -15,6 +15,7 @@
 //! # Ok::<(), weft::runtime::Error>(())
 //! ```
 
+mod cache;
 mod config;
 mod engine;
 mod error;
@@ -34,7 +35,7 @@ pub use host_func::{HostCall, HostCallback, HostFunc, HostFuncs};
 pub use instance::{Instance, Stats, ThreadData, MAIN_TID, STOP_GRACE};
 pub use outcome::Outcome;
 pub use program::{Program, ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
-pub use threads::SPAWN_FAILED;
+pub use threads::{release_idle_threads, IDLE_TIMEOUT, MAX_IDLE_THREADS, SPAWN_FAILED};
 pub use tids::MAX_TID;
 pub use wait_rewrite::INTERNAL_MODULE;
 pub use wasmtime::{Val, ValType};

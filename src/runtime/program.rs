@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
 
+use crate::runtime::cache;
 use crate::runtime::engine::Engine;
 use crate::runtime::error::{Error, ErrorKind, Result};
 
@@ -35,10 +36,55 @@ pub(crate) struct ProgramInner {
 }
 
 impl Program {
-    /// Compiles a module from binary WebAssembly or WAT text.
+    /// Compiles a module from binary WebAssembly or WAT text (or loads it
+    /// from the engine's cache directory, see [`Config::cache_dir`]).
+    ///
+    /// [`Config::cache_dir`]: crate::runtime::Config::cache_dir
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
+        let cache_dir = engine.config().cache_dir.as_deref();
+        if let Some(module) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
+            return Program::from_module(engine, module);
+        }
         let module = crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
             .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))?;
+        if let Some(dir) = cache_dir {
+            cache::store(engine, dir, bytes, &module);
+        }
+        Program::from_module(engine, module)
+    }
+
+    /// The compiled machine code, for [`Program::deserialize`] by an engine
+    /// with the same configuration and Wasmtime version.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        self.inner
+            .module
+            .serialize()
+            .map_err(|e| Error::wrap(ErrorKind::Internal, "cannot serialize module", e))
+    }
+
+    /// Loads a program from [`Program::serialize`]'s output without compiling.
+    /// Fails if the bytes are not a serialized module or were made by an
+    /// engine with another configuration or Wasmtime version.
+    ///
+    /// # Safety
+    /// The bytes are loaded as native code: they must come from
+    /// [`Program::serialize`] (possibly in another process) and must not have
+    /// been altered. Never pass untrusted bytes.
+    pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Program> {
+        if wasmtime::Engine::detect_precompiled(bytes) != Some(wasmtime::Precompiled::Module) {
+            return Err(Error::new(
+                ErrorKind::Compile,
+                "the bytes are not a serialized module",
+            ));
+        }
+        // SAFETY: per this function's contract.
+        let module = unsafe { Module::deserialize(engine.wasmtime(), bytes) }.map_err(|e| {
+            Error::wrap(
+                ErrorKind::Compile,
+                "cannot load serialized module (made by an incompatible engine?)",
+                e,
+            )
+        })?;
         Program::from_module(engine, module)
     }
 

@@ -1,0 +1,477 @@
+//! weft against native pthreads, side by side: `cargo bench --bench weft`.
+//!
+//! Builds `benches/guests/bench.c` twice at run time — as a freestanding
+//! wasi-threads guest (clang-19 + wasm-ld-19) and natively (`gcc -O2
+//! -pthread`) — into `target/<profile>/weft-bench/`, runs both several rounds
+//! and prints medians and the weft/native ratio. Figures, not pass/fail.
+//!
+//! Options (after `--`): `--rounds N` (default 5), `--only a,b` with
+//! names from `spawn compute startup memory write`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use weft::runtime::{
+    release_idle_threads, Config, Engine, HostFunc, HostFuncs, Instance, Outcome, Program, Val,
+    ValType,
+};
+use weft::wasi::{Stdio, WasiConfig};
+
+struct Bench {
+    dir: PathBuf,
+    native: PathBuf,
+    wasm: Vec<u8>,
+    engine: Engine,
+    program: Program,
+    host: HostFuncs,
+    rss: Arc<Mutex<Vec<(i32, u64)>>>,
+    rounds: usize,
+    table: Vec<[String; 5]>,
+}
+
+fn main() {
+    let mut rounds = 5;
+    let mut only: Option<Vec<String>> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--rounds" => rounds = args.next().and_then(|n| n.parse().ok()).unwrap_or(5),
+            "--only" => {
+                only = args
+                    .next()
+                    .map(|s| s.split(',').map(String::from).collect())
+            }
+            _ => {} // cargo passes --bench
+        }
+    }
+    let dir = std::env::current_exe()
+        .expect("current exe")
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .join("weft-bench");
+    let (native, wasm_path) = match build(&dir) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("cannot build the benchmark programs, skipping: {e}");
+            return;
+        }
+    };
+    let wasm = std::fs::read(&wasm_path).expect("read bench.wasm");
+    let engine = Engine::new(&Config::default()).expect("engine");
+    let program = Program::from_bytes(&engine, &wasm).expect("compile bench.wasm");
+    let rss = Arc::new(Mutex::new(Vec::new()));
+    let mut host = HostFuncs::new();
+    let log = rss.clone();
+    host.define(HostFunc {
+        module: "bench".into(),
+        name: "rss_mark".into(),
+        params: vec![ValType::I32],
+        results: vec![],
+        callback: Arc::new(move |_, args: &[Val], _: &mut [Val]| {
+            log.lock()
+                .unwrap()
+                .push((args[0].unwrap_i32(), rss_bytes()));
+            Ok(())
+        }),
+    });
+    let mut b = Bench {
+        dir,
+        native,
+        wasm,
+        engine,
+        program,
+        host,
+        rss,
+        rounds,
+        table: Vec::new(),
+    };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("weft benchmarks: {cores} cores, {rounds} rounds, medians (weft vs gcc -O2 -pthread)");
+    let want = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+    if want("spawn") {
+        b.spawn();
+    }
+    if want("compute") {
+        b.compute();
+    }
+    if want("startup") {
+        b.startup();
+    }
+    if want("memory") {
+        b.memory();
+    }
+    if want("write") {
+        b.write();
+    }
+    println!("\n| benchmark | weft | native | weft/native | note |");
+    println!("|---|---|---|---|---|");
+    for row in &b.table {
+        println!("| {} |", row.join(" | "));
+    }
+}
+
+/// Compiles the guest and the native program (always: it takes a second).
+fn build(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/guests");
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{cmd:?} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(())
+    };
+    let native = dir.join("bench_native");
+    run(Command::new("gcc")
+        .args(["-O2", "-pthread", "-D_GNU_SOURCE", "-o"])
+        .arg(&native)
+        .arg(src.join("bench.c")))?;
+    let wasm_flags = [
+        "--target=wasm32-wasi",
+        "-matomics",
+        "-mbulk-memory",
+        "-nostdlib",
+        "-O2",
+        "-c",
+    ];
+    run(Command::new("clang-19")
+        .args(wasm_flags)
+        .arg(src.join("bench.c"))
+        .arg("-o")
+        .arg(dir.join("bench.o")))?;
+    run(Command::new("clang-19")
+        .args(wasm_flags)
+        .arg(src.join("thread_start.s"))
+        .arg("-o")
+        .arg(dir.join("thread_start.o")))?;
+    let wasm = dir.join("bench.wasm");
+    run(Command::new("wasm-ld-19")
+        .args([
+            "--no-entry",
+            "--export=_start",
+            "--export=wasi_thread_start",
+            "--import-memory",
+            "--export-memory",
+            "--shared-memory",
+            "--max-memory=67108864",
+        ])
+        .arg(dir.join("bench.o"))
+        .arg(dir.join("thread_start.o"))
+        .arg("-o")
+        .arg(&wasm))?;
+    Ok((native, wasm))
+}
+
+/// Resident set size of this process in bytes.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+fn value(out: &str, key: &str) -> u64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key}= in output:\n{out}"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+impl Bench {
+    fn wasi(&self, args: &[&str], preopen: Option<&Path>) -> WasiConfig {
+        let mut w = WasiConfig::new();
+        w.args(std::iter::once("bench").chain(args.iter().copied()));
+        w.stdout(Stdio::Capture);
+        if let Some(dir) = preopen {
+            w.preopen_dir(dir, ".");
+        }
+        w
+    }
+
+    /// Runs the guest through weft; returns its stdout.
+    fn weft(&self, args: &[&str], preopen: Option<&Path>) -> String {
+        let inst = Instance::new(&self.program, &self.wasi(args, preopen), &self.host)
+            .expect("instantiate");
+        let outcome = inst.run().expect("run");
+        assert_eq!(outcome, Outcome::Exit(0), "weft bench {args:?}");
+        String::from_utf8(inst.wasi().captured_stdout()).expect("utf-8")
+    }
+
+    /// Runs the native program; returns its stdout.
+    fn native(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.native)
+            .args(args)
+            .output()
+            .expect("run native");
+        assert!(out.status.success(), "native bench {args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn row(&mut self, name: String, weft: String, native: String, ratio: f64, note: &str) {
+        let row = [name, weft, native, format!("{ratio:.2}×"), note.to_string()];
+        println!(
+            "  {:<34} weft {:>12}  native {:>12}  ratio {:>6}  {}",
+            row[0], row[1], row[2], row[3], row[4]
+        );
+        self.table.push(row);
+    }
+
+    /// (1) Create + join K threads one after another: time per thread.
+    fn spawn(&mut self) {
+        println!("spawn + join, one thread at a time");
+        let k = "2000";
+        let _ = self.weft(&["spawn", "200"], None); // warm the thread pool
+        let w = median(
+            (0..self.rounds)
+                .map(|_| value(&self.weft(&["spawn", k], None), "ns_per_thread") as f64)
+                .collect(),
+        );
+        let n = median(
+            (0..self.rounds)
+                .map(|_| value(&self.native(&["spawn", k]), "ns_per_thread") as f64)
+                .collect(),
+        );
+        self.row(
+            "spawn + join per thread".into(),
+            fmt_ns(w),
+            fmt_ns(n),
+            w / n,
+            "target ≤ 1.0×",
+        );
+    }
+
+    /// (2) A compute kernel on T = 1, 2, 4 threads.
+    fn compute(&mut self) {
+        println!("parallel scaling: sum of mix(i) over 100M elements");
+        let n = "100000000";
+        let mut base = (0.0, 0.0);
+        for t in ["1", "2", "4"] {
+            let mut ws = Vec::new();
+            let mut ns = Vec::new();
+            for _ in 0..self.rounds {
+                let wo = self.weft(&["compute", t, n], None);
+                let no = self.native(&["compute", t, n]);
+                assert_eq!(value(&wo, "sum"), value(&no, "sum"), "same result");
+                ws.push(value(&wo, "ns") as f64);
+                ns.push(value(&no, "ns") as f64);
+            }
+            let (w, nat) = (median(ws), median(ns));
+            if t == "1" {
+                base = (w, nat);
+            }
+            let note = format!(
+                "speedup weft {:.2}×, native {:.2}×",
+                base.0 / w,
+                base.1 / nat
+            );
+            self.row(
+                format!("compute T={t}"),
+                fmt_ns(w),
+                fmt_ns(nat),
+                w / nat,
+                &note,
+            );
+        }
+    }
+
+    /// (3) Engine + compile (or cache) + instantiate + run of a threaded hello.
+    fn startup(&mut self) {
+        println!("start-up: engine + module + run of `bench hello` (2 threads)");
+        let hello = |program: &Program| {
+            let inst = Instance::new(program, &self.wasi(&["hello"], None), &self.host).unwrap();
+            assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
+        };
+        let time = |f: &dyn Fn()| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_nanos() as f64
+        };
+        let cache = self.dir.join("cache");
+        let _ = std::fs::remove_dir_all(&cache);
+        let cached_config = Config {
+            cache_dir: Some(cache.clone()),
+            ..Config::default()
+        };
+        // Fill the cache once.
+        Program::from_bytes(&Engine::new(&cached_config).unwrap(), &self.wasm).unwrap();
+        let serialized = self.program.serialize().unwrap();
+        let compile = median(
+            (0..self.rounds)
+                .map(|_| {
+                    time(&|| {
+                        Program::from_bytes(&self.engine, &self.wasm).unwrap();
+                    })
+                })
+                .collect(),
+        );
+        let cold = median(
+            (0..self.rounds)
+                .map(|_| {
+                    time(&|| {
+                        let engine = Engine::new(&Config::default()).unwrap();
+                        hello(&Program::from_bytes(&engine, &self.wasm).unwrap());
+                    })
+                })
+                .collect(),
+        );
+        let cached = median(
+            (0..self.rounds)
+                .map(|_| {
+                    time(&|| {
+                        let engine = Engine::new(&cached_config).unwrap();
+                        hello(&Program::from_bytes(&engine, &self.wasm).unwrap());
+                    })
+                })
+                .collect(),
+        );
+        let deser = median(
+            (0..self.rounds)
+                .map(|_| {
+                    time(&|| {
+                        let engine = Engine::new(&Config::default()).unwrap();
+                        // SAFETY: bytes serialized just above by this process.
+                        hello(&unsafe { Program::deserialize(&engine, &serialized) }.unwrap());
+                    })
+                })
+                .collect(),
+        );
+        let native = median(
+            (0..self.rounds)
+                .map(|_| {
+                    time(&|| {
+                        self.native(&["hello"]);
+                    })
+                })
+                .collect(),
+        );
+        let note = format!("compile alone {}", fmt_ns(compile));
+        self.row(
+            "start-up cold (compile)".into(),
+            fmt_ns(cold),
+            fmt_ns(native),
+            cold / native,
+            &note,
+        );
+        self.row(
+            "start-up, cache dir hit".into(),
+            fmt_ns(cached),
+            fmt_ns(native),
+            cached / native,
+            "target ≤ 20 ms",
+        );
+        self.row(
+            "start-up, deserialize".into(),
+            fmt_ns(deser),
+            fmt_ns(native),
+            deser / native,
+            "native = fork+exec+run",
+        );
+    }
+
+    /// (4) Host RSS per live idle guest thread.
+    fn memory(&mut self) {
+        println!("memory: host RSS per live idle thread");
+        for t in ["1", "100", "1000"] {
+            let n: f64 = t.parse().unwrap();
+            let mut ws = Vec::new();
+            let mut ns = Vec::new();
+            for _ in 0..self.rounds.min(3) {
+                release_idle_threads();
+                std::thread::sleep(Duration::from_millis(20));
+                self.rss.lock().unwrap().clear();
+                self.weft(&["idle", t], None);
+                let marks = std::mem::take(&mut *self.rss.lock().unwrap());
+                let at = |p| marks.iter().find(|m| m.0 == p).unwrap().1 as f64;
+                ws.push((at(1) - at(0)) / n);
+                let out = self.native(&["idle", t]);
+                ns.push((value(&out, "rss1") as f64 - value(&out, "rss0") as f64) / n);
+            }
+            let (w, nat) = (median(ws), median(ns));
+            self.row(
+                format!("RSS per idle thread, {t} threads"),
+                format!("{:.0} KiB", w / 1024.0),
+                format!("{:.0} KiB", nat / 1024.0),
+                w / nat.max(1.0),
+                "target ≤ 256 KiB",
+            );
+        }
+    }
+
+    /// (5) fd_write throughput from T threads, distinct files and one file.
+    fn write(&mut self) {
+        println!("WASI fd_write: 80,000 records of 256 bytes over T threads");
+        for shared in ["0", "1"] {
+            let mut single = (0.0, 0.0);
+            for t in ["1", "2", "4", "8"] {
+                let mut ws = Vec::new();
+                let mut ns = Vec::new();
+                for _ in 0..self.rounds {
+                    let wdir = self.dir.join("out-weft");
+                    let ndir = self.dir.join("out-native");
+                    for d in [&wdir, &ndir] {
+                        let _ = std::fs::remove_dir_all(d);
+                        std::fs::create_dir_all(d).unwrap();
+                    }
+                    let wo = self.weft(&["write", t, shared], Some(&wdir));
+                    let no = self.native(&["write", t, shared, ndir.to_str().unwrap()]);
+                    let mbps = |o: &str| value(o, "bytes") as f64 / value(o, "ns") as f64 * 1e3;
+                    ws.push(mbps(&wo));
+                    ns.push(mbps(&no));
+                }
+                let (w, nat) = (median(ws), median(ns));
+                if t == "1" {
+                    single = (w, nat);
+                }
+                let note = format!(
+                    "vs 1 thread: weft {:.2}×, native {:.2}×",
+                    w / single.0,
+                    nat / single.1
+                );
+                let what = if shared == "1" {
+                    "one file"
+                } else {
+                    "own files"
+                };
+                self.row(
+                    format!("fd_write T={t}, {what}"),
+                    format!("{w:.0} MB/s"),
+                    format!("{nat:.0} MB/s"),
+                    w / nat,
+                    &note,
+                );
+            }
+        }
+    }
+}
