@@ -68,14 +68,19 @@ function(weft_threaded_guest name)
   if(NOT arg_MAX_MEMORY)
     set(arg_MAX_MEMORY 4194304)
   endif()
-  set(flags --target=wasm32-wasi -matomics -mbulk-memory -nostdlib -O2 -Wall -Wextra -Werror)
+  set(flags --target=wasm32-wasi -matomics -mbulk-memory -nostdlib -Wall -Wextra -Werror)
   set(objs)
   foreach(src IN LISTS arg_SOURCES _weft_thread_start)
     get_filename_component(stem "${src}" NAME_WE)
+    get_filename_component(ext "${src}" LAST_EXT)
+    set(is_c OFF)
+    if(ext STREQUAL ".c")
+      set(is_c ON)
+    endif()
     set(obj "${WEFT_GUEST_DIR}/${name}.obj/${stem}.o")
     add_custom_command(OUTPUT "${obj}"
       COMMAND ${CMAKE_COMMAND} -E make_directory "${WEFT_GUEST_DIR}/${name}.obj"
-      COMMAND "${WEFT_WASM_CLANG}" ${flags} -c "${src}" -o "${obj}"
+      COMMAND "${WEFT_WASM_CLANG}" ${flags} $<$<BOOL:${is_c}>:-O2> -c "${src}" -o "${obj}"
       DEPENDS "${src}" "${PROJECT_SOURCE_DIR}/c-tests/guests/threaded/threads.h"
       COMMENT "clang (wasm32, threaded) ${name}: ${stem}" VERBATIM)
     list(APPEND objs "${obj}")

@@ -1,0 +1,62 @@
+# Installs the build tree into a fresh prefix, then configures, builds and
+# runs the consumer project against it: with find_package(weft CONFIG)
+# (shared and static) and with pkg-config.
+set(prefix "${WORK_DIR}/prefix")
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    list(JOIN ARGN " " cmd)
+    message(FATAL_ERROR "FAILED (${rc}): ${cmd}\n${out}\n${err}")
+  endif()
+  set(last_out "${out}" PARENT_SCOPE)
+endfunction()
+
+run("${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}" --component weft)
+foreach(f include/weft.h lib/libweft.a lib/cmake/weft/weftConfig.cmake lib/cmake/weft/weftConfigVersion.cmake
+          lib/pkgconfig/weft.pc)
+  if(NOT EXISTS "${prefix}/${f}")
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+file(GLOB sonames "${prefix}/lib/libweft.so.[0-9]")
+if(NOT sonames)
+  message(FATAL_ERROR "no libweft.so.<major> installed")
+endif()
+run(readelf -d "${prefix}/lib/libweft.so")
+if(NOT last_out MATCHES "SONAME\\)[^\n]*libweft\\.so\\.[0-9]+\\]")
+  message(FATAL_ERROR "libweft.so has no major-version SONAME:\n${last_out}")
+endif()
+
+# find_package(weft CONFIG)
+set(b "${WORK_DIR}/find_package")
+run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${b}" -G "${GENERATOR}" "-DCMAKE_C_COMPILER=${C_COMPILER}"
+    "-DCMAKE_PREFIX_PATH=${prefix}")
+run("${CMAKE_COMMAND}" --build "${b}")
+foreach(exe consumer consumer_static)
+  execute_process(COMMAND "${b}/${exe}" "${GUEST}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "main: all 4 threads done")
+    message(FATAL_ERROR "${exe} failed (${rc}):\n${out}\n${err}")
+  endif()
+endforeach()
+# The shared consumer must really use the installed library.
+run(ldd "${b}/consumer")
+if(NOT last_out MATCHES "libweft\\.so\\.[0-9]+ => ${prefix}/lib/")
+  message(FATAL_ERROR "consumer does not load ${prefix}/lib/libweft.so.*:\n${last_out}")
+endif()
+
+# pkg-config
+set(b "${WORK_DIR}/pkg_config")
+set(ENV{PKG_CONFIG_PATH} "${prefix}/lib/pkgconfig")
+run(pkg-config --modversion weft)
+message(STATUS "pkg-config --modversion weft: ${last_out}")
+run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${b}" -G "${GENERATOR}" "-DCMAKE_C_COMPILER=${C_COMPILER}"
+    -DUSE_PKG_CONFIG=ON)
+run("${CMAKE_COMMAND}" --build "${b}")
+execute_process(COMMAND "${b}/consumer" "${GUEST}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "main: all 4 threads done")
+  message(FATAL_ERROR "pkg-config consumer failed (${rc}):\n${out}\n${err}")
+endif()
+message(STATUS "consumer: find_package (shared, static) and pkg-config builds run")

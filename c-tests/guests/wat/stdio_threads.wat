@@ -1,0 +1,32 @@
+;; 8 threads each write "thread N\n" to stdout and main writes "main\n" to
+;; stderr; main waits for the threads, then exits 0.
+(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (data (i32.const 256) "thread #\n")
+  (data (i32.const 272) "main\n")
+  (func $write (param $fd i32) (param $ptr i32) (param $len i32) (param $scratch i32)
+    (i32.store (local.get $scratch) (local.get $ptr))
+    (i32.store offset=4 (local.get $scratch) (local.get $len))
+    (drop (call $fd_write (local.get $fd) (local.get $scratch) (i32.const 1)
+                          (i32.add (local.get $scratch) (i32.const 8)))))
+  (func (export "wasi_thread_start") (param $tid i32) (param $n i32)
+    (local $buf i32)
+    (local.set $buf (i32.add (i32.const 1024) (i32.mul (local.get $n) (i32.const 64))))
+    (memory.copy (local.get $buf) (i32.const 256) (i32.const 9))
+    (i32.store8 offset=7 (local.get $buf) (i32.add (i32.const 48) (local.get $n)))
+    (call $write (i32.const 1) (local.get $buf) (i32.const 9) (i32.add (local.get $buf) (i32.const 16)))
+    (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 0) (i32.const -1))))
+  (func (export "_start")
+    (local $i i32) (local $v i32)
+    (loop $more
+      (drop (call $spawn (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $more (i32.lt_u (local.get $i) (i32.const 8))))
+    (loop $wait
+      (local.set $v (i32.atomic.load (i32.const 0)))
+      (if (i32.ne (local.get $v) (i32.const 8))
+        (then (drop (memory.atomic.wait32 (i32.const 0) (local.get $v) (i64.const -1))) (br $wait))))
+    (call $write (i32.const 2) (i32.const 272) (i32.const 5) (i32.const 512))))
