@@ -26,8 +26,13 @@ use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx, WasiView}
 pub const MAIN_TID: u32 = 0;
 
 /// How long, after the outcome is decided, `wait` gives the other threads to
-/// unwind before it returns anyway (a thread parked in `memory.atomic.wait`
-/// without a timeout cannot be woken).
+/// unwind before it returns anyway. Every thread weft controls unwinds within
+/// about a millisecond (wasm via epoch interruption, WASI calls via the stop
+/// signal, `memory.atomic.wait` via the load-time rewrite); only a thread
+/// inside an embedder's host function that does not return, or parked in an
+/// untimed wait of a module that was not rewritten (see
+/// [`Program::from_module`](crate::runtime::Program::from_module)), can
+/// outlast it.
 pub const STOP_GRACE: Duration = Duration::from_millis(250);
 
 /// Thread statistics of one run.

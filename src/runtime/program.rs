@@ -102,6 +102,12 @@ impl Program {
     }
 
     /// Wraps an already compiled module (which must come from `engine`).
+    ///
+    /// Unlike [`Program::from_bytes`], this cannot rewrite the module's
+    /// `memory.atomic.wait` instructions: a thread parked in an untimed wait
+    /// then outlives the end of the program (see [`STOP_GRACE`]).
+    ///
+    /// [`STOP_GRACE`]: crate::runtime::STOP_GRACE
     pub fn from_module(engine: &Engine, module: Module) -> Result<Program> {
         if !wasmtime::Engine::same(module.engine(), engine.wasmtime()) {
             return Err(Error::new(
