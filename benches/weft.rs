@@ -22,7 +22,6 @@ use weft::wasi::{Stdio, WasiConfig};
 struct Bench {
     dir: PathBuf,
     native: PathBuf,
-    wasm: Vec<u8>,
     engine: Engine,
     program: Program,
     host: HostFuncs,
@@ -52,14 +51,12 @@ fn main() {
         .and_then(Path::parent)
         .expect("target/<profile>/deps")
         .join("weft-bench");
-    let (native, wasm_path) = match build(&dir) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("cannot build the benchmark programs, skipping: {e}");
-            return;
-        }
-    };
-    let wasm = std::fs::read(&wasm_path).expect("read bench.wasm");
+    if let Err(e) = build(&dir) {
+        eprintln!("cannot build the benchmark programs, skipping: {e}");
+        return;
+    }
+    let native = dir.join("bench_native");
+    let wasm = std::fs::read(dir.join("bench.wasm")).expect("read bench.wasm");
     let engine = Engine::new(&Config::default()).expect("engine");
     let program = Program::from_bytes(&engine, &wasm).expect("compile bench.wasm");
     let rss = Arc::new(Mutex::new(Vec::new()));
@@ -80,7 +77,6 @@ fn main() {
     let mut b = Bench {
         dir,
         native,
-        wasm,
         engine,
         program,
         host,
@@ -113,8 +109,12 @@ fn main() {
     }
 }
 
-/// Compiles the guest and the native program (always: it takes a second).
-fn build(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+/// The two programs, each built as a wasm guest and natively.
+const PROGRAMS: [&str; 2] = ["bench", "hello"];
+
+/// Compiles the guests and the native programs (always: it takes a second).
+/// Returns the directory holding `<name>.wasm` and `<name>_native`.
+fn build(dir: &Path) -> Result<(), String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/guests");
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let run = |cmd: &mut Command| -> Result<(), String> {
@@ -127,11 +127,6 @@ fn build(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
         }
         Ok(())
     };
-    let native = dir.join("bench_native");
-    run(Command::new("gcc")
-        .args(["-O2", "-pthread", "-D_GNU_SOURCE", "-o"])
-        .arg(&native)
-        .arg(src.join("bench.c")))?;
     let wasm_flags = [
         "--target=wasm32-wasi",
         "-matomics",
@@ -142,30 +137,50 @@ fn build(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     ];
     run(Command::new("clang-19")
         .args(wasm_flags)
-        .arg(src.join("bench.c"))
-        .arg("-o")
-        .arg(dir.join("bench.o")))?;
-    run(Command::new("clang-19")
-        .args(wasm_flags)
         .arg(src.join("thread_start.s"))
         .arg("-o")
         .arg(dir.join("thread_start.o")))?;
-    let wasm = dir.join("bench.wasm");
-    run(Command::new("wasm-ld-19")
-        .args([
-            "--no-entry",
-            "--export=_start",
-            "--export=wasi_thread_start",
-            "--import-memory",
-            "--export-memory",
-            "--shared-memory",
-            "--max-memory=67108864",
-        ])
-        .arg(dir.join("bench.o"))
-        .arg(dir.join("thread_start.o"))
-        .arg("-o")
-        .arg(&wasm))?;
-    Ok((native, wasm))
+    for name in PROGRAMS {
+        let c = src.join(format!("{name}.c"));
+        run(Command::new("gcc")
+            .args(["-O2", "-pthread", "-D_GNU_SOURCE", "-o"])
+            .arg(dir.join(format!("{name}_native")))
+            .arg(&c))?;
+        let obj = dir.join(format!("{name}.o"));
+        run(Command::new("clang-19")
+            .args(wasm_flags)
+            .arg(&c)
+            .arg("-o")
+            .arg(&obj))?;
+        run(Command::new("wasm-ld-19")
+            .args([
+                "--no-entry",
+                "--export=_start",
+                "--export=wasi_thread_start",
+                "--import-memory",
+                "--export-memory",
+                "--shared-memory",
+                "--max-memory=67108864",
+            ])
+            .arg(&obj)
+            .arg(dir.join("thread_start.o"))
+            .arg("-o")
+            .arg(dir.join(format!("{name}.wasm"))))?;
+    }
+    Ok(())
+}
+
+/// User + system CPU time of this process (`RUSAGE_SELF`) or of its waited-for
+/// children (`RUSAGE_CHILDREN`), in nanoseconds.
+fn cpu_ns(who: i32) -> f64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let ru = unsafe {
+        let mut ru = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(who, &mut ru);
+        ru
+    };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 * 1e9 + tv.tv_usec as f64 * 1e3;
+    t(ru.ru_utime) + t(ru.ru_stime)
 }
 
 /// Resident set size of this process in bytes.
@@ -248,21 +263,25 @@ impl Bench {
         self.table.push(row);
     }
 
-    /// (1) Create + join K threads one after another: time per thread.
+    /// (1) Create + join K threads one after another: time per thread
+    /// (wall clock, and CPU time of the whole process per thread).
     fn spawn(&mut self) {
         println!("spawn + join, one thread at a time");
         let k = "2000";
+        let kf = 2000.0;
         let _ = self.weft(&["spawn", "200"], None); // warm the thread pool
-        let w = median(
-            (0..self.rounds)
-                .map(|_| value(&self.weft(&["spawn", k], None), "ns_per_thread") as f64)
-                .collect(),
-        );
-        let n = median(
-            (0..self.rounds)
-                .map(|_| value(&self.native(&["spawn", k]), "ns_per_thread") as f64)
-                .collect(),
-        );
+        let (mut ws, mut ns, mut wc, mut nc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..self.rounds {
+            // Interleaved, so that background load hits both alike.
+            let cpu = cpu_ns(libc::RUSAGE_SELF);
+            ws.push(value(&self.weft(&["spawn", k], None), "ns_per_thread") as f64);
+            wc.push((cpu_ns(libc::RUSAGE_SELF) - cpu) / kf);
+            let cpu = cpu_ns(libc::RUSAGE_CHILDREN);
+            ns.push(value(&self.native(&["spawn", k]), "ns_per_thread") as f64);
+            nc.push((cpu_ns(libc::RUSAGE_CHILDREN) - cpu) / kf);
+        }
+        let (w, n) = (median(ws), median(ns));
+        let (wc, nc) = (median(wc), median(nc));
         self.row(
             "spawn + join per thread".into(),
             fmt_ns(w),
@@ -270,12 +289,20 @@ impl Bench {
             w / n,
             "target ≤ 1.0×",
         );
+        let note = "user+sys of the process per thread";
+        self.row(
+            "  CPU per spawn + join".into(),
+            fmt_ns(wc),
+            fmt_ns(nc),
+            wc / nc,
+            note,
+        );
     }
 
     /// (2) A compute kernel on T = 1, 2, 4 threads.
     fn compute(&mut self) {
-        println!("parallel scaling: sum of mix(i) over 100M elements");
-        let n = "100000000";
+        println!("parallel scaling: sum of mix(i) over 400M elements");
+        let n = "400000000";
         let mut base = (0.0, 0.0);
         for t in ["1", "2", "4"] {
             let mut ws = Vec::new();
@@ -306,18 +333,26 @@ impl Bench {
         }
     }
 
-    /// (3) Engine + compile (or cache) + instantiate + run of a threaded hello.
+    /// (3) Engine + compile (or cache) + instantiate + run of a threaded
+    /// hello (`benches/guests/hello.c`), in process and through `weft-run`.
     fn startup(&mut self) {
-        println!("start-up: engine + module + run of `bench hello` (2 threads)");
+        println!("start-up: engine + module + run of hello.c (2 threads)");
+        let wasm_path = self.dir.join("hello.wasm");
+        let wasm = std::fs::read(&wasm_path).expect("read hello.wasm");
+        let native_path = self.dir.join("hello_native");
         let hello = |program: &Program| {
-            let inst = Instance::new(program, &self.wasi(&["hello"], None), &self.host).unwrap();
+            let mut w = WasiConfig::new();
+            w.stdout(Stdio::Capture);
+            let inst = Instance::new(program, &w, &HostFuncs::new()).unwrap();
             assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
         };
-        let time = |f: &dyn Fn()| {
+        let time = |f: &mut dyn FnMut()| {
             let start = Instant::now();
             f();
             start.elapsed().as_nanos() as f64
         };
+        let rounds = self.rounds;
+        let med = |f: &mut dyn FnMut()| median((0..rounds).map(|_| time(f)).collect());
         let cache = self.dir.join("cache");
         let _ = std::fs::remove_dir_all(&cache);
         let cached_config = Config {
@@ -325,78 +360,104 @@ impl Bench {
             ..Config::default()
         };
         // Fill the cache once.
-        Program::from_bytes(&Engine::new(&cached_config).unwrap(), &self.wasm).unwrap();
-        let serialized = self.program.serialize().unwrap();
-        let compile = median(
-            (0..self.rounds)
-                .map(|_| {
-                    time(&|| {
-                        Program::from_bytes(&self.engine, &self.wasm).unwrap();
-                    })
-                })
-                .collect(),
+        Program::from_bytes(&Engine::new(&cached_config).unwrap(), &wasm).unwrap();
+        let serialized = Program::from_bytes(&self.engine, &wasm)
+            .unwrap()
+            .serialize()
+            .unwrap();
+        let engine_only = med(&mut || {
+            Engine::new(&Config::default()).unwrap();
+        });
+        let compile = med(&mut || {
+            Program::from_bytes(&self.engine, &wasm).unwrap();
+        });
+        let cold = med(&mut || {
+            let engine = Engine::new(&Config::default()).unwrap();
+            hello(&Program::from_bytes(&engine, &wasm).unwrap());
+        });
+        let cached = med(&mut || {
+            let engine = Engine::new(&cached_config).unwrap();
+            hello(&Program::from_bytes(&engine, &wasm).unwrap());
+        });
+        let deser = med(&mut || {
+            let engine = Engine::new(&Config::default()).unwrap();
+            // SAFETY: bytes serialized just above by this process.
+            hello(&unsafe { Program::deserialize(&engine, &serialized) }.unwrap());
+        });
+        let native = med(&mut || {
+            let out = Command::new(&native_path).output().unwrap();
+            assert!(out.status.success());
+        });
+        let note = format!(
+            "compile alone {}, Engine::new {}",
+            fmt_ns(compile),
+            fmt_ns(engine_only)
         );
-        let cold = median(
-            (0..self.rounds)
-                .map(|_| {
-                    time(&|| {
-                        let engine = Engine::new(&Config::default()).unwrap();
-                        hello(&Program::from_bytes(&engine, &self.wasm).unwrap());
-                    })
-                })
-                .collect(),
-        );
-        let cached = median(
-            (0..self.rounds)
-                .map(|_| {
-                    time(&|| {
-                        let engine = Engine::new(&cached_config).unwrap();
-                        hello(&Program::from_bytes(&engine, &self.wasm).unwrap());
-                    })
-                })
-                .collect(),
-        );
-        let deser = median(
-            (0..self.rounds)
-                .map(|_| {
-                    time(&|| {
-                        let engine = Engine::new(&Config::default()).unwrap();
-                        // SAFETY: bytes serialized just above by this process.
-                        hello(&unsafe { Program::deserialize(&engine, &serialized) }.unwrap());
-                    })
-                })
-                .collect(),
-        );
-        let native = median(
-            (0..self.rounds)
-                .map(|_| {
-                    time(&|| {
-                        self.native(&["hello"]);
-                    })
-                })
-                .collect(),
-        );
-        let note = format!("compile alone {}", fmt_ns(compile));
+        let nnote = "native: fork+exec+run of hello_native";
         self.row(
-            "start-up cold (compile)".into(),
+            "start-up in process, cold".into(),
             fmt_ns(cold),
             fmt_ns(native),
             cold / native,
             &note,
         );
         self.row(
-            "start-up, cache dir hit".into(),
+            "start-up in process, cache dir".into(),
             fmt_ns(cached),
             fmt_ns(native),
             cached / native,
             "target ≤ 20 ms",
         );
         self.row(
-            "start-up, deserialize".into(),
+            "start-up in process, deserialize".into(),
             fmt_ns(deser),
             fmt_ns(native),
             deser / native,
-            "native = fork+exec+run",
+            nnote,
+        );
+        // The whole process, if weft-run is built (CMake: build/weft-run/weft-run).
+        let weft_run = std::env::var_os("WEFT_RUN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("build/weft-run/weft-run")
+            });
+        if !weft_run.exists() {
+            println!(
+                "  (weft-run not found at {}; set WEFT_RUN to time whole processes)",
+                weft_run.display()
+            );
+            return;
+        }
+        let run_cli = |cache_dir: &Path| {
+            let out = Command::new(&weft_run)
+                .arg("--cache-dir")
+                .arg(cache_dir)
+                .arg(&wasm_path)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "weft-run: {out:?}");
+        };
+        let cli_cache = self.dir.join("cli-cache");
+        let cli_cold = med(&mut || {
+            let _ = std::fs::remove_dir_all(&cli_cache);
+            run_cli(&cli_cache);
+        });
+        run_cli(&cli_cache);
+        let cli_cached = med(&mut || run_cli(&cli_cache));
+        let note = "whole process: weft-run --cache-dir (empty / filled)";
+        self.row(
+            "start-up weft-run, cold".into(),
+            fmt_ns(cli_cold),
+            fmt_ns(native),
+            cli_cold / native,
+            note,
+        );
+        self.row(
+            "start-up weft-run, cached".into(),
+            fmt_ns(cli_cached),
+            fmt_ns(native),
+            cli_cached / native,
+            "target ≤ 20 ms",
         );
     }
 

@@ -41,6 +41,8 @@ static void usage(FILE *out)
         "  --max-memory BYTES      cap linear memory (suffixes K, M, G: KiB, MiB, GiB)\n"
         "  --timeout DURATION      stop the program after DURATION (e.g. 500ms, 2s, 1m;\n"
         "                          a bare number is seconds)\n"
+        "  --cache-dir DIR         cache compiled modules in DIR (created if needed);\n"
+        "                          only use a directory no one untrusted can write\n"
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
         "  --invoke NAME           reactor: call _initialize (if exported), then NAME\n"
         "                          with no arguments, and print its results\n"
@@ -270,7 +272,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--dir") != 0 && strcmp(a, "--dir-ro") != 0 && strcmp(a, "--env") != 0 &&
                    strcmp(a, "--max-threads") != 0 && strcmp(a, "--max-memory") != 0 &&
                    strcmp(a, "--timeout") != 0 && strcmp(a, "--tcplisten") != 0 &&
-                   strcmp(a, "--invoke") != 0) {
+                   strcmp(a, "--invoke") != 0 && strcmp(a, "--cache-dir") != 0) {
             status = usage_error("unknown option %s", a);
             goto done;
         } else if (!val) {
@@ -306,6 +308,8 @@ int main(int argc, char **argv)
                 goto done;
             }
             err = weft_config_set_timeout_ms(config, ms);
+        } else if (strcmp(a, "--cache-dir") == 0) {
+            err = weft_config_set_cache_dir(config, val, strlen(val));
         } else if (strcmp(a, "--tcplisten") == 0) {
             err = weft_wasi_config_preopen_tcp_listener(wasi, val, strlen(val));
         } else if (strcmp(a, "--invoke") == 0) {

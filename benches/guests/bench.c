@@ -1,7 +1,6 @@
 /* The benchmark programs, one source for both builds (see sys.h):
  *   bench spawn K         create and join K threads one after another
  *   bench compute T N     sum of a pure function over N elements on T threads
- *   bench hello           two threads print a line each (start-up test)
  *   bench idle T          T threads park in a futex wait; RSS before and after
  *   bench write T S DIR   T threads write 256-byte records, S=0: one file each,
  *                         S=1: all to one O_APPEND file
@@ -67,19 +66,6 @@ static void bench_compute(int64_t threads, int64_t n)
     }
     report("ns", now_ns() - start);
     report("sum", sum);
-}
-
-/* ---- hello ---- */
-
-static void say(void *arg) { write_all(1, arg, 18); }
-
-static void bench_hello(void)
-{
-    static thr_t a, b;
-    if (thr_create(&a, say, "hello, thread one\n") != 0) EXIT(13);
-    if (thr_create(&b, say, "hello, thread two\n") != 0) EXIT(13);
-    thr_join(&a);
-    thr_join(&b);
 }
 
 /* ---- idle ---- */
@@ -158,7 +144,6 @@ static void run(void)
     const char *mode = arg_str(1, "");
     if (str_eq(mode, "spawn")) bench_spawn(arg_int(2, 1000));
     else if (str_eq(mode, "compute")) bench_compute(arg_int(2, 1), arg_int(3, 100000000));
-    else if (str_eq(mode, "hello")) bench_hello();
     else if (str_eq(mode, "idle")) bench_idle(arg_int(2, 1));
     else if (str_eq(mode, "write")) bench_write(arg_int(2, 1), arg_int(3, 0), arg_str(4, "."));
     else EXIT(1);

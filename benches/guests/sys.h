@@ -40,7 +40,9 @@ typedef struct {
 } thr_t;
 
 #define STACK_SIZE 8192
-#define MAX_STACKS 1100
+#ifndef MAX_STACKS
+#define MAX_STACKS 1100 /* wasm-ld zero-fills these at start-up: keep small where possible */
+#endif
 static unsigned char stacks[MAX_STACKS][STACK_SIZE] __attribute__((aligned(16)));
 static int32_t stack_used[MAX_STACKS];
 
