@@ -24,15 +24,13 @@ static void expect_exit(const weft_module_t *module, int32_t mode, int32_t want)
         fprintf(stderr, "mode %d: exit %d, expected %d\n", (int)mode, (int)code, (int)want);
         exit(1);
     }
-    /* The outcome stays available and a second run is refused. (The header
-     * documents WEFT_ERROR_STATE; the library reports the earlier end,
-     * WEFT_ERROR_EXITED: accept both until the two agree.) */
+    /* The outcome stays available and a second run is refused. */
     CHECK_OK(weft_instance_wait(inst, 0, &finished, &code));
     CHECK(finished && code == want);
     {
         weft_error_t *err = weft_instance_run(inst, &code);
         CHECK(err != NULL);
-        CHECK(weft_error_kind(err) == WEFT_ERROR_STATE || weft_error_kind(err) == WEFT_ERROR_EXITED);
+        CHECK(weft_error_kind(err) == WEFT_ERROR_STATE);
         weft_error_delete(err);
     }
     weft_instance_delete(inst);

@@ -451,3 +451,133 @@ fn invalid_utf8_and_bad_constants_are_invalid_arguments() {
         weft_engine_delete(engine);
     }
 }
+
+#[test]
+fn export_func_reports_kinds_and_counts() {
+    use weft::ffi::val::{WEFT_F64, WEFT_I32};
+    unsafe {
+        let mut engine = null_mut();
+        assert!(weft_engine_new(null(), &mut engine).is_null());
+        let wat = br#"(module (func (export "f") (param i32 i64) (result f64) f64.const 1)
+                              (global (export "g") i32 (i32.const 0)))"#;
+        let mut module = null_mut();
+        assert!(weft_module_new(engine, wat.as_ptr(), wat.len(), &mut module).is_null());
+        let (mut np, mut nr) = (0usize, 0usize);
+        let (mut p, mut r) = ([99u32; 1], [99u32; 4]);
+        // Capacity 1 for parameters: only the first kind is written, the count is whole.
+        let e = weft_module_export_func(
+            module,
+            c"f".as_ptr(),
+            1,
+            p.as_mut_ptr(),
+            1,
+            &mut np,
+            r.as_mut_ptr(),
+            4,
+            &mut nr,
+        );
+        assert!(e.is_null());
+        assert_eq!((np, nr), (2, 1));
+        assert_eq!(p, [WEFT_I32]);
+        assert_eq!(r, [WEFT_F64, 99, 99, 99]);
+        let e = weft_module_export_func(
+            module,
+            c"f".as_ptr(),
+            1,
+            null_mut(),
+            0,
+            &mut np,
+            null_mut(),
+            0,
+            &mut nr,
+        );
+        assert!(e.is_null());
+        for name in [c"g", c"nope"] {
+            let e = weft_module_export_func(
+                module,
+                name.as_ptr(),
+                name.count_bytes(),
+                null_mut(),
+                0,
+                &mut np,
+                null_mut(),
+                0,
+                &mut nr,
+            );
+            assert_eq!(weft_error_kind(e), WEFT_ERROR_NOT_FOUND);
+            weft_error_delete(e);
+        }
+        assert_eq!(
+            kind(weft_module_export_func(
+                null(),
+                c"f".as_ptr(),
+                1,
+                null_mut(),
+                0,
+                &mut np,
+                null_mut(),
+                0,
+                &mut nr
+            )),
+            WEFT_ERROR_NULL_ARGUMENT
+        );
+        assert_eq!(
+            kind(weft_module_export_func(
+                module,
+                null(),
+                1,
+                null_mut(),
+                0,
+                &mut np,
+                null_mut(),
+                0,
+                &mut nr
+            )),
+            WEFT_ERROR_NULL_ARGUMENT
+        );
+        assert_eq!(
+            kind(weft_module_export_func(
+                module,
+                c"f".as_ptr(),
+                1,
+                null_mut(),
+                0,
+                null_mut(),
+                null_mut(),
+                0,
+                &mut nr
+            )),
+            WEFT_ERROR_NULL_ARGUMENT
+        );
+        assert_eq!(
+            kind(weft_module_export_func(
+                module,
+                c"f".as_ptr(),
+                1,
+                null_mut(),
+                0,
+                &mut np,
+                null_mut(),
+                0,
+                null_mut()
+            )),
+            WEFT_ERROR_NULL_ARGUMENT
+        );
+        assert_eq!(
+            kind(weft_module_export_func(
+                module,
+                c"f".as_ptr(),
+                1,
+                null_mut(),
+                2,
+                &mut np,
+                null_mut(),
+                0,
+                &mut nr
+            )),
+            WEFT_ERROR_NULL_ARGUMENT
+        );
+        weft_module_delete(module);
+        weft_engine_delete(engine);
+    }
+}

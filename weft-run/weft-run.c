@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wasm_exports.h"
 #include "weft.h"
 
 /* Exit statuses of weft-run itself (a guest's own exit code passes through). */
@@ -207,23 +206,24 @@ static void print_val(const weft_val_t *v)
 }
 
 /* The reactor path: _initialize, then `name` with no arguments. */
-static int invoke(weft_instance_t *inst, const char *name, const uint8_t *wasm, size_t wasm_len)
+static int invoke(weft_instance_t *inst, const weft_module_t *module, const char *name)
 {
-    size_t nresults = 0;
-    int found = wat_or_wasm_export_result_count(wasm, wasm_len, name, &nresults);
-    if (found == -2) {
-        fprintf(stderr, "%s: the module exports no function \"%s\"\n", prog, name);
-        return EXIT_LOAD_ERROR;
-    }
+    size_t nparams = 0, nresults = 0;
     weft_val_t results[16];
-    if (found == 0 && nresults > sizeof results / sizeof results[0]) {
-        fprintf(stderr, "%s: \"%s\" returns too many values (%zu)\n", prog, name, nresults);
+    weft_error_t *err = weft_module_export_func(module, name, strlen(name), NULL, 0, &nparams,
+                                                NULL, 0, &nresults);
+    if (err) {
+        fprintf(stderr, "%s: %s\n", prog, weft_error_message(err));
+        weft_error_delete(err);
         return EXIT_LOAD_ERROR;
     }
-    weft_error_t *err = weft_instance_initialize(inst);
+    if (nparams != 0 || nresults > sizeof results / sizeof results[0]) {
+        fprintf(stderr, "%s: --invoke needs a function without parameters and at most 16 results; \"%s\" has %zu and %zu\n",
+                prog, name, nparams, nresults);
+        return EXIT_LOAD_ERROR;
+    }
+    err = weft_instance_initialize(inst);
     if (err) return run_error(err);
-    /* found == -1: the scan could not tell; assume no results (weft
-     * reports a mismatch after the call). */
     err = weft_instance_call(inst, name, strlen(name), NULL, 0, results, nresults);
     if (err) return run_error(err);
     for (size_t i = 0; i < nresults; i++) print_val(&results[i]);
@@ -356,7 +356,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (invoke_name) {
-        status = invoke(inst, invoke_name, wasm, wasm_len);
+        status = invoke(inst, module, invoke_name);
     } else {
         int32_t code = 0;
         err = weft_instance_run(inst, &code);

@@ -57,8 +57,10 @@ pub unsafe extern "C" fn weft_instance_new(
     })
 }
 
-/// Frees an instance. A program still running is interrupted first; this
-/// waits at most about 250 ms for its threads. `NULL` is a no-op.
+/// Frees an instance. A program still running is interrupted first. This
+/// waits (at most about 250 ms) for the program's threads to let go of it, so
+/// when it returns the host functions' finalizers have run, unless a thread
+/// is stuck inside a host callback. `NULL` is a no-op.
 ///
 /// **Ownership**: takes ownership of `instance`.
 /// **Thread safety**: no other call on `instance` may be in progress.

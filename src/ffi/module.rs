@@ -5,7 +5,8 @@ use std::ffi::c_char;
 use crate::ffi::boundary::{bytes, check_out, delete, deref, guard, guard_value, utf8, write_out};
 use crate::ffi::engine::weft_engine_t;
 use crate::ffi::error::weft_error_t;
-use crate::runtime::Program;
+use crate::ffi::val::kind_of;
+use crate::runtime::{Error, ErrorKind, Program};
 
 /// A compiled module, ready to instantiate any number of times.
 /// Reference-counted: see `weft_module_clone`.
@@ -89,6 +90,61 @@ pub unsafe extern "C" fn weft_module_clone(module: *const weft_module_t) -> *mut
 pub unsafe extern "C" fn weft_module_delete(module: *mut weft_module_t) {
     // SAFETY: NULL or from weft.
     unsafe { delete(module) }
+}
+
+/// Describes exported function `name`: writes its parameter and result
+/// counts to `*nparams` and `*nresults`, and their kinds (`WEFT_I32`, …) to
+/// `param_kinds` / `result_kinds`, at most `param_cap` / `result_cap` of them
+/// (arrays with a zero capacity may be NULL). Call it with zero capacities to
+/// learn the counts, e.g. before `weft_instance_call`.
+///
+/// **Ownership**: everything is borrowed for the call.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_NOT_FOUND` (no exported
+/// function of that name); `WEFT_ERROR_INVALID_ARGUMENT` (bad UTF-8, or a
+/// type other than i32/i64/f32/f64).
+/// **Thread safety**: read-only; safe concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn weft_module_export_func(
+    module: *const weft_module_t,
+    name: *const c_char,
+    name_len: usize,
+    param_kinds: *mut u32,
+    param_cap: usize,
+    nparams: *mut usize,
+    result_kinds: *mut u32,
+    result_cap: usize,
+    nresults: *mut usize,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY (all): pointers per the documented contract.
+        let module = unsafe { deref(module, "module") }?;
+        let name = unsafe { utf8(name, name_len, "name") }?;
+        check_out(nparams, "nparams")?;
+        check_out(nresults, "nresults")?;
+        if param_cap > 0 && param_kinds.is_null() {
+            return Err(crate::ffi::boundary::null("param_kinds"));
+        }
+        if result_cap > 0 && result_kinds.is_null() {
+            return Err(crate::ffi::boundary::null("result_kinds"));
+        }
+        let (params, results) = module.program.export_func_type(name).ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, format!("no exported function \"{name}\""))
+        })?;
+        let params = params.iter().map(kind_of).collect::<Result<Vec<_>, _>>()?;
+        let results = results.iter().map(kind_of).collect::<Result<Vec<_>, _>>()?;
+        for (out, kinds, cap) in [(param_kinds, &params, param_cap), (result_kinds, &results, result_cap)] {
+            for (i, k) in kinds.iter().take(cap).enumerate() {
+                // SAFETY: `out` holds `cap` writable values (checked non-NULL above).
+                unsafe { out.add(i).write(*k) };
+            }
+        }
+        // SAFETY: both checked non-NULL above.
+        unsafe {
+            nparams.write(params.len());
+            nresults.write(results.len());
+        }
+        Ok(())
+    })
 }
 
 /// Whether the module imports `wasi` `thread-spawn` (false for NULL).

@@ -50,6 +50,20 @@ pub(crate) fn val_type(kind: u32) -> Result<ValType, Error> {
     })
 }
 
+/// The `WEFT_*` kind of a numeric value type.
+pub(crate) fn kind_of(ty: &ValType) -> Result<u32, Error> {
+    match ty {
+        ValType::I32 => Ok(WEFT_I32),
+        ValType::I64 => Ok(WEFT_I64),
+        ValType::F32 => Ok(WEFT_F32),
+        ValType::F64 => Ok(WEFT_F64),
+        other => Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("type {other} cannot cross the C API (only i32, i64, f32, f64)"),
+        )),
+    }
+}
+
 impl weft_val_t {
     pub(crate) fn to_val(self) -> Result<Val, Error> {
         // SAFETY (each arm): `kind` selects the union member the C side wrote.

@@ -336,11 +336,11 @@ impl Instance {
 
     /// Starts `_start` on a new thread and returns at once.
     pub fn start(&self) -> Result<()> {
-        self.ended_error()?;
         let MainThread {
             mut store,
             instance,
         } = self.take_main()?;
+        self.ended_error()?;
         let entry = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
             .map_err(|e| {
@@ -507,8 +507,11 @@ impl Instance {
 }
 
 impl Drop for Instance {
-    /// Stops a program that is still running and waits briefly for its threads.
+    /// Stops a program that is still running and waits (at most
+    /// [`STOP_GRACE`]) for its threads to let go of it, so that host-function
+    /// finalizers have run when this returns.
     fn drop(&mut self) {
+        let deadline = Instant::now() + STOP_GRACE;
         let busy = {
             let st = self.run.lock();
             st.main_running || st.live > 0
@@ -516,6 +519,11 @@ impl Drop for Instance {
         if busy {
             self.run.decide(Outcome::Interrupted);
             self.run.wait(Some(STOP_GRACE));
+        }
+        drop(self.main.lock().unwrap_or_else(|e| e.into_inner()).take());
+        // A finished thread signals before it drops its last reference.
+        while Arc::strong_count(&self.run) > 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
         }
     }
 }

@@ -200,6 +200,14 @@ impl Program {
         self.inner.imports_spawn
     }
 
+    /// Parameter and result types of exported function `name`, if there is one.
+    pub fn export_func_type(&self, name: &str) -> Option<(Vec<ValType>, Vec<ValType>)> {
+        match self.inner.module.get_export(name)? {
+            ExternType::Func(ty) => Some((ty.params().collect(), ty.results().collect())),
+            _ => None,
+        }
+    }
+
     /// Whether the module is a command (exports `_start`).
     pub fn is_command(&self) -> bool {
         self.inner.module.get_export("_start").is_some()

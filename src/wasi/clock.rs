@@ -2,34 +2,46 @@
 
 use std::time::Instant;
 
-use rustix::time::{ClockId, Timespec};
-
 use crate::wasi::abi::clockid;
 use crate::wasi::errno::Errno;
 
 /// The host clock for a preview 1 clock id (`EINVAL` if unknown).
-pub fn host_clock(id: u32) -> Result<ClockId, Errno> {
+pub fn host_clock(id: u32) -> Result<libc::clockid_t, Errno> {
     match id {
-        clockid::REALTIME => Ok(ClockId::Realtime),
-        clockid::MONOTONIC => Ok(ClockId::Monotonic),
-        clockid::PROCESS_CPUTIME_ID => Ok(ClockId::ProcessCPUTime),
-        clockid::THREAD_CPUTIME_ID => Ok(ClockId::ThreadCPUTime),
+        clockid::REALTIME => Ok(libc::CLOCK_REALTIME),
+        clockid::MONOTONIC => Ok(libc::CLOCK_MONOTONIC),
+        clockid::PROCESS_CPUTIME_ID => Ok(libc::CLOCK_PROCESS_CPUTIME_ID),
+        clockid::THREAD_CPUTIME_ID => Ok(libc::CLOCK_THREAD_CPUTIME_ID),
         _ => Err(Errno::INVAL),
     }
 }
 
-fn ns(t: Timespec) -> u64 {
-    (t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128).clamp(0, u64::MAX as i128) as u64
+// The C library's clock functions, not rustix's own vDSO lookup: Valgrind
+// cannot follow the latter (rustix issue #1559), and libc's are as fast.
+fn read(
+    id: u32,
+    f: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int,
+) -> Result<u64, Errno> {
+    let clock = host_clock(id)?;
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec.
+    if unsafe { f(clock, &mut t) } != 0 {
+        return Err(Errno::INVAL);
+    }
+    Ok((t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128).clamp(0, u64::MAX as i128) as u64)
 }
 
 /// Current time of clock `id`, in nanoseconds.
 pub fn now(id: u32) -> Result<u64, Errno> {
-    Ok(ns(rustix::time::clock_gettime(host_clock(id)?)))
+    read(id, libc::clock_gettime)
 }
 
 /// Resolution of clock `id`, in nanoseconds.
 pub fn resolution(id: u32) -> Result<u64, Errno> {
-    Ok(ns(rustix::time::clock_getres(host_clock(id)?)).max(1))
+    Ok(read(id, libc::clock_getres)?.max(1))
 }
 
 /// The `Instant` at which clock `id` reads `abs` nanoseconds (for absolute
