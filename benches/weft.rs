@@ -299,29 +299,37 @@ impl Bench {
         );
     }
 
-    /// (2) A compute kernel on T = 1, 2, 4 threads.
+    /// (2) A compute kernel on T = 1, 2, 4 threads. Besides wall-clock time,
+    /// the process CPU time: on a loaded machine the wall-clock speedup says
+    /// more about the other processes than about weft, while CPU(T=1)/CPU(T)
+    /// (parallel efficiency) shows what threading itself costs.
     fn compute(&mut self) {
         println!("parallel scaling: sum of mix(i) over 400M elements");
         let n = "400000000";
-        let mut base = (0.0, 0.0);
+        let mut base = (0.0, 0.0, 0.0, 0.0);
         for t in ["1", "2", "4"] {
-            let mut ws = Vec::new();
-            let mut ns = Vec::new();
+            let (mut ws, mut ns, mut wc, mut nc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for _ in 0..self.rounds {
+                let cpu = cpu_ns(libc::RUSAGE_SELF);
                 let wo = self.weft(&["compute", t, n], None);
+                wc.push(cpu_ns(libc::RUSAGE_SELF) - cpu);
+                let cpu = cpu_ns(libc::RUSAGE_CHILDREN);
                 let no = self.native(&["compute", t, n]);
+                nc.push(cpu_ns(libc::RUSAGE_CHILDREN) - cpu);
                 assert_eq!(value(&wo, "sum"), value(&no, "sum"), "same result");
                 ws.push(value(&wo, "ns") as f64);
                 ns.push(value(&no, "ns") as f64);
             }
-            let (w, nat) = (median(ws), median(ns));
+            let (w, nat, wc, nc) = (median(ws), median(ns), median(wc), median(nc));
             if t == "1" {
-                base = (w, nat);
+                base = (w, nat, wc, nc);
             }
             let note = format!(
-                "speedup weft {:.2}×, native {:.2}×",
+                "speedup weft {:.2}×, native {:.2}×; efficiency weft {:.2}, native {:.2}",
                 base.0 / w,
-                base.1 / nat
+                base.1 / nat,
+                base.2 / wc,
+                base.3 / nc
             );
             self.row(
                 format!("compute T={t}"),
@@ -438,6 +446,14 @@ impl Bench {
             assert!(out.status.success(), "weft-run: {out:?}");
         };
         let cli_cache = self.dir.join("cli-cache");
+        let probe = Command::new(&weft_run).arg("--help").output();
+        if !probe.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--cache-dir")) {
+            println!(
+                "  ({} has no --cache-dir: rebuild it to time whole processes)",
+                weft_run.display()
+            );
+            return;
+        }
         let cli_cold = med(&mut || {
             let _ = std::fs::remove_dir_all(&cli_cache);
             run_cli(&cli_cache);
