@@ -108,8 +108,8 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// What a parked OS thread is handed.
 enum Handoff {
-    /// Run this guest thread.
-    Run(Job),
+    /// Run this guest thread under this OS thread name.
+    Run(String, Job),
     /// Exit now (see [`release_idle_threads`]).
     Exit,
 }
@@ -137,26 +137,18 @@ fn pool() -> MutexGuard<'static, Vec<Parked>> {
 /// Runs `job` on an OS thread named `name` with a `stack_size` stack: a parked
 /// one if any has that stack size, otherwise a new one.
 fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::io::Result<()> {
-    let mut job = Some(job);
-    {
+    let parked = {
         let mut idle = pool();
-        if let Some(i) = idle.iter().rposition(|p| p.stack_size == stack_size) {
-            let parked = idle.swap_remove(i);
-            let named: Job = {
-                let job = job.take().expect("job not yet handed out");
-                Box::new(move || {
-                    set_os_thread_name(&name);
-                    job()
-                })
-            };
-            // Handed over while the pool is locked: a worker that timed out
-            // and no longer finds itself in the pool knows a job is waiting.
-            *parked.slot.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff::Run(named));
-            parked.slot.cond.notify_one();
-            return Ok(());
-        }
+        let found = idle.iter().rposition(|p| p.stack_size == stack_size);
+        found.map(|i| idle.swap_remove(i))
+    };
+    if let Some(parked) = parked {
+        // Out of the pool, the thread is ours: a worker that timed out and no
+        // longer finds itself in the pool waits for this hand-off.
+        *parked.slot.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff::Run(name, job));
+        parked.slot.cond.notify_one();
+        return Ok(());
     }
-    let job = job.take().expect("job not yet handed out");
     std::thread::Builder::new()
         .name(name)
         .stack_size(stack_size)
@@ -194,19 +186,32 @@ fn worker(stack_size: usize, first: Job) {
     }
 }
 
-/// Waits for a job; `None` once idle for [`IDLE_TIMEOUT`] (having left the
-/// pool) or when told to exit.
+/// Waits for a job, renames the thread for it and returns it; `None` once
+/// idle for [`IDLE_TIMEOUT`] (having left the pool) or when told to exit.
 fn wait_for_job(slot: &Arc<Slot>) -> Option<Job> {
     let deadline = Instant::now() + IDLE_TIMEOUT;
+    let mut may_leave = true;
     let mut guard = slot.job.lock().unwrap_or_else(|e| e.into_inner());
     loop {
         match guard.take() {
-            Some(Handoff::Run(job)) => return Some(job),
+            Some(Handoff::Run(name, job)) => {
+                drop(guard);
+                set_os_thread_name(&name);
+                return Some(job);
+            }
             Some(Handoff::Exit) => return None,
             None => {}
         }
         let now = Instant::now();
-        if now >= deadline {
+        if !may_leave {
+            guard = slot.cond.wait(guard).unwrap_or_else(|e| e.into_inner());
+        } else if now < deadline {
+            guard = slot
+                .cond
+                .wait_timeout(guard, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        } else {
             drop(guard);
             let mut idle = pool();
             if let Some(i) = idle.iter().position(|p| Arc::ptr_eq(&p.slot, slot)) {
@@ -214,18 +219,11 @@ fn wait_for_job(slot: &Arc<Slot>) -> Option<Job> {
                 return None;
             }
             drop(idle);
-            // Taken out of the pool by a spawn, which stored the job before
-            // releasing the pool lock.
-            return match slot.job.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                Some(Handoff::Run(job)) => Some(job),
-                _ => None,
-            };
+            // A spawn took this thread out of the pool: its hand-off is on
+            // the way (it never gives up on a thread it took).
+            may_leave = false;
+            guard = slot.job.lock().unwrap_or_else(|e| e.into_inner());
         }
-        guard = slot
-            .cond
-            .wait_timeout(guard, deadline - now)
-            .unwrap_or_else(|e| e.into_inner())
-            .0;
     }
 }
 
