@@ -1,6 +1,7 @@
 /* WASI stdio: captured stdout/stderr from many threads, stdin bytes, stdout
  * to a host file, and args/env seen by a wasi-libc guest. */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -99,9 +100,34 @@ static void libc_env_guest(void)
 #endif
 }
 
+/* A guest writing to a pipe nobody reads gets EPIPE; the host process,
+ * whose SIGPIPE disposition is the default (terminate), lives on. */
+static void broken_pipe(void)
+{
+    weft_engine_t *engine = new_engine(NULL);
+    weft_module_t *module = load_guest(engine, "write_stdout.wat");
+    weft_wasi_config_t *wasi = weft_wasi_config_new();
+    weft_instance_t *inst = NULL;
+    int32_t code = -1;
+    int fds[2];
+    CHECK(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
+    CHECK(pipe(fds) == 0);
+    CHECK_OK(weft_wasi_config_set_stdio_fd(wasi, 1, fds[1]));
+    CHECK(close(fds[0]) == 0 && close(fds[1]) == 0);
+    CHECK_OK(weft_instance_new(module, wasi, NULL, &inst));
+    CHECK_OK(weft_instance_run(inst, &code));
+    CHECK(code == 64); /* WASI's EPIPE */
+    weft_instance_delete(inst);
+    weft_wasi_config_delete(wasi);
+    weft_module_delete(module);
+    weft_engine_delete(engine);
+    printf("broken_pipe ok\n");
+}
+
 int main(void)
 {
     threads_capture();
+    broken_pipe();
     libc_env_guest();
     return 0;
 }

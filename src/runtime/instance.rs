@@ -18,6 +18,7 @@ use crate::runtime::host_func::HostFuncs;
 use crate::runtime::linker;
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::program::{Program, ProgramInner};
+use crate::runtime::threads;
 use crate::runtime::tids::{TidPool, MAX_TID};
 use crate::runtime::wait_rewrite::ParkingLot;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx, WasiView};
@@ -348,10 +349,10 @@ impl Instance {
             })?;
         self.run.lock().main_running = true;
         let run = self.run.clone();
-        let spawned = std::thread::Builder::new()
-            .name("weft-main".into())
-            .stack_size(self.run.config.os_stack_size)
-            .spawn(move || {
+        let spawned = threads::run_on_thread(
+            "weft-main".into(),
+            self.run.config.os_stack_size,
+            Box::new(move || {
                 match catch_unwind(AssertUnwindSafe(|| entry.call(&mut store, ()))) {
                     Ok(Ok(())) => {
                         run.decide(Outcome::Exit(0));
@@ -367,7 +368,8 @@ impl Instance {
                 }
                 drop(store);
                 run.main_finished();
-            });
+            }),
+        );
         if let Err(e) = spawned {
             self.run.main_finished();
             return Err(Error::new(

@@ -136,7 +136,7 @@ fn pool() -> MutexGuard<'static, Vec<Parked>> {
 
 /// Runs `job` on an OS thread named `name` with a `stack_size` stack: a parked
 /// one if any has that stack size, otherwise a new one.
-fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::io::Result<()> {
+pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::io::Result<()> {
     let parked = {
         let mut idle = pool();
         let found = idle.iter().rposition(|p| p.stack_size == stack_size);
@@ -159,6 +159,7 @@ fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::io::Result<(
 /// An OS thread's life: run a guest thread, park, run the next one handed
 /// over, until it has been idle for [`IDLE_TIMEOUT`] or the pool is full.
 fn worker(stack_size: usize, first: Job) {
+    block_sigpipe();
     let slot = Arc::new(Slot {
         job: Mutex::new(None),
         cond: Condvar::new(),
@@ -237,6 +238,19 @@ pub fn release_idle_threads() -> usize {
         p.slot.cond.notify_one();
     }
     parked.len()
+}
+
+/// Blocks `SIGPIPE` on the calling thread, so a guest writing to a pipe or
+/// socket whose reader has gone gets `EPIPE` instead of killing the host
+/// process (the signal is thread-directed and discarded when the thread exits).
+fn block_sigpipe() {
+    // SAFETY: builds a signal set on the stack and changes only this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 /// Renames the calling OS thread (as seen in `top -H`, `/proc/*/task/*/comm`
