@@ -92,6 +92,8 @@ struct State {
     live: u32,
     peak: u32,
     main_running: bool,
+    /// The main instance is being instantiated (its start function may run).
+    instantiating: bool,
 }
 
 impl Run {
@@ -245,6 +247,31 @@ impl Run {
         self.lock().outcome.clone()
     }
 
+    /// Ends the program as timed out after `timeout`, unless it ends first
+    /// or, with `instantiation_only`, its instantiation finishes first.
+    fn spawn_watchdog(self: &Arc<Self>, timeout: Duration, instantiation_only: bool) {
+        let run = self.clone();
+        let _ = std::thread::Builder::new()
+            .name("weft-watchdog".into())
+            .spawn(move || {
+                let deadline = Instant::now() + timeout;
+                let mut st = run.lock();
+                while st.outcome.is_none() && (st.instantiating || !instantiation_only) {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        drop(st);
+                        run.decide(Outcome::TimedOut);
+                        return;
+                    }
+                    st = run
+                        .cond
+                        .wait_timeout(st, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            });
+    }
+
     fn stats(&self) -> Stats {
         let st = self.lock();
         Stats {
@@ -295,6 +322,7 @@ impl Instance {
                 live: 0,
                 peak: 0,
                 main_running: false,
+                instantiating: false,
             }),
             cond: Condvar::new(),
         });
@@ -305,14 +333,33 @@ impl Instance {
             .instantiate_pre(&run.program.module)
             .map_err(|e| Error::wrap(ErrorKind::Link, "cannot link module", e))?;
         let _ = run.pre.set(pre);
-        let instance = run.instance_pre().instantiate(&mut store).map_err(|e| {
-            match classify(MAIN_TID, &e, false) {
-                ThreadEnd::Trap(info) => Error::new(
-                    ErrorKind::Instantiate,
-                    format!("the module's start function trapped: {info}"),
-                ),
-                _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
+        // The module's start function runs here, on the caller's thread,
+        // before the host has an `Instance` to interrupt: the timeout covers it.
+        if let Some(timeout) = run.config.timeout {
+            run.lock().instantiating = true;
+            run.spawn_watchdog(timeout, true);
+        }
+        let instantiated = run.instance_pre().instantiate(&mut store);
+        run.lock().instantiating = false;
+        run.cond.notify_all();
+        match run.outcome() {
+            None => {}
+            Some(Outcome::Exit(code)) => return Err(Error::exited(code)),
+            Some(other) => {
+                return Err(other.into_result().err().unwrap_or_else(|| {
+                    Error::new(
+                        ErrorKind::Instantiate,
+                        "the program ended while instantiating",
+                    )
+                }))
             }
+        }
+        let instance = instantiated.map_err(|e| match classify(MAIN_TID, &e, false) {
+            ThreadEnd::Trap(info) => Error::new(
+                ErrorKind::Instantiate,
+                format!("the module's start function trapped: {info}"),
+            ),
+            _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
         })?;
         if store.data().memory.is_none() {
             if let Some(m) = instance.get_memory(&mut store, "memory") {
@@ -378,32 +425,9 @@ impl Instance {
             ));
         }
         if let Some(timeout) = self.run.config.timeout {
-            self.start_watchdog(timeout);
+            self.run.spawn_watchdog(timeout, false);
         }
         Ok(())
-    }
-
-    fn start_watchdog(&self, timeout: Duration) {
-        let run = self.run.clone();
-        let _ = std::thread::Builder::new()
-            .name("weft-watchdog".into())
-            .spawn(move || {
-                let deadline = Instant::now() + timeout;
-                let mut st = run.lock();
-                while st.outcome.is_none() {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        drop(st);
-                        run.decide(Outcome::TimedOut);
-                        return;
-                    }
-                    st = run
-                        .cond
-                        .wait_timeout(st, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-            });
     }
 
     /// Waits up to `timeout` (`None`: forever) for the program to end.
