@@ -128,11 +128,17 @@ pub unsafe extern "C" fn weft_module_export_func(
             return Err(crate::ffi::boundary::null("result_kinds"));
         }
         let (params, results) = module.program.export_func_type(name).ok_or_else(|| {
-            Error::new(ErrorKind::NotFound, format!("no exported function \"{name}\""))
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no exported function \"{name}\""),
+            )
         })?;
         let params = params.iter().map(kind_of).collect::<Result<Vec<_>, _>>()?;
         let results = results.iter().map(kind_of).collect::<Result<Vec<_>, _>>()?;
-        for (out, kinds, cap) in [(param_kinds, &params, param_cap), (result_kinds, &results, result_cap)] {
+        for (out, kinds, cap) in [
+            (param_kinds, &params, param_cap),
+            (result_kinds, &results, result_cap),
+        ] {
             for (i, k) in kinds.iter().take(cap).enumerate() {
                 // SAFETY: `out` holds `cap` writable values (checked non-NULL above).
                 unsafe { out.add(i).write(*k) };
