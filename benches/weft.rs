@@ -137,7 +137,9 @@ fn build(dir: &Path) -> Result<(), String> {
     ];
     run(Command::new("clang-19")
         .args(wasm_flags)
-        .arg(src.join("thread_start.s"))
+        // The same entry stub as the C test guests (first field of the start
+        // argument = top of the new thread's stack).
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("c-tests/guests/threaded/thread_start.s"))
         .arg("-o")
         .arg(dir.join("thread_start.o")))?;
     for name in PROGRAMS {

@@ -29,7 +29,7 @@ int32_t path_open(int32_t dirfd, int32_t dirflags, const char *path, size_t path
                   int32_t oflags, uint64_t rights, uint64_t inheriting, int32_t fdflags,
                   int32_t *fd);
 
-/* A thread: thread_start.s loads stack_top (the first field) into
+/* A thread: c-tests/guests/threaded/thread_start.s loads stack_top (the first field) into
  * __stack_pointer, then calls guest_thread_main(tid, t). */
 typedef struct {
     void *stack_top;
