@@ -14,6 +14,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod host_funcs;
+pub mod idle_threads;
 pub mod instance;
 pub mod log;
 pub mod module;
