@@ -4,6 +4,7 @@ use crate::wasi::abi::{fdstat, rights};
 use crate::wasi::ctx::WasiCtx;
 use crate::wasi::errno::{Errno, WasiResult};
 use crate::wasi::fd_table::Kind;
+use crate::wasi::file::OpenFile;
 use crate::wasi::filestat;
 use crate::wasi::iovec::IoVecs;
 use crate::wasi::memory::MemView;
@@ -60,20 +61,9 @@ pub fn pread(
     offset: u64,
     out: u32,
 ) -> WasiResult<()> {
-    let d = cx.table.get(fd)?;
-    let iovs = IoVecs::parse(mem, iovs, n)?;
-    mem.write_u32(out, 0)?;
-    let done = match &d.kind {
-        Kind::File(f) => {
-            d.require(rights::FD_READ)?;
-            d.require(rights::FD_SEEK)?;
-            f.pread(mem, &iovs, offset)?
-        }
-        Kind::Stream(_) => return Err(Errno::SPIPE.into()),
-        Kind::Dir(_) => return Err(Errno::BADF.into()),
-    };
-    mem.write_u32(out, done as u32)?;
-    Ok(())
+    positioned(cx, mem, fd, iovs, n, out, rights::FD_READ, |f, iovs| {
+        f.pread(mem, iovs, offset)
+    })
 }
 
 /// `fd_pwrite`.
@@ -86,14 +76,32 @@ pub fn pwrite(
     offset: u64,
     out: u32,
 ) -> WasiResult<()> {
+    positioned(cx, mem, fd, iovs, n, out, rights::FD_WRITE, |f, iovs| {
+        f.pwrite(mem, iovs, offset)
+    })
+}
+
+/// The shared shape of `fd_pread`/`fd_pwrite`: files only (`ESPIPE` for
+/// streams), `right` plus `fd_seek` required, byte count written to `out`.
+#[allow(clippy::too_many_arguments)]
+fn positioned(
+    cx: &WasiCtx,
+    mem: &MemView,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    out: u32,
+    right: u64,
+    op: impl FnOnce(&OpenFile, &IoVecs) -> WasiResult<usize>,
+) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let iovs = IoVecs::parse(mem, iovs, n)?;
     mem.write_u32(out, 0)?;
     let done = match &d.kind {
         Kind::File(f) => {
-            d.require(rights::FD_WRITE)?;
+            d.require(right)?;
             d.require(rights::FD_SEEK)?;
-            f.pwrite(mem, &iovs, offset)?
+            op(f, &iovs)?
         }
         Kind::Stream(_) => return Err(Errno::SPIPE.into()),
         Kind::Dir(_) => return Err(Errno::BADF.into()),
