@@ -1,31 +1,104 @@
 //! The parking lot behind the rewritten `memory.atomic.wait`/`notify`
 //! (see `wait_rewrite`): threads parked by address, woken in order by a
 //! notify, and all at once, for good, when the program ends.
+//!
+//! Built for contended `pthread_mutex`/`pthread_cond` traffic:
+//!
+//! * **Sharded**: [`BUCKETS`] buckets by address, each with its own lock and
+//!   FIFO of waiters, so waits and notifies on different addresses do not
+//!   contend (no lock for the whole lot on the hot path).
+//! * **No allocation per wait**: a thread parks on its own futex word, a
+//!   [`Waiter`] allocated once per OS thread (thread-local) and reused; the
+//!   bucket's queue keeps its capacity.
+//! * **Notify without waiters is one load**: each bucket counts the threads
+//!   inside `wait` on it; a notify that finds zero (after a fence that orders
+//!   the guest's store of the futex value before it) returns without
+//!   locking. A waiter increments the count under the bucket lock *before*
+//!   comparing the value, so either it sees the notifier's store, or the
+//!   notifier sees the count and takes the lock.
+//! * **Wake-ups outside the lock**: a notify takes its waiters off the queue
+//!   under the lock, then issues the futex wakes after releasing it.
+//!
+//! `stop` marks the lot stopped and then sweeps every bucket, waking every
+//! queued waiter as stopped; a wait that starts later sees the mark under its
+//! bucket's lock.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::cell::RefCell;
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use rustix::thread::futex;
 
 use crate::wasi::Stopped;
 
-/// Threads parked in a rewritten `memory.atomic.wait`, by address.
-#[derive(Default)]
-pub(crate) struct ParkingLot {
-    state: Mutex<Lot>,
-}
+/// Number of buckets (a power of two).
+const BUCKETS: usize = 64;
 
-#[derive(Default)]
-struct Lot {
-    stopped: bool,
-    queues: HashMap<u64, VecDeque<Arc<Waiter>>>,
-}
+/// Waiter states (the futex word).
+const WAITING: u32 = 0;
+const WOKEN: u32 = 1;
+const STOPPED: u32 = 2;
 
-#[derive(Default)]
+/// A parked thread: its futex word. One per OS thread, reused by every wait.
 struct Waiter {
-    /// Set (under the lot's lock) by `notify`.
-    woken: AtomicBool,
-    cond: Condvar,
+    state: AtomicU32,
+}
+
+impl Waiter {
+    /// Sets the final state and wakes the thread. Called exactly once per
+    /// dequeue, by whoever took the waiter off its queue.
+    fn wake(&self, state: u32) {
+        self.state.store(state, Ordering::Release);
+        let _ = futex::wake(&self.state, futex::Flags::PRIVATE, 1);
+    }
+}
+
+thread_local! {
+    static ME: RefCell<Option<Arc<Waiter>>> = const { RefCell::new(None) };
+}
+
+/// This thread's waiter.
+fn me() -> Arc<Waiter> {
+    ME.with(|me| {
+        me.borrow_mut()
+            .get_or_insert_with(|| {
+                Arc::new(Waiter {
+                    state: AtomicU32::new(WAITING),
+                })
+            })
+            .clone()
+    })
+}
+
+#[derive(Default)]
+#[repr(align(128))]
+struct Bucket {
+    /// Threads between taking this bucket's lock in `wait` and leaving it
+    /// (queued or about to be).
+    waiting: AtomicU32,
+    queue: Mutex<Vec<(u64, Arc<Waiter>)>>,
+}
+
+impl Bucket {
+    fn lock(&self) -> MutexGuard<'_, Vec<(u64, Arc<Waiter>)>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Threads parked in a rewritten `memory.atomic.wait`, by address.
+pub(crate) struct ParkingLot {
+    stopped: AtomicBool,
+    buckets: Box<[Bucket]>,
+}
+
+impl Default for ParkingLot {
+    fn default() -> ParkingLot {
+        ParkingLot {
+            stopped: AtomicBool::new(false),
+            buckets: (0..BUCKETS).map(|_| Bucket::default()).collect(),
+        }
+    }
 }
 
 /// What `memory.atomic.wait` returns.
@@ -37,98 +110,145 @@ pub(crate) enum WaitResult {
 }
 
 impl ParkingLot {
-    fn lock(&self) -> MutexGuard<'_, Lot> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn bucket(&self, addr: u64) -> &Bucket {
+        let h = (addr >> 2).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        &self.buckets[(h >> (64 - BUCKETS.trailing_zeros())) as usize]
     }
 
-    /// Parks the caller on `addr` if `equal()` (evaluated under the lot's
-    /// lock, so no notify can slip in between) until notified, `timeout`
-    /// passes (`None`: never) or the lot is stopped.
+    /// Parks the caller on `addr` if `equal()` (evaluated under the
+    /// bucket's lock, so no notify can slip in between) until notified,
+    /// `timeout` passes (`None`: never) or the lot is stopped.
     pub(crate) fn wait(
         &self,
         addr: u64,
         equal: impl FnOnce() -> bool,
         timeout: Option<Duration>,
     ) -> Result<WaitResult, Stopped> {
-        let mut lot = self.lock();
-        if lot.stopped {
-            return Err(Stopped);
-        }
-        if !equal() {
-            return Ok(WaitResult::NotEqual);
-        }
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let me = Arc::new(Waiter::default());
-        lot.queues.entry(addr).or_default().push_back(me.clone());
-        loop {
-            if me.woken.load(Ordering::Relaxed) {
-                return Ok(WaitResult::Woken);
-            }
-            if lot.stopped {
+        let bucket = self.bucket(addr);
+        let me = me();
+        {
+            let mut queue = bucket.lock();
+            if self.stopped.load(Ordering::SeqCst) {
                 return Err(Stopped);
             }
-            lot = match deadline {
-                None => me.cond.wait(lot).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        remove(&mut lot, addr, &me);
-                        return Ok(WaitResult::TimedOut);
+            // Before the comparison: pairs with the fence in `notify`.
+            bucket.waiting.fetch_add(1, Ordering::SeqCst);
+            if !equal() {
+                bucket.waiting.fetch_sub(1, Ordering::Relaxed);
+                return Ok(WaitResult::NotEqual);
+            }
+            me.state.store(WAITING, Ordering::Relaxed);
+            queue.push((addr, me.clone()));
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => {
+                        if self.cancel(bucket, &me) {
+                            return Ok(WaitResult::TimedOut);
+                        }
+                        // Dequeued by a notify or stop: its wake is coming.
+                        None
                     }
-                    me.cond
-                        .wait_timeout(lot, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
+                },
             };
+            match me.state.load(Ordering::Acquire) {
+                WOKEN => return Ok(WaitResult::Woken),
+                STOPPED => return Err(Stopped),
+                _ => {}
+            }
+            let ts = left.map(|l| futex::Timespec {
+                tv_sec: l.as_secs().min(i64::MAX as u64) as i64,
+                tv_nsec: l.subsec_nanos().into(),
+            });
+            // Returns on a wake, a timeout, a signal or a changed word; the
+            // loop re-checks which.
+            let _ = futex::wait(&me.state, futex::Flags::PRIVATE, WAITING, ts.as_ref());
+        }
+    }
+
+    /// Takes `me` off `bucket`'s queue after a timeout. Returns false if a
+    /// notify or stop took it off first (its wake-up is on its way).
+    fn cancel(&self, bucket: &Bucket, me: &Arc<Waiter>) -> bool {
+        let mut queue = bucket.lock();
+        match queue.iter().position(|(_, w)| Arc::ptr_eq(w, me)) {
+            Some(i) => {
+                queue.remove(i);
+                bucket.waiting.fetch_sub(1, Ordering::Relaxed);
+                true
+            }
+            None => false,
         }
     }
 
     /// Wakes up to `count` threads parked on `addr`, oldest first.
     pub(crate) fn notify(&self, addr: u64, count: u32) -> u32 {
-        let mut lot = self.lock();
-        let Some(queue) = lot.queues.get_mut(&addr) else {
+        let bucket = self.bucket(addr);
+        // Orders the guest's store of the new value (made before it called
+        // notify) before reading the count: see the module comment.
+        fence(Ordering::SeqCst);
+        if count == 0 || bucket.waiting.load(Ordering::SeqCst) == 0 {
             return 0;
-        };
+        }
+        // Wake outside the lock, in batches of up to BATCH.
+        const BATCH: usize = 16;
         let mut woken = 0;
-        while woken < count {
-            let Some(waiter) = queue.pop_front() else {
-                break;
-            };
-            waiter.woken.store(true, Ordering::Relaxed);
-            waiter.cond.notify_one();
-            woken += 1;
+        loop {
+            let mut batch: [Option<Arc<Waiter>>; BATCH] = Default::default();
+            let mut n = 0;
+            let mut more = false;
+            {
+                let mut queue = bucket.lock();
+                let mut i = 0;
+                while i < queue.len() {
+                    if queue[i].0 != addr {
+                        i += 1;
+                        continue;
+                    }
+                    if woken == count {
+                        break;
+                    }
+                    if n == BATCH {
+                        more = true;
+                        break;
+                    }
+                    batch[n] = Some(queue.remove(i).1);
+                    n += 1;
+                    woken += 1;
+                }
+                bucket.waiting.fetch_sub(n as u32, Ordering::Relaxed);
+            }
+            for waiter in batch.iter().take(n).flatten() {
+                waiter.wake(WOKEN);
+            }
+            if !more {
+                return woken;
+            }
         }
-        if queue.is_empty() {
-            lot.queues.remove(&addr);
-        }
-        woken
     }
 
     /// Wakes every waiter for good: they and all later waits fail with
     /// [`Stopped`].
     pub(crate) fn stop(&self) {
-        let mut lot = self.lock();
-        lot.stopped = true;
-        for waiter in lot.queues.values().flatten() {
-            waiter.cond.notify_one();
+        self.stopped.store(true, Ordering::SeqCst);
+        for bucket in self.buckets.iter() {
+            let taken = std::mem::take(&mut *bucket.lock());
+            bucket
+                .waiting
+                .fetch_sub(taken.len() as u32, Ordering::Relaxed);
+            for (_, waiter) in taken {
+                waiter.wake(STOPPED);
+            }
         }
-        lot.queues.clear();
     }
 
     /// Threads parked now (for tests and stats).
     #[allow(dead_code)]
     pub(crate) fn parked(&self) -> usize {
-        self.lock().queues.values().map(VecDeque::len).sum()
-    }
-}
-
-fn remove(lot: &mut Lot, addr: u64, me: &Arc<Waiter>) {
-    if let Some(queue) = lot.queues.get_mut(&addr) {
-        queue.retain(|w| !Arc::ptr_eq(w, me));
-        if queue.is_empty() {
-            lot.queues.remove(&addr);
-        }
+        self.buckets.iter().map(|b| b.lock().len()).sum()
     }
 }
 
@@ -174,5 +294,98 @@ mod tests {
         assert_eq!(t.join().unwrap(), Err(Stopped));
         assert!(at.elapsed() < Duration::from_millis(100));
         assert_eq!(lot.wait(4, || true, None), Err(Stopped));
+    }
+
+    #[test]
+    fn addresses_sharing_a_bucket_are_woken_separately() {
+        let lot = Arc::new(ParkingLot::default());
+        let a = 0u64;
+        let b = (4..1 << 20)
+            .step_by(4)
+            .find(|&b| std::ptr::eq(lot.bucket(a), lot.bucket(b)))
+            .expect("a colliding address");
+        let (la, lb) = (lot.clone(), lot.clone());
+        let ta = std::thread::spawn(move || la.wait(a, || true, None));
+        let tb = std::thread::spawn(move || lb.wait(b, || true, None));
+        while lot.parked() < 2 {
+            std::thread::yield_now();
+        }
+        assert_eq!(lot.notify(b, 10), 1);
+        assert_eq!(tb.join().unwrap(), Ok(WaitResult::Woken));
+        assert_eq!(lot.parked(), 1);
+        assert_eq!(lot.notify(a, 1), 1);
+        assert_eq!(ta.join().unwrap(), Ok(WaitResult::Woken));
+        assert_eq!(lot.bucket(a).waiting.load(Ordering::SeqCst), 0);
+    }
+
+    /// Two threads hand a token back and forth through wait/notify on one
+    /// word: a lost wake-up would hang (the test harness times out).
+    #[test]
+    fn ping_pong_loses_no_wakeups() {
+        let lot = Arc::new(ParkingLot::default());
+        let word = Arc::new(AtomicU32::new(0));
+        const ROUNDS: u32 = 20_000;
+        let players: Vec<_> = (0..2u32)
+            .map(|me| {
+                let (lot, word) = (lot.clone(), word.clone());
+                std::thread::spawn(move || loop {
+                    let v = word.load(Ordering::SeqCst);
+                    if v >= ROUNDS {
+                        lot.notify(0, u32::MAX);
+                        return;
+                    }
+                    if v % 2 == me {
+                        word.store(v + 1, Ordering::SeqCst);
+                        lot.notify(0, 1);
+                    } else {
+                        let _ = lot.wait(0, || word.load(Ordering::SeqCst) == v, None);
+                    }
+                })
+            })
+            .collect();
+        for p in players {
+            p.join().unwrap();
+        }
+        assert_eq!(word.load(Ordering::SeqCst), ROUNDS);
+        assert_eq!(lot.parked(), 0);
+    }
+
+    /// Timeouts racing with notifies and a final stop leave nothing queued
+    /// and every count at zero.
+    #[test]
+    fn timeouts_racing_notifies_leave_the_lot_empty() {
+        let lot = Arc::new(ParkingLot::default());
+        let done = Arc::new(AtomicBool::new(false));
+        let waiters: Vec<_> = (0..4u64)
+            .map(|t| {
+                let lot = lot.clone();
+                std::thread::spawn(move || {
+                    for i in 0..2_000u64 {
+                        let timeout = Duration::from_micros(i % 50);
+                        if lot.wait(t % 2 * 4, || true, Some(timeout)).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        let notifier = {
+            let (lot, done) = (lot.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    lot.notify(0, 1);
+                    lot.notify(4, 2);
+                }
+            })
+        };
+        for w in waiters {
+            w.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        notifier.join().unwrap();
+        assert_eq!(lot.parked(), 0);
+        for b in lot.buckets.iter() {
+            assert_eq!(b.waiting.load(Ordering::SeqCst), 0);
+        }
     }
 }

@@ -19,7 +19,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         WAIT32,
         |caller: Caller<'_, ThreadData>, addr: i32, expected: i32, timeout: i64, offset: i32| {
             let (memory, ea) = check(&caller, addr, offset, 4)?;
-            let cell = atomic_u32(&memory, ea);
+            let cell = atomic_u32(memory, ea);
             let equal = || cell.load(Ordering::SeqCst) == expected as u32;
             wait(&caller, ea, equal, timeout)
         },
@@ -29,7 +29,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         WAIT64,
         |caller: Caller<'_, ThreadData>, addr: i32, expected: i64, timeout: i64, offset: i32| {
             let (memory, ea) = check(&caller, addr, offset, 8)?;
-            let cell = atomic_u64(&memory, ea);
+            let cell = atomic_u64(memory, ea);
             let equal = || cell.load(Ordering::SeqCst) == expected as u64;
             wait(&caller, ea, equal, timeout)
         },
@@ -46,14 +46,15 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
     Ok(())
 }
 
-/// The effective address of an access of `size` bytes, trapping as Wasmtime
-/// does on a misaligned or out-of-bounds address.
-fn check(
-    caller: &Caller<'_, ThreadData>,
+/// The memory and effective address of an access of `size` bytes, trapping
+/// as Wasmtime does on a misaligned or out-of-bounds address. Borrows the
+/// thread's memory handle (no reference-count traffic on the hot path).
+fn check<'a>(
+    caller: &'a Caller<'_, ThreadData>,
     addr: i32,
     offset: i32,
     size: u64,
-) -> wasmtime::Result<(SharedMemory, u64)> {
+) -> wasmtime::Result<(&'a SharedMemory, u64)> {
     caller.data().run.check_running()?;
     let Some(GuestMemory::Shared(memory)) = &caller.data().memory else {
         // Only modules importing a shared memory are rewritten.
@@ -66,7 +67,7 @@ fn check(
     if ea + size > memory.data().len() as u64 {
         return Err(wasmtime::Error::new(Trap::MemoryOutOfBounds));
     }
-    Ok((memory.clone(), ea))
+    Ok((memory, ea))
 }
 
 /// The 4 bytes at `ea`, which [`check`] found aligned and in bounds.
