@@ -104,12 +104,9 @@ pub fn open(
         }
         opts.read(read);
         opts.write(write);
-        // cap-std (like std) refuses append together with truncate, which
-        // POSIX allows: then O_APPEND is set after opening.
-        let append_later = fdflags & fdflags::APPEND != 0 && oflags & oflags::TRUNC != 0;
-        if fdflags & fdflags::APPEND != 0 && !append_later {
-            opts.append(true);
-        }
+        // `APPEND` and `NONBLOCK` are kept per guest descriptor (see
+        // `file.rs`); `O_NONBLOCK` still goes to open(2) for what it means
+        // there (a FIFO opens without waiting for its other end).
         if fdflags & fdflags::NONBLOCK != 0 {
             opts.nonblock(true);
         }
@@ -127,10 +124,7 @@ pub fn open(
             let sub = cap_std::fs::Dir::from_std_file(file.into_std());
             dir_descriptor(sub, dir.read_only, base, inheriting)
         } else {
-            let f = OpenFile::new(file.into_std())?;
-            if append_later {
-                f.set_fdflags(f.fdflags() | fdflags::APPEND)?;
-            }
+            let f = OpenFile::opened(file.into_std(), fdflags)?;
             let mut base = base & f.max_rights();
             if !write {
                 base &= !rights::FILE_WRITE;
