@@ -194,21 +194,14 @@ fn main() {
         }
     }
     if want("sqlite") {
-        let wasm = dir.join("sqlite.wasm");
-        if wasm.exists() && dir.join("sqlite_native").exists() {
-            let mut case = c_case(
+        match build_sqlite(root, &dir) {
+            Ok(()) => cases.push(c_case(
                 "sqlite",
-                "SQLite: inserts + queries",
-                &["sqlite-bench.db"],
+                "SQLite, 2 threads × own in-memory db: 30k inserts, index, 1k queries",
+                &["2", "30000"],
                 rounds,
-            );
-            case.dir = Some(dir.join("sqlite-out"));
-            cases.push(case);
-        } else {
-            println!(
-                "sqlite skipped: no SQLite guest yet (the guests-c work builds one; put sqlite.wasm and sqlite_native in {})",
-                dir.display()
-            );
+            )),
+            Err(e) => println!("sqlite skipped: {e}"),
         }
     }
     if c.is_ok() && want("startup") {
@@ -386,6 +379,78 @@ fn build_c(root: &Path, dir: &Path) -> Result<(), String> {
             .args(["-O2", "-pthread", "-Wall", "-Wextra", "-Werror", "-o"])
             .arg(dir.join(format!("{name}_native")))
             .arg(&c))?;
+    }
+    Ok(())
+}
+
+/// Whether `out` is missing or older than any of `inputs`.
+fn stale(out: &Path, inputs: &[&Path]) -> bool {
+    let time = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match time(out) {
+        None => true,
+        Some(t) => inputs.iter().any(|i| time(i).is_none_or(|ti| ti > t)),
+    }
+}
+
+/// Builds `benches/guests/sqlite/driver.c` with the SQLite amalgamation of
+/// the libsqlite3-sys crate pinned by `benches/guests/sqlite/Cargo.lock`
+/// (`cargo metadata` fetches it), for wasm32-wasip1-threads and natively.
+/// Only rebuilds when the driver changed (SQLite takes minutes to compile).
+fn build_sqlite(root: &Path, dir: &Path) -> Result<(), String> {
+    let sdk = wasi_sdk(root)?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let here = root.join("benches/guests/sqlite");
+    let out = Command::new(&cargo)
+        .args(["metadata", "--locked", "--format-version", "1", "--manifest-path"])
+        .arg(here.join("Cargo.toml"))
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata cannot fetch libsqlite3-sys: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    // The manifest path of libsqlite3-sys, without a JSON parser.
+    let meta = String::from_utf8_lossy(&out.stdout);
+    let manifest = meta
+        .split("\"manifest_path\":\"")
+        .skip(1)
+        .filter_map(|p| p.split('"').next())
+        .find(|p| p.contains("/libsqlite3-sys-"))
+        .ok_or("no libsqlite3-sys in cargo metadata")?;
+    let src = Path::new(manifest)
+        .parent()
+        .ok_or("bad manifest path")?
+        .join("sqlite3");
+    let (driver, amalgamation) = (here.join("driver.c"), src.join("sqlite3.c"));
+    let (wasm, native) = (dir.join("sqlite.wasm"), dir.join("sqlite_native"));
+    let include = format!("-I{}", src.display());
+    if stale(&wasm, &[&driver, &amalgamation]) {
+        println!("building SQLite for wasm32-wasip1-threads (takes a while)");
+        run(Command::new(sdk.join("bin/clang"))
+            .args([
+                "--target=wasm32-wasip1-threads",
+                "-pthread",
+                "-O2",
+                "-DSQLITE_THREADSAFE=1",
+                &include,
+                "-Wl,--import-memory,--export-memory,--max-memory=1073741824",
+                "-Wl,-z,stack-size=1048576",
+            ])
+            .arg(&driver)
+            .arg(&amalgamation)
+            .arg("-o")
+            .arg(&wasm))?;
+    }
+    if stale(&native, &[&driver, &amalgamation]) {
+        println!("building SQLite natively");
+        run(Command::new("gcc")
+            .args(["-O2", "-pthread", "-DSQLITE_THREADSAFE=1", &include, "-o"])
+            .arg(&native)
+            .arg(&driver)
+            .arg(&amalgamation)
+            .args(["-lm", "-ldl"]))?;
     }
     Ok(())
 }

@@ -11,10 +11,50 @@ use crate::wasi::memory::MemView;
 /// The largest host buffer used for one step of an I/O call.
 pub const CHUNK: usize = 1 << 20;
 
+/// Lists up to this long are parsed without allocating (the common case:
+/// wasi-libc passes one or two buffers).
+const INLINE_IOVECS: usize = 4;
+
+/// Writes up to this many bytes are gathered into a stack buffer.
+const INLINE_GATHER: usize = 4096;
+
 /// A checked list of guest buffers.
 pub struct IoVecs {
-    bufs: Vec<(u32, u32)>,
+    bufs: Bufs,
     total: usize,
+}
+
+/// The non-empty buffers, inline when there are few.
+enum Bufs {
+    Inline([(u32, u32); INLINE_IOVECS], usize),
+    Heap(Vec<(u32, u32)>),
+}
+
+impl Bufs {
+    fn push(&mut self, buf: (u32, u32)) {
+        match self {
+            Bufs::Inline(a, n) if *n < INLINE_IOVECS => {
+                a[*n] = buf;
+                *n += 1;
+            }
+            Bufs::Inline(a, n) => {
+                let mut v = a[..*n].to_vec();
+                v.push(buf);
+                *self = Bufs::Heap(v);
+            }
+            Bufs::Heap(v) => v.push(buf),
+        }
+    }
+}
+
+impl std::ops::Deref for Bufs {
+    type Target = [(u32, u32)];
+    fn deref(&self) -> &[(u32, u32)] {
+        match self {
+            Bufs::Inline(a, n) => &a[..*n],
+            Bufs::Heap(v) => v,
+        }
+    }
 }
 
 impl IoVecs {
@@ -24,8 +64,21 @@ impl IoVecs {
         if bytes > u32::MAX as u64 {
             return Err(Errno::FAULT);
         }
-        let raw = mem.read(ptr, bytes as u32)?;
-        let mut bufs = Vec::with_capacity(len as usize);
+        let mut small = [0u8; INLINE_IOVECS * IOVEC_SIZE as usize];
+        let heap;
+        let raw: &[u8] = if bytes as usize <= small.len() {
+            let raw = &mut small[..bytes as usize];
+            mem.read_into(ptr, raw)?;
+            raw
+        } else {
+            heap = mem.read(ptr, bytes as u32)?;
+            &heap
+        };
+        let mut bufs = if len as usize <= INLINE_IOVECS {
+            Bufs::Inline([(0, 0); INLINE_IOVECS], 0)
+        } else {
+            Bufs::Heap(Vec::with_capacity(len as usize))
+        };
         let mut total: u64 = 0;
         for e in raw.chunks_exact(IOVEC_SIZE as usize) {
             let base = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
@@ -61,6 +114,20 @@ impl IoVecs {
         mem: &MemView,
         mut sink: impl FnMut(&[u8]) -> Result<usize, Errno>,
     ) -> Result<usize, Errno> {
+        if self.total <= INLINE_GATHER {
+            // Small writes: one copy into a stack buffer, one call of `sink`.
+            let mut small = [0u8; INLINE_GATHER];
+            let mut at = 0;
+            for &(base, len) in self.bufs.iter() {
+                let len = len as usize;
+                mem.read_into(base, &mut small[at..at + len])?;
+                at += len;
+            }
+            if at == 0 {
+                return Ok(0);
+            }
+            return sink(&small[..at]);
+        }
         let mut chunk = Vec::with_capacity(self.total.min(CHUNK));
         let mut done = 0usize;
         let mut flush = |chunk: &mut Vec<u8>, done: &mut usize| -> Result<bool, Errno> {
@@ -78,7 +145,7 @@ impl IoVecs {
             chunk.clear();
             Ok(full)
         };
-        for &(base, len) in &self.bufs {
+        for &(base, len) in self.bufs.iter() {
             let mut off = 0u32;
             while off < len {
                 let room = CHUNK - chunk.len();
@@ -130,7 +197,7 @@ impl IoVecs {
 
     /// Like `scatter`, starting `skip` bytes into the list.
     fn scatter_at(&self, mem: &MemView, mut skip: usize, mut data: &[u8]) -> Result<(), Errno> {
-        for &(base, len) in &self.bufs {
+        for &(base, len) in self.bufs.iter() {
             if data.is_empty() {
                 break;
             }
@@ -145,5 +212,72 @@ impl IoVecs {
             skip = 0;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Guest memory holding `n` iovecs at 0 that point at buffers of the
+    /// given lengths (filled with their index) from 1024 on.
+    fn memory(lens: &[u32]) -> Vec<u8> {
+        let mut mem = vec![0u8; 1024 + lens.iter().sum::<u32>() as usize + 16];
+        let mut at = 1024u32;
+        for (i, &n) in lens.iter().enumerate() {
+            mem[i * 8..i * 8 + 4].copy_from_slice(&at.to_le_bytes());
+            mem[i * 8 + 4..i * 8 + 8].copy_from_slice(&n.to_le_bytes());
+            mem[at as usize..(at + n) as usize].fill(i as u8 + 1);
+            at += n;
+        }
+        mem
+    }
+
+    #[test]
+    fn gather_small_inline_heap_and_large_lists() {
+        for lens in [
+            &[64][..],
+            &[0, 3, 0, 5],
+            &[1, 2, 3, 4, 5, 6, 7],
+            &[4096],
+            &[4000, 200],
+            &[3 << 20, 5],
+        ] {
+            let mut bytes = memory(lens);
+            let mem = MemView::of_slice(&mut bytes);
+            let iovs = IoVecs::parse(&mem, 0, lens.len() as u32).unwrap();
+            assert_eq!(iovs.total(), lens.iter().sum::<u32>() as usize);
+            let mut got = Vec::new();
+            let mut calls = 0;
+            let n = iovs
+                .gather(&mem, |chunk| {
+                    calls += 1;
+                    assert!(chunk.len() <= CHUNK);
+                    got.extend_from_slice(chunk);
+                    Ok(chunk.len())
+                })
+                .unwrap();
+            let want: Vec<u8> = lens
+                .iter()
+                .enumerate()
+                .flat_map(|(i, &n)| std::iter::repeat_n(i as u8 + 1, n as usize))
+                .collect();
+            assert_eq!((n, &got), (want.len(), &want), "{lens:?}");
+            assert_eq!(calls, want.len().div_ceil(CHUNK), "{lens:?}");
+        }
+    }
+
+    #[test]
+    fn gather_short_takes_and_faults() {
+        let mut bytes = memory(&[10, 10]);
+        let mem = MemView::of_slice(&mut bytes);
+        let iovs = IoVecs::parse(&mem, 0, 2).unwrap();
+        assert_eq!(iovs.gather(&mem, |_| Ok(7)), Ok(7));
+        assert_eq!(iovs.gather(&mem, |_| Err(Errno::IO)), Err(Errno::IO));
+        let len = bytes.len() as u32;
+        bytes[4..8].copy_from_slice(&len.to_le_bytes());
+        let mem = MemView::of_slice(&mut bytes);
+        assert_eq!(IoVecs::parse(&mem, 0, 2).err(), Some(Errno::FAULT));
+        assert_eq!(IoVecs::parse(&mem, len - 4, 1).err(), Some(Errno::FAULT));
     }
 }

@@ -47,6 +47,15 @@ impl GuestMemory {
 }
 
 impl MemView {
+    /// A view of `bytes` (unit tests of code that takes a `MemView`).
+    #[cfg(test)]
+    pub(crate) fn of_slice(bytes: &mut [u8]) -> MemView {
+        MemView {
+            base: bytes.as_mut_ptr(),
+            len: bytes.len(),
+        }
+    }
+
     /// A view of no memory at all (for a thread without a memory): every
     /// access except an empty one faults.
     pub fn empty() -> MemView {

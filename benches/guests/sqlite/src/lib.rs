@@ -1,0 +1,1 @@
+// Only a manifest for `cargo metadata`; see Cargo.toml.
