@@ -217,13 +217,14 @@ fn main() {
     for case in &cases {
         table.push(measure(case, &runners, &xdg));
     }
-    let header: Vec<&str> = runners.iter().map(|r| r.name).collect();
+    let names = ["weft-run", "wasmtime 46", "native"];
     println!();
     println!(
-        "| program | {} | weft / wasmtime 46 | weft / native |",
-        header.join(" | ")
+        "| program | wall: {} | weft / wasmtime 46 | weft / native | CPU: {} | weft / wasmtime 46 | weft / native |",
+        names.join(" | "),
+        names.join(" | ")
     );
-    println!("|---|{}---|---|", "---|".repeat(header.len()));
+    println!("|---|{}", "---|".repeat(10));
     for row in table {
         println!("{row}");
     }
@@ -233,7 +234,7 @@ fn main() {
 /// returns its table row.
 fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
     println!("{}: {}", case.name, case.what);
-    let run = |r: &Runner| -> (f64, String) {
+    let run = |r: &Runner| -> (f64, f64, String) {
         let mut cmd = if r.cmd.is_empty() {
             Command::new(&case.native)
         } else {
@@ -257,9 +258,11 @@ fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
             .stdin(Stdio::null())
             .stderr(Stdio::piped())
             .stdout(Stdio::piped());
+        let cpu = children_cpu_ns();
         let start = Instant::now();
         let out = cmd.output().expect("spawn");
         let ns = start.elapsed().as_nanos() as f64;
+        let cpu = children_cpu_ns() - cpu;
         assert!(
             out.status.success(),
             "{} {}: {}\n{}",
@@ -268,49 +271,72 @@ fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
-        (ns, String::from_utf8_lossy(&out.stdout).into_owned())
+        (ns, cpu, String::from_utf8_lossy(&out.stdout).into_owned())
     };
     // Warm-up: fills both caches and checks that all agree.
-    let expected = run(&runners[runners.len() - 1]).1;
+    let expected = run(&runners[runners.len() - 1]).2;
     for r in runners {
-        let out = run(r).1;
+        let out = run(r).2;
         assert_eq!(out, expected, "{} {}: output differs from native", r.name, case.name);
     }
-    let mut times = vec![Vec::new(); runners.len()];
+    let mut wall = vec![Vec::new(); runners.len()];
+    let mut cpu = vec![Vec::new(); runners.len()];
     for round in 0..case.rounds {
         for k in 0..runners.len() {
             let i = (round + k) % runners.len();
-            times[i].push(run(&runners[i]).0);
+            let (w, c, _) = run(&runners[i]);
+            wall[i].push(w);
+            cpu[i].push(c);
         }
     }
-    let med: Vec<f64> = times.into_iter().map(median).collect();
-    let weft = med[0];
-    let native = med[med.len() - 1];
-    let vs_wasmtime = if runners.len() == 3 {
-        format!("{:.2}×", weft / med[1])
-    } else {
-        "absent".into()
+    let wall: Vec<f64> = wall.into_iter().map(median).collect();
+    let cpu: Vec<f64> = cpu.into_iter().map(median).collect();
+    let ratios = |m: &[f64]| {
+        let vs_wasmtime = if runners.len() == 3 {
+            format!("{:.2}×", m[0] / m[1])
+        } else {
+            "absent".into()
+        };
+        (vs_wasmtime, format!("{:.2}×", m[0] / m[m.len() - 1]))
     };
-    let mut cells: Vec<String> = med.iter().map(|&t| fmt_ns(t)).collect();
-    if runners.len() == 2 {
-        cells.insert(1, "absent".into());
+    let cells = |m: &[f64]| {
+        let mut cells: Vec<String> = m.iter().map(|&t| fmt_ns(t)).collect();
+        if runners.len() == 2 {
+            cells.insert(1, "absent".into());
+        }
+        cells.join(" | ")
+    };
+    let (ww, wn) = ratios(&wall);
+    let (cw, cn) = ratios(&cpu);
+    for (what, m, w, n) in [("wall", &wall, &ww, &wn), ("cpu ", &cpu, &cw, &cn)] {
+        println!(
+            "  {what} {}   weft/wasmtime46 {w}   weft/native {n}",
+            runners
+                .iter()
+                .zip(m.iter())
+                .map(|(r, t)| format!("{} {}", r.name, fmt_ns(*t)))
+                .collect::<Vec<_>>()
+                .join("   "),
+        );
     }
-    println!(
-        "  {}   weft/wasmtime46 {vs_wasmtime}   weft/native {:.2}×",
-        runners
-            .iter()
-            .zip(&med)
-            .map(|(r, t)| format!("{} {}", r.name, fmt_ns(*t)))
-            .collect::<Vec<_>>()
-            .join("   "),
-        weft / native
-    );
     format!(
-        "| {} | {} | {vs_wasmtime} | {:.2}× |",
+        "| {} | {} | **{ww}** | {wn} | {} | {cw} | {cn} |",
         case.what,
-        cells.join(" | "),
-        weft / native
+        cells(&wall),
+        cells(&cpu)
     )
+}
+
+/// User + system CPU time of this process's waited-for children, in ns.
+fn children_cpu_ns() -> f64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let ru = unsafe {
+        let mut ru = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
+        ru
+    };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 * 1e9 + tv.tv_usec as f64 * 1e3;
+    t(ru.ru_utime) + t(ru.ru_stime)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

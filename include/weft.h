@@ -388,6 +388,21 @@ struct weft_error_t *weft_config_set_cache_dir(struct weft_config_t *config,
                                                size_t path_len);
 
 /**
+ * Whether the end of a program stops threads that are running wasm code:
+ * `true` (the default) compiles an epoch check into every loop and function
+ * entry (3-8 % of a tight compute loop, see docs/performance.md). With
+ * `false` those checks are left out: a thread inside a wasm loop that makes
+ * no WASI call and no `memory.atomic.wait` then keeps running after its
+ * program ended (an exit or trap elsewhere, a timeout, an interrupt), and
+ * `weft_config_set_timeout_ms` cannot stop it; the run still returns after
+ * a grace period. Only for trusted guests whose threads finish on their own.
+ * Compiled modules (and cache entries) of the two settings differ.
+ *
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ */
+struct weft_error_t *weft_config_set_interrupt_wasm(struct weft_config_t *config, bool interrupt);
+
+/**
  * Creates an engine.
  *
  * **Ownership**: `config` is borrowed and may be NULL (defaults); it may be

@@ -164,3 +164,25 @@ pub unsafe extern "C" fn weft_config_set_cache_dir(
         Ok(())
     })
 }
+
+/// Whether the end of a program stops threads that are running wasm code:
+/// `true` (the default) compiles an epoch check into every loop and function
+/// entry (3-8 % of a tight compute loop, see docs/performance.md). With
+/// `false` those checks are left out: a thread inside a wasm loop that makes
+/// no WASI call and no `memory.atomic.wait` then keeps running after its
+/// program ended (an exit or trap elsewhere, a timeout, an interrupt), and
+/// `weft_config_set_timeout_ms` cannot stop it; the run still returns after
+/// a grace period. Only for trusted guests whose threads finish on their own.
+/// Compiled modules (and cache entries) of the two settings differ.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_interrupt_wasm(
+    config: *mut weft_config_t,
+    interrupt: bool,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        c.interrupt_wasm = interrupt;
+        Ok(())
+    })
+}

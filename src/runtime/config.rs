@@ -22,6 +22,18 @@ pub struct Config {
     /// A damaged cache file is a miss. Only point this at a directory that
     /// nobody untrusted can write: cached machine code is run as is.
     pub cache_dir: Option<PathBuf>,
+    /// Whether the end of a program (an exit or trap in any thread, a
+    /// timeout, an interrupt) stops threads that are running wasm code
+    /// (default `true`). weft compiles an epoch check into every loop and
+    /// function entry for this: a load, a compare and a branch, measured at
+    /// 3-8 % of a tight compute loop (docs/performance.md). With `false` the
+    /// checks are left out, and a thread inside a wasm loop that makes no
+    /// WASI call and no `memory.atomic.wait` keeps running after the end of
+    /// its program (and `timeout` cannot stop it): `run`/`wait` still return
+    /// after [`STOP_GRACE`](crate::runtime::STOP_GRACE), but that thread
+    /// holds its CPU and the program's memory until its loop ends. Only for
+    /// trusted guests whose threads finish on their own.
+    pub interrupt_wasm: bool,
 }
 
 /// Default cap on live guest threads per program.
@@ -40,6 +52,7 @@ impl Default for Config {
             max_memory: None,
             timeout: None,
             cache_dir: None,
+            interrupt_wasm: true,
         }
     }
 }

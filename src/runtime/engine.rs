@@ -47,7 +47,7 @@ impl Engine {
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
             .shared_memory(true)
-            .epoch_interruption(true)
+            .epoch_interruption(config.interrupt_wasm)
             .max_wasm_stack(config.wasm_stack_size);
         tweak(&mut wt);
         let wasmtime = wasmtime::Engine::new(&wt)
@@ -70,3 +70,4 @@ impl Engine {
         &self.inner.config
     }
 }
+
