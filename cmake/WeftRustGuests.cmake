@@ -6,8 +6,10 @@
 # every guest into its own target dir; each lands at
 #   ${WEFT_RUST_GUEST_DIR}/<name>.wasm   (= <build>/guests/rust/<name>.wasm)
 # Expected stdout: tests/guests/rust/expected/<name>.stdout (exact).
-# Without cargo or the rustup target, every rust_guest_* test is still
-# registered, by name, and reports itself skipped.
+# Without cargo or the rustup target (or with -DWEFT_RUST_GUESTS=OFF), every
+# rust_guest_* test is still registered, by name, and reports itself skipped.
+# For other tests that run a Rust guest: WEFT_HAVE_RUST_GUESTS says whether
+# the target `rust_guests` (which builds them all) exists.
 
 set(WEFT_RUST_GUEST_SRC "${PROJECT_SOURCE_DIR}/tests/guests/rust")
 set(WEFT_RUST_GUEST_DIR "${CMAKE_BINARY_DIR}/guests/rust")
@@ -38,6 +40,8 @@ weft_rust_guest(threads)
 weft_rust_guest(sync)
 weft_rust_guest(thread_local)
 weft_rust_guest(rayon)
+weft_rust_guest(rayon_default)
+weft_rust_guest(rayon_env GUEST rayon_default WEFT_ARGS --env RAYON_NUM_THREADS=4)
 weft_rust_guest(crossbeam)
 weft_rust_guest(parking_lot)
 weft_rust_guest(fs WEFT_ARGS --dir "${_rust_fs_dir}::/data" ARGS /data)
@@ -67,6 +71,11 @@ endif()
 if(NOT WEFT_BUILD_CLI)
   set(WEFT_HAVE_RUST_GUESTS OFF)
   set(_rust_skip_reason "weft-run is not built (WEFT_BUILD_CLI=OFF)")
+endif()
+option(WEFT_RUST_GUESTS "Build the Rust test guests and run them as ctests rust_guest_*" ON)
+if(NOT WEFT_RUST_GUESTS)
+  set(WEFT_HAVE_RUST_GUESTS OFF)
+  set(_rust_skip_reason "WEFT_RUST_GUESTS=OFF")
 endif()
 message(STATUS "weft: Rust guests (${_rust_guest_target}): ${WEFT_HAVE_RUST_GUESTS}")
 
