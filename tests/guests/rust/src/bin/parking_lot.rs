@@ -27,22 +27,24 @@ fn main() {
 
     // try_lock_for gives up while another thread holds the lock.
     let held = Arc::new(Mutex::new(()));
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let h = {
         let held = held.clone();
         thread::spawn(move || {
             let _g = held.lock();
-            tx.send(()).unwrap();
-            thread::sleep(Duration::from_millis(100));
+            locked_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
         })
     };
-    rx.recv().unwrap();
+    locked_rx.recv().unwrap();
     let t = Instant::now();
     let got = held.try_lock_for(Duration::from_millis(20)).is_some();
     println!(
         "try_lock_for while held: {got}, waited >= 20ms: {}",
         t.elapsed() >= Duration::from_millis(20)
     );
+    release_tx.send(()).unwrap();
     h.join().unwrap();
     println!("try_lock after release: {}", held.try_lock().is_some());
 
