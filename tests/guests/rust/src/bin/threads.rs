@@ -1,10 +1,20 @@
 //! std::thread: spawn and join with values, names, ids, stack sizes, scoped
-//! threads, park/unpark, sleep, and 200 threads in waves.
+//! threads, park/unpark, sleep, 200 threads in waves, threads spawning threads.
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Threads that spawn threads: a binary tree of the given depth.
+fn tree(depth: u32) -> u64 {
+    if depth == 0 {
+        return 1;
+    }
+    let a = thread::spawn(move || tree(depth - 1));
+    let b = thread::spawn(move || tree(depth - 1));
+    a.join().unwrap() + b.join().unwrap()
+}
 
 fn main() {
     // Join returns each thread's value.
@@ -129,5 +139,6 @@ fn main() {
         }
     }
     println!("threads in waves: {}", done.load(Ordering::Relaxed));
+    println!("leaves of a tree of nested spawns: {}", tree(6));
     println!("done");
 }
