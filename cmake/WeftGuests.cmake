@@ -52,8 +52,17 @@ message(STATUS "weft: wasi-libc C guests (sysroot ${WEFT_WASI_SYSROOT}): ${WEFT_
 
 # wasi-sdk pthread guests: required whenever WASI_SDK_PATH names a wasi-sdk
 # (a probe that cannot build is a configure error, not a silent skip).
+# Otherwise their tests are registered as skipped, giving
+# WEFT_PTHREAD_GUESTS_SKIPPED as the reason.
+option(WEFT_GUEST_TESTS "Build and run the wasi-sdk guest tests (pthread_*, sqlite) when WASI_SDK_PATH is set" ON)
 set(WEFT_HAVE_PTHREAD_GUESTS OFF)
-if(WASI_SDK_PATH)
+if(NOT WEFT_GUEST_TESTS)
+  set(WEFT_PTHREAD_GUESTS_SKIPPED "WEFT_GUEST_TESTS is OFF in this build")
+elseif(NOT WEFT_BUILD_CLI)
+  set(WEFT_PTHREAD_GUESTS_SKIPPED "weft-run is not built (WEFT_BUILD_CLI=OFF)")
+elseif(NOT WASI_SDK_PATH)
+  set(WEFT_PTHREAD_GUESTS_SKIPPED "no wasi-sdk: set WASI_SDK_PATH before configuring")
+else()
   if(NOT WEFT_WASI_SDK_FOUND)
     message(FATAL_ERROR "WASI_SDK_PATH=${WASI_SDK_PATH} has no bin/clang and share/wasi-sysroot")
   endif()
