@@ -34,8 +34,15 @@ if(FRESH_DIR)
 endif()
 if(STDIN_OPEN_PIPE)
   find_program(BASH bash REQUIRED)
-  set(cmd "${BASH}" -c [[exec 3< <(exec sleep 600 2>/dev/null); p=$!; "$@" <&3 3<&-; rc=$?; kill $p; exit $rc]]
-          run-with-open-stdin ${cmd})
+  # (newlines, not semicolons: this is one element of a CMake list)
+  set(script [[
+exec 3< <(exec sleep 600 2>/dev/null)
+p=$!
+"$@" <&3 3<&-
+rc=$?
+kill $p
+exit $rc]])
+  set(cmd "${BASH}" -c "${script}" run-with-open-stdin ${cmd})
 endif()
 
 execute_process(COMMAND ${cmd}

@@ -5,9 +5,9 @@
  *
  *   driver DIR      uses DIR/bank.db (the guest gets DIR preopened)
  *
- * 4 writer threads each make 60 transfers between 10 accounts (BEGIN
+ * 4 writer threads each make 25 transfers between 10 accounts (BEGIN
  * IMMEDIATE; two UPDATEs and an INSERT into a log; COMMIT), 2 reader threads
- * check in 40 read transactions each that the balances still add up. The
+ * check in 20 read transactions each that the balances still add up. The
  * transfers are fixed per thread, and addition commutes, so every
  * interleaving ends with the same balances: the report is deterministic. */
 #include <pthread.h>
@@ -20,8 +20,8 @@
 #define ACCOUNTS 10
 #define WRITERS 4
 #define READERS 2
-#define TRANSFERS 60
-#define READS 40
+#define TRANSFERS 25
+#define READS 20
 
 static char db_path[4096];
 
