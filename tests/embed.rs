@@ -371,6 +371,28 @@ fn shared_memory_is_linked_for_any_import_name_and_plain_memory_is_refused() {
     assert!(err.message().contains("not shared"), "{}", err.message());
 }
 
+#[test]
+fn tids_are_recycled_lowest_first_when_the_host_spawns_directly() {
+    let _serial = serial();
+    let module = compile_wat(COUNTER_WAT);
+    let p = prepare(&module, &["x"], &Limits::default());
+    let host = p.store.data().clone();
+    let mut tids = Vec::new();
+    for _ in 0..3 {
+        // `wasi_thread_start(tid, 1)` bumps the counter once and returns.
+        tids.push(p.threads.spawn(host.clone(), 1).expect("spawn"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while p.threads.stats().live > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    assert_eq!(tids, [1, 1, 1], "the ended thread's TID is reused");
+    assert_eq!(*p.counter.lock().unwrap(), 3);
+    assert_eq!(p.threads.stats().spawned, 3);
+    p.threads.interrupt();
+    assert_eq!(p.threads.wait(None), Some(Outcome::Interrupted));
+}
+
 /// Tasks of this process whose name starts with `prefix`.
 fn threads_named(prefix: &str) -> usize {
     std::fs::read_dir("/proc/self/task")

@@ -8,9 +8,7 @@ use std::time::Duration;
 use wasmtime::{Instance, Linker, Module, SharedMemory, Store};
 
 use crate::embed::limits::Limits;
-use crate::runtime::{
-    threads, Engine, Error, ErrorKind, Outcome, Program, Result, Run, Stats, MAIN_TID,
-};
+use crate::runtime::{threads, Engine, Error, ErrorKind, Outcome, Program, Result, Run, Stats};
 use crate::wasi::{GuestMemory, WasiCtx};
 
 /// The wasi-threads context of one program: what `thread-spawn` needs to
@@ -97,26 +95,18 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// memory, [`Limits::max_threads`] threads are alive, the OS refused a
     /// thread, or the program has ended.
     pub fn spawn(&self, host: T, start_arg: i32) -> Result<i32> {
-        let engine = self.run.engine().clone();
         let run = &self.run;
-        let spawned = catch_unwind(AssertUnwindSafe(|| {
-            threads::spawn(run, start_arg, move |_tid| {
-                let mut store = Store::new(&engine, host);
-                run.prepare_store(&mut store);
-                store
-            })
-        }));
-        match spawned {
-            Ok(Ok(tid)) => Ok(tid as i32),
-            Ok(Err(reason)) => Err(Error::new(
+        let spawned = threads::spawn(run, start_arg, move |_tid| {
+            let mut store = Store::new(run.engine(), host);
+            run.prepare_store(&mut store);
+            store
+        });
+        spawned.map(|tid| tid as i32).map_err(|reason| {
+            Error::new(
                 ErrorKind::Instantiate,
                 format!("thread-spawn failed: {reason}"),
-            )),
-            Err(_) => Err(Error::new(
-                ErrorKind::Internal,
-                "thread-spawn failed: weft panicked",
-            )),
-        }
+            )
+        })
     }
 
     /// Instantiates the main thread's instance in `store` (the embedder's
@@ -130,8 +120,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// **Errors**: [`ErrorKind::Instantiate`] (the start function trapped,
     /// or instantiation failed), [`ErrorKind::Exited`] (the start function
     /// called `proc_exit`), [`ErrorKind::Interrupted`]/[`ErrorKind::TimedOut`]
-    /// (the program was stopped meanwhile), [`ErrorKind::State`] (called
-    /// twice).
+    /// (the program was stopped meanwhile). Call it once per context.
     pub fn instantiate(&self, store: &mut Store<T>) -> Result<Instance> {
         if let (Some((module, name, _)), None) =
             (&self.run.program.memory_import, self.memory.get())
@@ -219,9 +208,6 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     pub fn guest_memory(&self) -> Option<GuestMemory> {
         self.memory().map(GuestMemory::Shared)
     }
-
-    /// The main thread's TID as host functions would report it.
-    pub const MAIN_TID: u32 = MAIN_TID;
 
     pub(crate) fn run(&self) -> &Arc<Run<T>> {
         &self.run

@@ -117,8 +117,8 @@ pub use limits::Limits;
 pub use linker::{add_to_linker, add_wasi_to_linker, compile, configure};
 
 pub use crate::runtime::{
-    Error, ErrorKind, Outcome, Result, Stats, TrapInfo, ENTRY_NAME, MAX_TID, SPAWN_FAILED,
-    SPAWN_MODULE, SPAWN_NAME,
+    Error, ErrorKind, Outcome, Result, Stats, TrapInfo, ENTRY_NAME, MAIN_TID, MAX_TID,
+    SPAWN_FAILED, SPAWN_MODULE, SPAWN_NAME, STOP_GRACE,
 };
 pub use crate::wasi::{GuestMemory, WasiCtx, WasiView};
 
