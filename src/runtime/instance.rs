@@ -15,7 +15,7 @@ use crate::runtime::linker;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::Program;
 use crate::runtime::run::{Run, Stats, ThreadData, MAIN_TID, STOP_GRACE};
-use crate::runtime::threads;
+use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
 
 struct MainThread {
@@ -80,7 +80,7 @@ impl Instance {
             })?;
         self.run.main_started();
         let run = self.run.clone();
-        let spawned = threads::run_on_thread(
+        let spawned = thread_pool::run_on_thread(
             "weft-main".into(),
             self.run.config.os_stack_size,
             Box::new(move || {
