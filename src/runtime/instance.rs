@@ -14,7 +14,8 @@ use crate::runtime::host_func::HostFuncs;
 use crate::runtime::linker;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::Program;
-use crate::runtime::run::{Run, Stats, ThreadData, MAIN_TID, STOP_GRACE};
+use crate::runtime::run::{Run, Stats, MAIN_TID, STOP_GRACE};
+use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
 

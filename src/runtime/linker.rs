@@ -6,7 +6,7 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::run::ThreadData;
+use crate::runtime::thread_data::ThreadData;
 use crate::runtime::threads;
 use crate::runtime::wait_imports;
 use crate::wasi::{self, GuestMemory};

@@ -1,6 +1,7 @@
 //! The state of one run: what every thread of a program shares (the
 //! program, its shared memory, WASI context and parking lot, the decided
-//! outcome and the live-thread count) and what each thread's `Store` holds.
+//! outcome and the live-thread count). What each of the runner's stores
+//! holds is in `thread_data`.
 //!
 //! Everything else in the runtime builds on this module: the spawn context
 //! (`threads`), the linker and the `Instance` use it; it uses none of them.
@@ -15,9 +16,7 @@ use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use wasmtime::{
-    InstancePre, MemoryType, SharedMemory, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline,
-};
+use wasmtime::{InstancePre, MemoryType, SharedMemory, Store, UpdateDeadline};
 
 use crate::runtime::config::Config;
 use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
@@ -25,7 +24,7 @@ use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
 use crate::runtime::tids::{TidPool, MAX_TID};
-use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx, WasiView};
+use crate::wasi::{Stopped, WasiCtx};
 
 /// The main thread's TID as seen by host functions.
 pub const MAIN_TID: u32 = 0;
@@ -51,37 +50,13 @@ pub struct Stats {
     pub live: u32,
 }
 
-/// The data of every thread's `Store` in the runner.
-pub struct ThreadData {
-    pub(crate) run: Arc<Run<ThreadData>>,
-    pub(crate) wasi: Arc<WasiCtx>,
-    pub(crate) tid: u32,
-    pub(crate) memory: Option<GuestMemory>,
-    limits: StoreLimits,
-}
-
-impl WasiView for ThreadData {
-    fn wasi(&self) -> &WasiCtx {
-        &self.wasi
-    }
-
-    fn guest_memory(&self) -> Option<GuestMemory> {
-        self.memory.clone()
-    }
-
-    fn proc_exit(&mut self, code: i32) -> wasmtime::Error {
-        self.run.decide(Outcome::Exit(code));
-        wasmtime::Error::new(ProcExit(code))
-    }
-}
-
 /// State shared by every thread of one run; `T` is the data of the
 /// threads' stores.
 pub(crate) struct Run<T> {
     pub(crate) program: Arc<ProgramInner>,
     pub(crate) config: Config,
     /// The WASI context whose blocking calls the end of the program wakes.
-    wasi: OnceLock<Arc<WasiCtx>>,
+    pub(crate) wasi: OnceLock<Arc<WasiCtx>>,
     /// The shared memory, when the run created it (the runner does; an
     /// embedder's memory is defined on their linker).
     pub(crate) memory: Option<SharedMemory>,
@@ -105,60 +80,6 @@ struct State {
     instantiating: bool,
 }
 
-impl Run<ThreadData> {
-    /// The shared state of a new run of `program` by the runner: its WASI
-    /// context and, if the module imports one, its shared memory.
-    pub(crate) fn new(program: Arc<ProgramInner>, wasi: &WasiConfig) -> Result<Arc<Self>> {
-        let config = program.engine.config().clone();
-        let wasi =
-            WasiCtx::new(wasi).map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
-        let memory = match &program.memory_import {
-            Some((module, name, ty)) => Some(create_memory(
-                program.engine.wasmtime(),
-                config.max_memory,
-                module,
-                name,
-                ty,
-            )?),
-            None => None,
-        };
-        let run = Run::with_parts(program, config, memory);
-        run.stop_wasi(Arc::new(wasi));
-        Ok(run)
-    }
-
-    /// The runner's WASI context.
-    pub(crate) fn wasi_ctx(&self) -> Arc<WasiCtx> {
-        self.wasi
-            .get()
-            .cloned()
-            .expect("Run::new always sets the WASI context")
-    }
-
-    /// A store for thread `tid` with the run's limits and interruption set up.
-    pub(crate) fn new_store(
-        self: &Arc<Self>,
-        tid: u32,
-        memory: Option<GuestMemory>,
-    ) -> Store<ThreadData> {
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(max) = self.config.max_memory {
-            limits = limits.memory_size(usize::try_from(max).unwrap_or(usize::MAX));
-        }
-        let data = ThreadData {
-            run: self.clone(),
-            wasi: self.wasi_ctx(),
-            tid,
-            memory,
-            limits: limits.build(),
-        };
-        let mut store = Store::new(self.program.engine.wasmtime(), data);
-        store.limiter(|d| &mut d.limits);
-        self.prepare_store(&mut store);
-        store
-    }
-}
-
 impl<T> Run<T> {
     /// The shared state of a run of `program` in an embedder's stores: no
     /// WASI context (see [`Run::stop_wasi`]) and no memory of its own.
@@ -167,7 +88,7 @@ impl<T> Run<T> {
         Run::with_parts(program, config, None)
     }
 
-    fn with_parts(
+    pub(crate) fn with_parts(
         program: Arc<ProgramInner>,
         config: Config,
         memory: Option<SharedMemory>,
