@@ -15,6 +15,7 @@ use crate::runtime::linker;
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::program::Program;
 use crate::runtime::run::{Run, Stats, ThreadData, MAIN_TID, STOP_GRACE};
+use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
 
@@ -48,7 +49,10 @@ impl Instance {
             run.set_instantiating(true);
             run.spawn_watchdog(timeout, true);
         }
-        let instantiated = run.instance_pre().instantiate(&mut store);
+        let instantiated = {
+            let _sigpipe = SigpipeBlocked::new();
+            run.instance_pre().instantiate(&mut store)
+        };
         run.set_instantiating(false);
         match run.outcome() {
             None => {}
@@ -214,7 +218,11 @@ impl Instance {
             ));
         }
         let mut results = vec![Val::I32(0); ty.results().len()];
-        match func.call(&mut main.store, args, &mut results) {
+        let called = {
+            let _sigpipe = SigpipeBlocked::new();
+            func.call(&mut main.store, args, &mut results)
+        };
+        match called {
             Ok(()) => Ok(results),
             Err(e) => {
                 let is_type_error = !self.run.is_ended()

@@ -26,6 +26,7 @@ mod outcome;
 mod parking_lot;
 mod program;
 mod run;
+mod sigpipe;
 mod thread_pool;
 mod threads;
 mod tids;
