@@ -17,6 +17,7 @@
 
 mod cache;
 mod config;
+mod defined_memory;
 mod engine;
 mod error;
 mod host_func;

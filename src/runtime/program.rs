@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
 
 use crate::runtime::cache;
+use crate::runtime::defined_memory::Unshareable;
 use crate::runtime::engine::Engine;
 use crate::runtime::error::{Error, ErrorKind, Result};
 
@@ -45,8 +46,13 @@ impl Program {
         if let Some(module) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
             return Program::from_module(engine, module);
         }
-        let module = crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
-            .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))?;
+        let module =
+            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes).map_err(|e| {
+                match e.downcast_ref::<Unshareable>() {
+                    Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
+                    None => Error::wrap(ErrorKind::Compile, "invalid module", e),
+                }
+            })?;
         if let Some(dir) = cache_dir {
             cache::store(engine, dir, bytes, &module);
         }
@@ -162,6 +168,25 @@ impl Program {
                     imports_spawn = true;
                 }
                 _ => {}
+            }
+        }
+        if imports_spawn && memory_import.is_none() {
+            let defined = module.exports().find_map(|e| match e.ty() {
+                ExternType::Memory(_) => Some(e.name().to_string()),
+                _ => None,
+            });
+            if let Some(name) = defined {
+                // `from_bytes` turns such a memory into an import; a module
+                // compiled elsewhere cannot be changed any more.
+                return Err(Error::new(
+                    ErrorKind::Link,
+                    format!(
+                        "the module defines its memory (exported as \"{name}\") and imports \
+                         \"{SPAWN_MODULE}\" \"{SPAWN_NAME}\": each thread would get a private \
+                         copy; load it with Program::from_bytes (weft then shares the memory) or \
+                         link it with -Wl,--import-memory"
+                    ),
+                ));
             }
         }
         let entry = match module.get_export(ENTRY_NAME) {

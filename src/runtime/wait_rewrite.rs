@@ -36,6 +36,8 @@ use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
 use wasmparser::{Operator, Parser, Payload, TypeRef};
 use wasmtime::Module;
 
+use crate::runtime::defined_memory;
+
 /// The reserved import module of the rewritten instructions.
 pub const INTERNAL_MODULE: &str = "weft:internal";
 /// `(addr i32, expected i32, timeout i64, offset i32) -> i32`
@@ -54,6 +56,15 @@ pub(crate) fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> wasmtime::Resu
         Ok(b) => b,
         // Let Wasmtime word the error.
         Err(_) => return Module::new(engine, bytes),
+    };
+    let binary = match defined_memory::import_defined_memory(&binary) {
+        Ok(None) => binary,
+        Ok(Some(shared)) => Cow::Owned(shared),
+        Err(refusal) => {
+            // An invalid module gets Wasmtime's own error first.
+            Module::validate(engine, &binary)?;
+            return Err(wasmtime::Error::new(refusal));
+        }
     };
     match rewrite(&binary) {
         Ok(None) => Module::new(engine, &binary),
