@@ -24,6 +24,7 @@ use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::EntityType;
 use wasmparser::{DataKind, Parser, Payload, TypeRef};
 
+use crate::runtime::backtrace::{body_starts, FrameMap};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::wait_rewrite::INTERNAL_MODULE;
 
@@ -50,7 +51,9 @@ const FIX: &str = "link the module with -Wl,--import-memory (wasi-sdk: \
 /// `None` when nothing needs changing (no `thread-spawn`, or the memory is
 /// already imported), or why the module cannot share its memory.
 /// `bytes` must be a valid binary module.
-pub(crate) fn import_defined_memory(bytes: &[u8]) -> Result<Option<Vec<u8>>, Unshareable> {
+pub(crate) fn import_defined_memory(
+    bytes: &[u8],
+) -> Result<Option<(Vec<u8>, FrameMap)>, Unshareable> {
     let survey = survey(bytes).map_err(|e| Unshareable(e.to_string()))?;
     if !survey.spawns || survey.defined.is_empty() {
         return Ok(None);
@@ -98,12 +101,24 @@ pub(crate) fn import_defined_memory(bytes: &[u8]) -> Result<Option<Vec<u8>>, Uns
     share
         .parse_core_module(&mut module, Parser::new(0), bytes)
         .map_err(|e| Unshareable(format!("cannot rewrite the module: {e}")))?;
-    Ok(Some(module.finish()))
+    let out = module.finish();
+    // Bodies are copied byte for byte: each moved as a whole.
+    let points = body_starts(&out)
+        .into_iter()
+        .zip(body_starts(bytes))
+        .collect();
+    let map = FrameMap {
+        func_imports: survey.func_imports,
+        added_funcs: 0,
+        points,
+    };
+    Ok(Some((out, map)))
 }
 
 #[derive(Default)]
 struct Survey {
     spawns: bool,
+    func_imports: u32,
     imported: usize,
     defined: Vec<wasmparser::MemoryType>,
     active_segments: usize,
@@ -179,6 +194,17 @@ impl Reencode for Share {
         Ok(())
     }
 
+    fn parse_function_body(
+        &mut self,
+        code: &mut wasm_encoder::CodeSection,
+        func: wasmparser::FunctionBody<'_>,
+    ) -> Result<(), reencode::Error> {
+        // Nothing inside a function changes: copy it as it is, so code
+        // offsets move only by where the code section starts.
+        code.raw(func.as_bytes());
+        Ok(())
+    }
+
     fn parse_memory_section(
         &mut self,
         _memories: &mut wasm_encoder::MemorySection,
@@ -194,7 +220,7 @@ mod tests {
     use super::*;
 
     fn run(wat: &str) -> Result<Option<Vec<u8>>, Unshareable> {
-        import_defined_memory(&wat::parse_str(wat).unwrap())
+        import_defined_memory(&wat::parse_str(wat).unwrap()).map(|r| r.map(|(b, _)| b))
     }
 
     const SPAWN: &str = r#"(import "wasi" "thread-spawn" (func (param i32) (result i32)))"#;

@@ -66,12 +66,14 @@ impl Instance {
                 }))
             }
         }
-        let instance = instantiated.map_err(|e| match classify(MAIN_TID, &e, false) {
-            ThreadEnd::Trap(info) => Error::new(
-                ErrorKind::Instantiate,
-                format!("the module's start function trapped: {info}"),
-            ),
-            _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
+        let instance = instantiated.map_err(|e| {
+            match classify(MAIN_TID, &e, false, run.program.frame_map.as_ref()) {
+                ThreadEnd::Trap(info) => Error::new(
+                    ErrorKind::Instantiate,
+                    format!("the module's start function trapped: {info}"),
+                ),
+                _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
+            }
         })?;
         if store.data().memory.is_none() {
             if let Some(m) = instance.get_memory(&mut store, "memory") {

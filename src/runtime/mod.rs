@@ -15,6 +15,7 @@
 //! # Ok::<(), weft::runtime::Error>(())
 //! ```
 
+mod backtrace;
 mod cache;
 mod config;
 mod defined_memory;
