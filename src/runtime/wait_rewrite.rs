@@ -25,7 +25,9 @@
 //! three new imports (calls, `ref.func`, exports, start, elements and the
 //! name section are renumbered), types are appended. Instructions the
 //! validator would reject (bad alignment, offsets above 4 GiB) are left
-//! alone so the module stays invalid. Modules compiled elsewhere and handed
+//! alone so the module stays invalid. The rewrite records how its function
+//! indices and code offsets map back (`backtrace::FrameMap`), so traps show
+//! the original module's frames. Modules compiled elsewhere and handed
 //! to [`Program::from_module`](crate::runtime::Program::from_module) are not
 //! rewritten.
 
