@@ -1,7 +1,8 @@
 /* Four threads increment one counter 10,000 times each under a mutex.
- * Built like every guest here, i.e. also without -Wl,--import-memory: the
- * module then defines its shared memory, which weft turns into one memory
- * all threads share (on private copies the total would be wrong). */
+ * ctest builds it with -Wl,--import-memory; tests/defined_memory.rs also
+ * builds it without, so the module defines its shared memory, which weft
+ * turns into one memory all threads share (on private copies the total
+ * would be wrong). */
 #include <pthread.h>
 #include <stdio.h>
 
