@@ -15,6 +15,7 @@ use crate::runtime::linker;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::Program;
 use crate::runtime::run::{Run, Stats, MAIN_TID, STOP_GRACE};
+use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
@@ -181,7 +182,11 @@ impl Instance {
             ));
         }
         let mut results = vec![Val::I32(0); ty.results().len()];
-        match func.call(&mut main.store, args, &mut results) {
+        let called = {
+            let _sigpipe = SigpipeBlocked::new();
+            func.call(&mut main.store, args, &mut results)
+        };
+        match called {
             Ok(()) => Ok(results),
             Err(e) => {
                 let is_type_error = !self.run.is_ended()
