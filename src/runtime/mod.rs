@@ -15,8 +15,10 @@
 //! # Ok::<(), weft::runtime::Error>(())
 //! ```
 
+mod backtrace;
 mod cache;
 mod config;
+mod defined_memory;
 mod engine;
 mod error;
 mod host_func;
@@ -26,11 +28,13 @@ mod outcome;
 mod parking_lot;
 mod program;
 mod run;
+mod sigpipe;
+mod thread_data;
 mod thread_pool;
-mod threads;
+pub(crate) mod threads;
 mod tids;
-mod wait_imports;
-mod wait_rewrite;
+pub(crate) mod wait_imports;
+pub(crate) mod wait_rewrite;
 
 pub use config::{Config, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
 pub use engine::Engine;
@@ -39,7 +43,9 @@ pub use host_func::{HostCall, HostCallback, HostFunc, HostFuncs};
 pub use instance::Instance;
 pub use outcome::Outcome;
 pub use program::{Program, ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
-pub use run::{Stats, ThreadData, MAIN_TID, STOP_GRACE};
+pub(crate) use run::{create_memory, Run};
+pub use run::{Stats, MAIN_TID, STOP_GRACE};
+pub use thread_data::ThreadData;
 pub use thread_pool::{release_idle_threads, IDLE_TIMEOUT, MAX_IDLE_THREADS};
 pub use threads::SPAWN_FAILED;
 pub use tids::MAX_TID;
