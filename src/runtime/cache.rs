@@ -2,7 +2,8 @@
 //!
 //! One file per (module bytes, engine configuration, weft version, weft's
 //! load-time rewrite). A file holds a header, a copy of the original module
-//! bytes and Wasmtime's serialized artifact. Loading compares the stored
+//! bytes, the rewrite's frame map (so that a hit needs no rewrite at all) and
+//! Wasmtime's serialized artifact. Loading compares the stored
 //! bytes with the input exactly and checks a checksum of the artifact before
 //! handing it to Wasmtime, which itself refuses an artifact of another
 //! Wasmtime version or configuration. So a hash collision, a truncated or
@@ -27,9 +28,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::Module;
 
+use crate::runtime::backtrace::FrameMap;
 use crate::runtime::engine::Engine;
 
-const MAGIC: &[u8; 8] = b"WEFTCCH2";
+const MAGIC: &[u8; 8] = b"WEFTCCH3";
 const HEADER: usize = 8 + 8 + 8;
 
 /// Version of what weft compiles besides the module bytes: bump it whenever
@@ -114,8 +116,56 @@ fn trusted(dir: &Path) -> Result<bool, String> {
     Ok(true)
 }
 
-/// The cached module for `bytes`, if a valid one is stored.
-pub(crate) fn load(engine: &Engine, dir: &Path, bytes: &[u8]) -> Option<Module> {
+/// Encodes a frame map (`None`: the module was not rewritten).
+fn encode_map(map: Option<&FrameMap>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut put = |v: u32| out.extend_from_slice(&v.to_le_bytes());
+    match map {
+        None => put(u32::MAX),
+        Some(m) => {
+            put(m.points.len() as u32);
+            put(m.func_imports);
+            put(m.added_funcs);
+            for &(a, b) in &m.points {
+                put(a);
+                put(b);
+            }
+        }
+    }
+    out
+}
+
+/// Decodes [`encode_map`]'s output at the start of `data`; returns the map
+/// and the rest of `data`.
+fn decode_map(data: &[u8]) -> Option<(Option<FrameMap>, &[u8])> {
+    let word = |i: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(data.get(i..i + 4)?.try_into().ok()?))
+    };
+    let n = word(0)?;
+    if n == u32::MAX {
+        return Some((None, &data[4..]));
+    }
+    let end = 12usize.checked_add((n as usize).checked_mul(8)?)?;
+    if end > data.len() {
+        return None;
+    }
+    let points = (0..n as usize)
+        .map(|i| Some((word(12 + i * 8)?, word(16 + i * 8)?)))
+        .collect::<Option<Vec<_>>>()?;
+    let map = FrameMap {
+        func_imports: word(4)?,
+        added_funcs: word(8)?,
+        points,
+    };
+    Some((Some(map), &data[end..]))
+}
+
+/// The cached module for `bytes` and its frame map, if a valid one is stored.
+pub(crate) fn load(
+    engine: &Engine,
+    dir: &Path,
+    bytes: &[u8],
+) -> Option<(Module, Option<FrameMap>)> {
     match trusted(dir) {
         Ok(true) => {}
         Ok(false) => return None,
@@ -126,8 +176,8 @@ pub(crate) fn load(engine: &Engine, dir: &Path, bytes: &[u8]) -> Option<Module> 
     }
     let path = file_for(engine, dir, bytes);
     let data = std::fs::read(&path).ok()?;
-    let artifact = match parse(&data, bytes) {
-        Some(a) => a,
+    let (map, artifact) = match parse(&data, bytes).and_then(decode_map) {
+        Some(found) => found,
         None => {
             log::warn!("ignoring invalid cache file {}", path.display());
             return None;
@@ -139,7 +189,7 @@ pub(crate) fn load(engine: &Engine, dir: &Path, bytes: &[u8]) -> Option<Module> 
     // it is the bytes Wasmtime serialized. Wasmtime re-checks version and
     // configuration compatibility itself.
     match unsafe { Module::deserialize(engine.wasmtime(), artifact) } {
-        Ok(module) => Some(module),
+        Ok(module) => Some((module, map)),
         Err(e) => {
             log::warn!("ignoring cache file {}: {e:#}", path.display());
             None
@@ -147,7 +197,8 @@ pub(crate) fn load(engine: &Engine, dir: &Path, bytes: &[u8]) -> Option<Module> 
     }
 }
 
-/// The artifact in cache file `data`, if it is well formed and was made from `bytes`.
+/// The frame map and artifact in cache file `data`, if it is well formed and
+/// was made from `bytes`.
 fn parse<'a>(data: &'a [u8], bytes: &[u8]) -> Option<&'a [u8]> {
     let word = |i: usize| u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes"));
     if data.len() < HEADER || &data[..8] != MAGIC {
@@ -164,7 +215,13 @@ fn parse<'a>(data: &'a [u8], bytes: &[u8]) -> Option<&'a [u8]> {
 
 /// Stores `module` (compiled from `bytes`) in the cache. Failures are logged
 /// and otherwise ignored: the cache is an optimisation.
-pub(crate) fn store(engine: &Engine, dir: &Path, bytes: &[u8], module: &Module) {
+pub(crate) fn store(
+    engine: &Engine,
+    dir: &Path,
+    bytes: &[u8],
+    module: &Module,
+    map: Option<&FrameMap>,
+) {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let path = file_for(engine, dir, bytes);
     let result = (|| -> Result<(), String> {
@@ -177,7 +234,8 @@ pub(crate) fn store(engine: &Engine, dir: &Path, bytes: &[u8], module: &Module) 
         if !trusted(dir)? {
             return Err("the directory disappeared".into());
         }
-        let artifact = module.serialize().map_err(|e| format!("{e:#}"))?;
+        let mut payload = encode_map(map);
+        payload.extend(module.serialize().map_err(|e| format!("{e:#}"))?);
         // A temporary name no other process or thread uses, created
         // exclusively; then rename: readers see either no file or a whole one.
         let tmp = dir.join(format!(
@@ -197,11 +255,11 @@ pub(crate) fn store(engine: &Engine, dir: &Path, bytes: &[u8], module: &Module) 
         let mut header = Vec::with_capacity(HEADER);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        header.extend_from_slice(&checksum(&artifact).to_le_bytes());
+        header.extend_from_slice(&checksum(&payload).to_le_bytes());
         let written = f
             .write_all(&header)
             .and_then(|()| f.write_all(bytes))
-            .and_then(|()| f.write_all(&artifact));
+            .and_then(|()| f.write_all(&payload));
         drop(f);
         if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &path)) {
             let _ = std::fs::remove_file(&tmp);
@@ -242,6 +300,25 @@ mod tests {
     }
 
     #[test]
+    fn frame_maps_round_trip_and_bad_ones_are_refused() {
+        let map = FrameMap {
+            func_imports: 3,
+            added_funcs: 3,
+            points: vec![(10, 4), (20, 11), (400, 380)],
+        };
+        for m in [None, Some(&map), Some(&FrameMap::default())] {
+            let mut data = encode_map(m);
+            data.extend_from_slice(b"artifact");
+            let (back, rest) = decode_map(&data).unwrap();
+            assert_eq!((back.as_ref(), rest), (m, &b"artifact"[..]));
+        }
+        let data = encode_map(Some(&map));
+        for cut in 0..data.len() {
+            assert!(decode_map(&data[..cut]).is_none(), "cut at {cut}");
+        }
+    }
+
+    #[test]
     fn hash_sees_every_byte_and_the_length() {
         let data: Vec<u8> = (0..100u8).collect();
         let h = hash(1, &data);
@@ -277,7 +354,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (REWRITE_VERSION, format!("{:016x}", hash(0, &out))),
+            (REWRITE_VERSION, format!("{:016x}", hash(0, &out.0))),
             (1, "130777bff9821c75".to_string()),
             "the rewrite's output changed: bump REWRITE_VERSION and update this test"
         );

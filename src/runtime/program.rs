@@ -46,8 +46,7 @@ impl Program {
     /// [`Config::cache_dir`]: crate::runtime::Config::cache_dir
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
         let cache_dir = engine.config().cache_dir.as_deref();
-        if let Some(module) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
-            let map = crate::runtime::wait_rewrite::frame_map(bytes);
+        if let Some((module, map)) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
             return Program::with_frame_map(engine, module, map);
         }
         let (module, map) = crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
@@ -56,7 +55,7 @@ impl Program {
                 None => Error::wrap(ErrorKind::Compile, "invalid module", e),
             })?;
         if let Some(dir) = cache_dir {
-            cache::store(engine, dir, bytes, &module);
+            cache::store(engine, dir, bytes, &module, map.as_ref());
         }
         Program::with_frame_map(engine, module, map)
     }
