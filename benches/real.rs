@@ -30,7 +30,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-
 struct Runner {
     name: &'static str,
     /// Program and leading arguments; the guest (or native binary) follows.
@@ -88,7 +87,10 @@ fn main() {
     let wasmtime = match wasmtime {
         Some(p) if p.exists() => Some(p),
         Some(p) => {
-            println!("WEFT_WASMTIME46={} does not exist: Wasmtime 46 column absent", p.display());
+            println!(
+                "WEFT_WASMTIME46={} does not exist: Wasmtime 46 column absent",
+                p.display()
+            );
             None
         }
         None => {
@@ -129,9 +131,7 @@ fn main() {
         println!("C guests skipped: {e}");
     }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!(
-        "real programs: {cores} cores, {rounds} rounds, medians of whole-process wall time"
-    );
+    println!("real programs: {cores} cores, {rounds} rounds, medians of whole-process wall time");
     let mut cases = Vec::new();
     let c_case = |name: &'static str, what: &str, args: &[&str], n: usize| Case {
         name,
@@ -276,7 +276,11 @@ fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
     let expected = run(&runners[runners.len() - 1]).2;
     for r in runners {
         let out = run(r).2;
-        assert_eq!(out, expected, "{} {}: output differs from native", r.name, case.name);
+        assert_eq!(
+            out, expected,
+            "{} {}: output differs from native",
+            r.name, case.name
+        );
     }
     let mut wall = vec![Vec::new(); runners.len()];
     let mut cpu = vec![Vec::new(); runners.len()];
@@ -426,7 +430,13 @@ fn build_sqlite(root: &Path, dir: &Path) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let here = root.join("benches/guests/sqlite");
     let out = Command::new(&cargo)
-        .args(["metadata", "--locked", "--format-version", "1", "--manifest-path"])
+        .args([
+            "metadata",
+            "--locked",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
         .arg(here.join("Cargo.toml"))
         .output()
         .map_err(|e| format!("cargo metadata: {e}"))?;
@@ -487,12 +497,18 @@ fn build_rust(root: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     let target_dir = dir.join("rust");
     for target in [Some("wasm32-wasip1-threads"), None] {
         let mut cmd = Command::new(&cargo);
-        cmd.args(["build", "--release", "--locked", "--quiet", "--manifest-path"])
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        cmd.args([
+            "build",
+            "--release",
+            "--locked",
+            "--quiet",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
         if let Some(t) = target {
             cmd.args(["--target", t]);
         }

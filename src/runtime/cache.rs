@@ -84,7 +84,10 @@ fn checksum(data: &[u8]) -> u64 {
 /// The cache file for `bytes` compiled by `engine`.
 fn file_for(engine: &Engine, dir: &Path, bytes: &[u8]) -> PathBuf {
     let mut h = std::hash::DefaultHasher::new();
-    engine.wasmtime().precompile_compatibility_hash().hash(&mut h);
+    engine
+        .wasmtime()
+        .precompile_compatibility_hash()
+        .hash(&mut h);
     env!("CARGO_PKG_VERSION").hash(&mut h);
     let config = hash(REWRITE_VERSION, &h.finish().to_le_bytes());
     let module = hash(config, bytes);

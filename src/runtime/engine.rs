@@ -78,4 +78,3 @@ impl Engine {
         &self.inner.config
     }
 }
-
