@@ -94,20 +94,6 @@ pub(crate) fn compile(
     Ok(compiled)
 }
 
-/// The frame map [`compile`] returns for `bytes`, without compiling (for a
-/// module loaded from the cache).
-pub(crate) fn frame_map(bytes: &[u8]) -> Option<FrameMap> {
-    let original = wat::parse_bytes(bytes).ok()?;
-    let (binary, shared_map) = match defined_memory::import_defined_memory(&original) {
-        Ok(Some((shared, map))) => (Cow::Owned(shared), Some(map)),
-        _ => (original, None),
-    };
-    match rewrite(&binary) {
-        Ok(Some((_, map))) => Some(compose(shared_map.as_ref(), map)),
-        _ => shared_map,
-    }
-}
-
 fn compose(first: Option<&FrameMap>, then: FrameMap) -> FrameMap {
     match first {
         Some(f) => f.then(&then),
