@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::runtime::error::{Error, ErrorKind};
+
 /// Engine-wide settings. Every field has a sensible default.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -22,6 +24,46 @@ pub struct Config {
     /// A damaged cache file is a miss. Only point this at a directory that
     /// nobody untrusted can write: cached machine code is run as is.
     pub cache_dir: Option<PathBuf>,
+    /// End a command at once as [`Outcome::Deadlock`](crate::runtime::Outcome::Deadlock)
+    /// when every live thread is parked in an untimed `memory.atomic.wait`
+    /// (default: on).
+    pub deadlock_detection: bool,
+    /// Which profiler sees compiled guest functions (default: none).
+    pub profiler: Profiler,
+}
+
+/// A profiler through which `perf` and similar tools see compiled guest
+/// functions (Wasmtime's profiling agents).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profiler {
+    /// None.
+    #[default]
+    None,
+    /// `/tmp/perf-<pid>.map`, read by `perf report`.
+    PerfMap,
+    /// A jitdump file for `perf inject --jit` (cargo feature `jitdump`).
+    JitDump,
+}
+
+impl Profiler {
+    /// Fails for a profiler this build cannot provide.
+    pub fn check(self) -> Result<(), Error> {
+        if self == Profiler::JitDump && !cfg!(feature = "jitdump") {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "jitdump profiling needs weft built with the cargo feature `jitdump`",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn strategy(self) -> wasmtime::ProfilingStrategy {
+        match self {
+            Profiler::None => wasmtime::ProfilingStrategy::None,
+            Profiler::PerfMap => wasmtime::ProfilingStrategy::PerfMap,
+            Profiler::JitDump => wasmtime::ProfilingStrategy::JitDump,
+        }
+    }
 }
 
 /// Default cap on live guest threads per program.
@@ -40,6 +82,8 @@ impl Default for Config {
             max_memory: None,
             timeout: None,
             cache_dir: None,
+            deadlock_detection: true,
+            profiler: Profiler::None,
         }
     }
 }

@@ -1,0 +1,154 @@
+//! The live guest threads of one run: their published states (for
+//! snapshots), the deadlock census, and thread dumps.
+//!
+//! A dump asks every thread for its wasm backtrace and waits (briefly) for
+//! the answers. A backtrace can only be taken on the thread that owns the
+//! store, so each thread answers itself, at the first point where it holds
+//! its `Caller` or store: a thread parked in `atomic.wait` is nudged awake,
+//! answers and parks again; a thread in a WASI call or host function answers
+//! as the call returns (frames at its call site); running wasm answers at
+//! its next epoch check (the dump increments the epoch), then continues
+//! untouched. A thread that does not answer within the dump's timeout is
+//! listed without frames.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::runtime::census::Census;
+use crate::runtime::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
+
+/// How long a thread dump waits for running threads to answer by default.
+pub const DUMP_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// The live threads of one run.
+pub(crate) struct ThreadRegistry {
+    slots: Mutex<Vec<Arc<ThreadSlot>>>,
+    pub(crate) census: Census,
+    /// `module.name` of each embedder host function, by index.
+    host_names: OnceLock<Vec<String>>,
+    /// Incremented by every dump request.
+    dump_gen: AtomicU64,
+    /// Backtraces answered, by TID: (request generation, frames).
+    answers: Mutex<HashMap<u32, (u64, String)>>,
+    answered: Condvar,
+}
+
+impl ThreadRegistry {
+    pub(crate) fn new() -> ThreadRegistry {
+        ThreadRegistry {
+            slots: Mutex::new(Vec::new()),
+            census: Census::default(),
+            host_names: OnceLock::new(),
+            dump_gen: AtomicU64::new(0),
+            answers: Mutex::new(HashMap::new()),
+            answered: Condvar::new(),
+        }
+    }
+
+    fn slots(&self) -> MutexGuard<'_, Vec<Arc<ThreadSlot>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn answers(&self) -> MutexGuard<'_, HashMap<u32, (u64, String)>> {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a live thread (counted by the census from now on).
+    pub(crate) fn register(&self, slot: Arc<ThreadSlot>) {
+        self.census.thread_started();
+        slot.answered
+            .store(self.dump_gen.load(Ordering::Acquire), Ordering::Relaxed);
+        self.slots().push(slot);
+    }
+
+    /// Removes thread `tid`. Returns whether every remaining thread is now
+    /// parked for good (a deadlock).
+    pub(crate) fn deregister(&self, tid: u32) -> bool {
+        {
+            let mut slots = self.slots();
+            if let Some(i) = slots.iter().position(|s| s.tid == tid) {
+                slots.swap_remove(i);
+            }
+        }
+        self.answers().remove(&tid);
+        self.census.thread_ended()
+    }
+
+    /// Records the embedder host functions' names (once, when linking).
+    pub(crate) fn set_host_names(&self, names: Vec<String>) {
+        let _ = self.host_names.set(names);
+    }
+
+    fn host_names(&self) -> &[String] {
+        self.host_names.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// Every live thread as it is now, by TID.
+    pub(crate) fn snapshot(&self) -> Vec<ThreadInfo> {
+        let slots: Vec<Arc<ThreadSlot>> = self.slots().clone();
+        let names = self.host_names();
+        let mut out: Vec<ThreadInfo> = slots.iter().map(|s| s.snapshot(names)).collect();
+        out.sort_by_key(|t| t.tid);
+        out
+    }
+
+    /// The dump request `slot`'s thread has not answered yet, if any. Cheap:
+    /// one load of a rarely written counter.
+    pub(crate) fn pending(&self, slot: &ThreadSlot) -> Option<u64> {
+        let gen = self.dump_gen.load(Ordering::Acquire);
+        (gen > slot.answered.load(Ordering::Relaxed)).then_some(gen)
+    }
+
+    /// `slot`'s thread answers request `gen` with its backtrace.
+    pub(crate) fn answer(&self, slot: &ThreadSlot, gen: u64, frames: String) {
+        slot.answered.store(gen, Ordering::Relaxed);
+        self.answers().insert(slot.tid, (gen, frames));
+        self.answered.notify_all();
+    }
+
+    /// A thread dump: every live thread's state and backtrace. `wake` makes
+    /// the threads look (nudges the parked, ticks the epoch); `own` is the
+    /// calling guest thread's own answer, when a guest thread dumps (the
+    /// deadlock detector). Threads that do not answer within `timeout` get
+    /// no frames.
+    pub(crate) fn dump(
+        &self,
+        wake: impl FnOnce(),
+        own: Option<(&ThreadSlot, String)>,
+        timeout: Duration,
+    ) -> Vec<ThreadInfo> {
+        let gen = self.dump_gen.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut threads = self.snapshot();
+        if let Some((slot, frames)) = own {
+            self.answer(slot, gen, frames);
+        }
+        wake();
+        let deadline = Instant::now() + timeout;
+        // Threads with no wasm stack to show are not waited for.
+        let expects = |t: &ThreadInfo| !matches!(t.state, ThreadState::Idle | ThreadState::Ending);
+        let mut answers = self.answers();
+        loop {
+            let missing = threads
+                .iter()
+                .any(|t| expects(t) && answers.get(&t.tid).is_none_or(|a| a.0 < gen));
+            let now = Instant::now();
+            if !missing || now >= deadline {
+                break;
+            }
+            answers = self
+                .answered
+                .wait_timeout(answers, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        for t in &mut threads {
+            t.backtrace = answers
+                .get(&t.tid)
+                .filter(|a| a.0 >= gen)
+                .map(|a| a.1.clone());
+        }
+        threads
+    }
+}
