@@ -12,9 +12,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::runtime::error::TrapInfo;
-use crate::runtime::instance::Run;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ENTRY_NAME;
+use crate::runtime::run::Run;
 use crate::wasi::GuestMemory;
 
 /// What `thread-spawn` returns to the guest on any failure. wasi-libc turns
