@@ -48,8 +48,8 @@ impl weft_thread_list_t {
             .map(|info| Entry {
                 os_name: c_string(&info.os_name),
                 call_name: c_string(match &info.state {
-                    ThreadState::WasiCall(n) => n,
-                    ThreadState::HostCall(n) => n,
+                    ThreadState::WasiCall(n) => *n,
+                    ThreadState::HostCall(n) => n.as_str(),
                     _ => "",
                 }),
                 backtrace: info.backtrace.as_deref().map(c_string),

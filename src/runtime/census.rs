@@ -47,7 +47,11 @@ impl Census {
     /// A live thread has gone. Returns whether every remaining thread is
     /// parked for good.
     pub(crate) fn thread_ended(&self) -> bool {
-        deadlocked(self.word.fetch_sub(LIVE_ONE, Ordering::SeqCst) - LIVE_ONE)
+        deadlocked(
+            self.word
+                .fetch_sub(LIVE_ONE, Ordering::SeqCst)
+                .wrapping_sub(LIVE_ONE),
+        )
     }
 
     /// The caller is queued in an untimed wait. Returns whether that makes

@@ -6,7 +6,7 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::run::ThreadData;
+use crate::runtime::run::{answer_dump, ThreadData};
 use crate::runtime::threads;
 use crate::runtime::wait_imports;
 use crate::wasi;
@@ -25,7 +25,12 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             SPAWN_MODULE,
             SPAWN_NAME,
             |caller: Caller<'_, ThreadData>, start_arg: i32| -> wasmtime::Result<i32> {
-                Ok(threads::spawn(&caller.data().run, start_arg))
+                let data = caller.data();
+                data.slot.enter_wasi(c"thread-spawn");
+                let tid = threads::spawn(&data.run, start_arg);
+                data.slot.running();
+                answer_dump(&caller);
+                Ok(tid)
             },
         )
         .map_err(internal)?;
@@ -34,7 +39,13 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             .define(store, module, name, memory.clone())
             .map_err(internal)?;
     }
-    for func in &host.funcs {
+    run.threads.set_host_names(
+        host.funcs
+            .iter()
+            .map(|f| format!("{}.{}", f.module, f.name))
+            .collect(),
+    );
+    for (index, func) in host.funcs.iter().enumerate() {
         let ty = FuncType::new(
             engine,
             func.params.iter().cloned(),
@@ -59,7 +70,11 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
                         memory_base,
                         memory_size,
                     };
-                    callback(&call, args, results).map_err(|msg| {
+                    data.slot.enter_host(index);
+                    let result = callback(&call, args, results);
+                    data.slot.running();
+                    answer_dump(&caller);
+                    result.map_err(|msg| {
                         wasmtime::Error::msg(format!("host function {label} failed: {msg}"))
                     })?;
                     caller.data().run.check_running()?;

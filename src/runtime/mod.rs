@@ -16,7 +16,9 @@
 //! ```
 
 mod cache;
+mod census;
 mod config;
+mod dump;
 mod engine;
 mod error;
 mod host_func;
@@ -25,20 +27,25 @@ mod linker;
 mod outcome;
 mod parking_lot;
 mod program;
+mod registry;
 mod run;
+mod thread_state;
 mod threads;
 mod tids;
 mod wait_imports;
 mod wait_rewrite;
 
-pub use config::{Config, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
+pub use config::{Config, Profiler, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
+pub use dump::ThreadDump;
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result, TrapInfo};
 pub use host_func::{HostCall, HostCallback, HostFunc, HostFuncs};
 pub use instance::Instance;
 pub use outcome::Outcome;
 pub use program::{Program, ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
+pub use registry::DUMP_TIMEOUT;
 pub use run::{Stats, ThreadData, MAIN_TID, STOP_GRACE};
+pub use thread_state::{ThreadInfo, ThreadState};
 pub use threads::{release_idle_threads, IDLE_TIMEOUT, MAX_IDLE_THREADS, SPAWN_FAILED};
 pub use tids::MAX_TID;
 pub use wait_rewrite::INTERNAL_MODULE;

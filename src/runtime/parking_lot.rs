@@ -1,12 +1,18 @@
 //! The parking lot behind the rewritten `memory.atomic.wait`/`notify`
 //! (see `wait_rewrite`): threads parked by address, woken in order by a
 //! notify, and all at once, for good, when the program ends.
+//!
+//! Two things serve observation: untimed waiters are counted in the run's
+//! deadlock [`Census`] (by themselves once queued, uncounted by the notify
+//! that wakes them, under the lot's lock), and [`ParkingLot::nudge`] wakes
+//! every waiter briefly so it can answer a thread dump and park again.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::runtime::census::Census;
 use crate::wasi::Stopped;
 
 /// Threads parked in a rewritten `memory.atomic.wait`, by address.
@@ -25,6 +31,10 @@ struct Lot {
 struct Waiter {
     /// Set (under the lot's lock) by `notify`.
     woken: AtomicBool,
+    /// Set (under the lot's lock) by `nudge`: wake, run the hook, park again.
+    nudged: AtomicBool,
+    /// Counted in the census (no timeout).
+    untimed: bool,
     cond: Condvar,
 }
 
@@ -43,12 +53,17 @@ impl ParkingLot {
 
     /// Parks the caller on `addr` if `equal()` (evaluated under the lot's
     /// lock, so no notify can slip in between) until notified, `timeout`
-    /// passes (`None`: never) or the lot is stopped.
+    /// passes (`None`: never) or the lot is stopped. An untimed waiter is
+    /// counted in `census`. `hook` runs outside the lock while parked: with
+    /// `true` once, if queueing this waiter made every live thread parked
+    /// for good, and with `false` after each [`nudge`](Self::nudge).
     pub(crate) fn wait(
         &self,
         addr: u64,
         equal: impl FnOnce() -> bool,
         timeout: Option<Duration>,
+        census: &Census,
+        mut hook: impl FnMut(bool),
     ) -> Result<WaitResult, Stopped> {
         let mut lot = self.lock();
         if lot.stopped {
@@ -58,14 +73,24 @@ impl ParkingLot {
             return Ok(WaitResult::NotEqual);
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let me = Arc::new(Waiter::default());
+        let me = Arc::new(Waiter {
+            untimed: deadline.is_none(),
+            ..Waiter::default()
+        });
         lot.queues.entry(addr).or_default().push_back(me.clone());
+        let mut deadlocked = me.untimed && census.parked();
         loop {
             if me.woken.load(Ordering::Relaxed) {
                 return Ok(WaitResult::Woken);
             }
             if lot.stopped {
                 return Err(Stopped);
+            }
+            if deadlocked || me.nudged.swap(false, Ordering::Relaxed) {
+                drop(lot);
+                hook(std::mem::take(&mut deadlocked));
+                lot = self.lock();
+                continue;
             }
             lot = match deadline {
                 None => me.cond.wait(lot).unwrap_or_else(|e| e.into_inner()),
@@ -84,8 +109,9 @@ impl ParkingLot {
         }
     }
 
-    /// Wakes up to `count` threads parked on `addr`, oldest first.
-    pub(crate) fn notify(&self, addr: u64, count: u32) -> u32 {
+    /// Wakes up to `count` threads parked on `addr`, oldest first, and
+    /// uncounts the untimed ones from `census` at once.
+    pub(crate) fn notify(&self, addr: u64, count: u32, census: &Census) -> u32 {
         let mut lot = self.lock();
         let Some(queue) = lot.queues.get_mut(&addr) else {
             return 0;
@@ -96,6 +122,9 @@ impl ParkingLot {
                 break;
             };
             waiter.woken.store(true, Ordering::Relaxed);
+            if waiter.untimed {
+                census.unparked();
+            }
             waiter.cond.notify_one();
             woken += 1;
         }
@@ -114,6 +143,16 @@ impl ParkingLot {
             waiter.cond.notify_one();
         }
         lot.queues.clear();
+    }
+
+    /// Wakes every waiter briefly: each runs its hook (answers a thread
+    /// dump) and parks again, still counted, its wait otherwise untouched.
+    pub(crate) fn nudge(&self) {
+        let lot = self.lock();
+        for waiter in lot.queues.values().flatten() {
+            waiter.nudged.store(true, Ordering::Relaxed);
+            waiter.cond.notify_one();
+        }
     }
 
     /// Threads parked now (for tests and stats).
@@ -142,14 +181,17 @@ mod tests {
         let mut threads = Vec::new();
         for _ in 0..3 {
             let l = lot.clone();
-            threads.push(std::thread::spawn(move || l.wait(8, || true, None)));
+            threads.push(std::thread::spawn(move || {
+                l.wait(8, || true, None, &Census::default(), |_| {})
+            }));
         }
         while lot.parked() < 3 {
             std::thread::yield_now();
         }
-        assert_eq!(lot.notify(16, 5), 0);
-        assert_eq!(lot.notify(8, 2), 2);
-        assert_eq!(lot.notify(8, 5), 1);
+        let c = Census::default();
+        assert_eq!(lot.notify(16, 5, &c), 0);
+        assert_eq!(lot.notify(8, 2, &c), 2);
+        assert_eq!(lot.notify(8, 5, &c), 1);
         for t in threads {
             assert_eq!(t.join().unwrap(), Ok(WaitResult::Woken));
         }
@@ -158,14 +200,18 @@ mod tests {
     #[test]
     fn not_equal_timeout_and_stop() {
         let lot = Arc::new(ParkingLot::default());
-        assert_eq!(lot.wait(0, || false, None), Ok(WaitResult::NotEqual));
+        let c = Census::default();
         assert_eq!(
-            lot.wait(0, || true, Some(Duration::from_millis(5))),
+            lot.wait(0, || false, None, &c, |_| {}),
+            Ok(WaitResult::NotEqual)
+        );
+        assert_eq!(
+            lot.wait(0, || true, Some(Duration::from_millis(5)), &c, |_| {}),
             Ok(WaitResult::TimedOut)
         );
         assert_eq!(lot.parked(), 0);
         let l = lot.clone();
-        let t = std::thread::spawn(move || l.wait(4, || true, None));
+        let t = std::thread::spawn(move || l.wait(4, || true, None, &Census::default(), |_| {}));
         while lot.parked() < 1 {
             std::thread::yield_now();
         }
@@ -173,6 +219,6 @@ mod tests {
         lot.stop();
         assert_eq!(t.join().unwrap(), Err(Stopped));
         assert!(at.elapsed() < Duration::from_millis(100));
-        assert_eq!(lot.wait(4, || true, None), Err(Stopped));
+        assert_eq!(lot.wait(4, || true, None, &c, |_| {}), Err(Stopped));
     }
 }

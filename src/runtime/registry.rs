@@ -120,9 +120,21 @@ impl ThreadRegistry {
         timeout: Duration,
     ) -> Vec<ThreadInfo> {
         let gen = self.dump_gen.fetch_add(1, Ordering::AcqRel) + 1;
-        let mut threads = self.snapshot();
+        let slots: Vec<Arc<ThreadSlot>> = self.slots().clone();
+        let names = self.host_names();
+        let mut threads: Vec<ThreadInfo> = slots.iter().map(|s| s.snapshot(names)).collect();
+        threads.sort_by_key(|t| t.tid);
         if let Some((slot, frames)) = own {
             self.answer(slot, gen, frames);
+        }
+        // Threads in a blocking WASI call left their frames on the way in.
+        for slot in &slots {
+            if let Some(frames) = slot.call_site() {
+                let mut answers = self.answers();
+                if answers.get(&slot.tid).is_none_or(|a| a.0 < gen) {
+                    answers.insert(slot.tid, (gen, frames));
+                }
+            }
         }
         wake();
         let deadline = Instant::now() + timeout;

@@ -5,19 +5,24 @@
 //! Everything else in the runtime builds on this module: the spawn context
 //! (`threads`), the linker and the `Instance` use it; it uses none of them.
 
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::{
-    InstancePre, MemoryType, SharedMemory, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline,
+    AsContext, InstancePre, MemoryType, SharedMemory, Store, StoreLimits, StoreLimitsBuilder,
+    UpdateDeadline, WasmBacktrace,
 };
 
 use crate::runtime::config::Config;
+use crate::runtime::dump::{backtrace_text, ThreadDump};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
+use crate::runtime::registry::ThreadRegistry;
+use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::tids::{TidPool, MAX_TID};
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx, WasiView};
 
@@ -50,7 +55,25 @@ pub struct ThreadData {
     pub(crate) run: Arc<Run>,
     pub(crate) tid: u32,
     pub(crate) memory: Option<GuestMemory>,
+    /// What this thread is doing, published for snapshots and dumps.
+    pub(crate) slot: Arc<ThreadSlot>,
     limits: StoreLimits,
+}
+
+/// WASI calls that typically block for long: their frames are recorded on
+/// entry so a dump shows them without waiting for the call to return.
+const BLOCKING_CALLS: [&std::ffi::CStr; 3] = [c"poll_oneoff", c"sock_accept", c"sock_recv"];
+
+/// Answers a pending thread-dump request with the calling thread's wasm
+/// backtrace (from inside a host call or the epoch callback). One atomic
+/// load when there is none.
+pub(crate) fn answer_dump(ctx: &impl AsContext<Data = ThreadData>) {
+    let cx = ctx.as_context();
+    let data = cx.data();
+    if let Some(gen) = data.run.threads.pending(&data.slot) {
+        let frames = backtrace_text(&WasmBacktrace::capture(&cx));
+        data.run.threads.answer(&data.slot, gen, frames);
+    }
 }
 
 impl WasiView for ThreadData {
@@ -66,6 +89,23 @@ impl WasiView for ThreadData {
         self.run.decide(Outcome::Exit(code));
         wasmtime::Error::new(ProcExit(code))
     }
+
+    fn call_started(caller: &wasmtime::Caller<'_, Self>, name: &'static std::ffi::CStr) {
+        let slot = &caller.data().slot;
+        slot.enter_wasi(name);
+        // Calls that may block for long keep their frames for dumps meanwhile
+        // (a few microseconds, small next to a sleep or a blocking accept).
+        if BLOCKING_CALLS.contains(&name) {
+            slot.set_call_site(Some(backtrace_text(&WasmBacktrace::capture(caller))));
+        }
+    }
+
+    fn call_finished(caller: &wasmtime::Caller<'_, Self>) {
+        let slot = &caller.data().slot;
+        slot.clear_call_site();
+        slot.running();
+        answer_dump(caller);
+    }
 }
 
 /// State shared by every thread of one run.
@@ -76,6 +116,10 @@ pub(crate) struct Run {
     pub(crate) memory: Option<SharedMemory>,
     /// Threads parked in a (rewritten) `memory.atomic.wait`.
     pub(crate) parking: ParkingLot,
+    /// The live threads' states, the deadlock census and thread dumps.
+    pub(crate) threads: ThreadRegistry,
+    /// Readable once the outcome is decided (made on first request).
+    completion: OnceLock<Completion>,
     pre: OnceLock<InstancePre<ThreadData>>,
     ended: AtomicBool,
     spawned: AtomicU64,
@@ -111,6 +155,8 @@ impl Run {
             wasi,
             memory,
             parking: ParkingLot::default(),
+            threads: ThreadRegistry::new(),
+            completion: OnceLock::new(),
             pre: OnceLock::new(),
             ended: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
@@ -167,6 +213,9 @@ impl Run {
         st.outcome = Some(outcome);
         st.ended_at = Some(Instant::now());
         self.ended.store(true, Ordering::SeqCst);
+        if let Some(c) = self.completion.get() {
+            c.signal();
+        }
         drop(st);
         self.wasi.stop_signal().stop();
         self.parking.stop();
@@ -200,20 +249,24 @@ impl Run {
         if let Some(max) = self.config.max_memory {
             limits = limits.memory_size(usize::try_from(max).unwrap_or(usize::MAX));
         }
+        let slot = Arc::new(ThreadSlot::new(tid, tid == MAIN_TID));
+        self.threads.register(slot.clone());
         let data = ThreadData {
             run: self.clone(),
             tid,
             memory,
+            slot,
             limits: limits.build(),
         };
         let mut store = Store::new(self.program.engine.wasmtime(), data);
         store.limiter(|d| &mut d.limits);
         store.epoch_deadline_callback(|ctx| {
             if ctx.data().run.is_ended() {
-                Err(wasmtime::Error::new(Stopped))
-            } else {
-                Ok(UpdateDeadline::Continue(1))
+                return Err(wasmtime::Error::new(Stopped));
             }
+            // A thread dump ticks the epoch: running wasm answers here.
+            answer_dump(&ctx);
+            Ok(UpdateDeadline::Continue(1))
         });
         store.set_epoch_deadline(1);
         // Pairs with `decide`: either this thread sees `ended`, or the epoch
@@ -237,11 +290,70 @@ impl Run {
 
     /// Gives back the TID of a thread that ended or failed to start.
     pub(crate) fn release_tid(&self, tid: u32) {
+        let all_parked = self.threads.deregister(tid);
         let mut st = self.lock();
         st.tids.release(tid);
         st.live -= 1;
         drop(st);
         self.cond.notify_all();
+        if all_parked {
+            self.deadlocked(None);
+        }
+    }
+
+    /// Every live thread is parked for good: ends the program as a
+    /// deadlock with a dump (`own` is the detecting thread's own backtrace).
+    pub(crate) fn deadlocked(&self, own: Option<(&ThreadSlot, String)>) {
+        if self.is_ended() {
+            return;
+        }
+        let dump = self.dump(own, crate::runtime::registry::DUMP_TIMEOUT);
+        log::debug!("deadlock detected\n{dump}");
+        self.decide(Outcome::Deadlock(dump));
+    }
+
+    /// Starts deadlock detection (a command's `_start` begins), if configured.
+    pub(crate) fn arm_deadlock_detection(&self) {
+        if self.config.deadlock_detection && self.threads.census.arm() {
+            self.deadlocked(None);
+        }
+    }
+
+    /// A thread dump (see `registry`): nudges parked threads and ticks the
+    /// epoch so every thread answers with its backtrace.
+    pub(crate) fn dump(&self, own: Option<(&ThreadSlot, String)>, timeout: Duration) -> ThreadDump {
+        let threads = self.threads.dump(
+            || {
+                self.parking.nudge();
+                self.program.engine.wasmtime().increment_epoch();
+            },
+            own,
+            timeout,
+        );
+        ThreadDump {
+            threads,
+            with_backtraces: true,
+        }
+    }
+
+    /// The descriptor that becomes readable once the outcome is decided.
+    pub(crate) fn completion_fd(&self) -> Result<RawFd> {
+        if let Some(c) = self.completion.get() {
+            return Ok(c.read.as_raw_fd());
+        }
+        // Under the state lock, so `decide` either sees it or has decided.
+        let st = self.lock();
+        if let Some(c) = self.completion.get() {
+            return Ok(c.read.as_raw_fd());
+        }
+        let c = Completion::new()
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot create completion fd: {e}")))?;
+        if st.outcome.is_some() {
+            c.signal();
+        }
+        let raw = c.read.as_raw_fd();
+        let _ = self.completion.set(c);
+        Ok(raw)
     }
 
     /// The main thread starts running `_start`.
@@ -251,8 +363,12 @@ impl Run {
 
     /// The main thread has finished and dropped its store.
     pub(crate) fn main_finished(&self) {
+        let all_parked = self.threads.deregister(MAIN_TID);
         self.lock().main_running = false;
         self.cond.notify_all();
+        if all_parked {
+            self.deadlocked(None);
+        }
     }
 
     /// Whether the main instance is being instantiated (its start function
@@ -333,6 +449,41 @@ impl Run {
             peak_live: st.peak,
             live: st.live,
         }
+    }
+}
+
+/// The descriptor behind [`Run::completion_fd`]: an eventfd on Linux, a
+/// pipe elsewhere (readable once a byte is written to its other end).
+struct Completion {
+    read: OwnedFd,
+    write: Option<OwnedFd>,
+}
+
+impl Completion {
+    fn new() -> std::io::Result<Completion> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::event::{eventfd, EventfdFlags};
+            let fd = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+            Ok(Completion {
+                read: fd,
+                write: None,
+            })
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let (read, write) = rustix::pipe::pipe()?;
+            Ok(Completion {
+                read,
+                write: Some(write),
+            })
+        }
+    }
+
+    /// Makes the descriptor readable, for good (nobody reads it back).
+    fn signal(&self) {
+        let fd = self.write.as_ref().unwrap_or(&self.read);
+        let _ = rustix::io::write(fd, &1u64.to_ne_bytes());
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::ffi::{c_char, CStr};
 use std::fmt;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -117,6 +117,10 @@ pub(crate) struct ThreadSlot {
     binding: Mutex<Binding>,
     /// The last thread-dump request this thread answered (see `registry`).
     pub(crate) answered: AtomicU64,
+    /// Backtrace taken on entry to a WASI call that may block for long
+    /// (`poll_oneoff`, `sock_accept`, `sock_recv`), for dumps meanwhile.
+    call_site: Mutex<Option<String>>,
+    has_call_site: AtomicBool,
 }
 
 impl ThreadSlot {
@@ -129,6 +133,8 @@ impl ThreadSlot {
             since: AtomicU64::new(coarse_now()),
             binding: Mutex::new(Binding::default()),
             answered: AtomicU64::new(0),
+            call_site: Mutex::new(None),
+            has_call_site: AtomicBool::new(false),
         }
     }
 
@@ -158,6 +164,28 @@ impl ThreadSlot {
     pub(crate) fn enter_park(&self, address: u64, timed: bool) {
         let timed = if timed { TIMED } else { 0 };
         self.set(PARKED | timed | address << PAYLOAD_SHIFT);
+    }
+
+    /// Records (or, with `None`, clears) the frames of the blocking call
+    /// the thread is in.
+    pub(crate) fn set_call_site(&self, frames: Option<String>) {
+        self.has_call_site.store(frames.is_some(), Ordering::Relaxed);
+        *self.call_site.lock().unwrap_or_else(|e| e.into_inner()) = frames;
+    }
+
+    /// Clears the recorded call site, if any (one relaxed load otherwise).
+    pub(crate) fn clear_call_site(&self) {
+        if self.has_call_site.load(Ordering::Relaxed) {
+            self.set_call_site(None);
+        }
+    }
+
+    /// The frames recorded by [`set_call_site`](Self::set_call_site).
+    pub(crate) fn call_site(&self) -> Option<String> {
+        self.call_site
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The thread's wasm has returned.
@@ -237,13 +265,6 @@ impl ThreadSlot {
         }
     }
 
-    /// Whether the thread is parked in an untimed wait right now.
-    pub(crate) fn is_parked_untimed(&self) -> bool {
-        let word = self.word.load(Ordering::Acquire);
-        word & 0xff == PARKED && word & TIMED == 0
-    }
-}
-
 /// The coarse monotonic clock in nanoseconds (a read of the vDSO page on
 /// Linux; resolution of a few milliseconds).
 fn coarse_now() -> u64 {
@@ -289,6 +310,16 @@ fn current_os_tid() -> i64 {
 }
 
 fn current_os_name() -> String {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let mut buf = [0u8; 16];
+        // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL-terminated, into `buf`.
+        let rc = unsafe { libc::prctl(libc::PR_GET_NAME, buf.as_mut_ptr() as libc::c_ulong, 0, 0, 0) };
+        if rc == 0 {
+            let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            return String::from_utf8_lossy(&buf[..n]).into_owned();
+        }
+    }
     std::thread::current().name().unwrap_or("").to_string()
 }
 
@@ -318,9 +349,14 @@ mod tests {
                 timed: true
             }
         );
-        assert!(!slot.is_parked_untimed());
         slot.enter_park(16, false);
-        assert!(slot.is_parked_untimed());
+        assert_eq!(
+            slot.snapshot(&names).state,
+            ThreadState::Parked {
+                address: 16,
+                timed: false
+            }
+        );
         slot.ending();
         assert_eq!(slot.snapshot(&names).state, ThreadState::Ending);
     }

@@ -65,13 +65,18 @@ fn try_spawn(run: &Arc<Run>, start_arg: i32) -> Result<u32, String> {
         }
     };
     let child = run.clone();
+    let name = format!("weft-thread-{tid}");
+    let slot = store.data().slot.clone();
     let spawned = run_on_thread(
-        format!("weft-thread-{tid}"),
+        name.clone(),
         run.config.os_stack_size,
         Box::new(move || {
+            slot.bind_current(Some(&name));
+            slot.running();
             let result = catch_unwind(AssertUnwindSafe(|| {
                 entry.call(&mut store, (tid as i32, start_arg))
             }));
+            slot.ending();
             match result {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => child.thread_failed(tid, &e),
@@ -84,6 +89,7 @@ fn try_spawn(run: &Arc<Run>, start_arg: i32) -> Result<u32, String> {
                 }
             }
             drop(store);
+            slot.unbind();
             child.release_tid(tid);
         }),
     );

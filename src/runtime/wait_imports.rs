@@ -6,9 +6,10 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use wasmtime::{Caller, Linker, SharedMemory, Trap};
+use wasmtime::{Caller, Linker, SharedMemory, Trap, WasmBacktrace};
 
-use crate::runtime::run::ThreadData;
+use crate::runtime::dump::backtrace_text;
+use crate::runtime::run::{answer_dump, ThreadData};
 use crate::runtime::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
 use crate::wasi::GuestMemory;
 
@@ -39,7 +40,8 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         NOTIFY,
         |caller: Caller<'_, ThreadData>, addr: i32, count: i32, offset: i32| {
             let (_memory, ea) = check(&caller, addr, offset, 4)?;
-            let woken = caller.data().run.parking.notify(ea, count as u32);
+            let run = &caller.data().run;
+            let woken = run.parking.notify(ea, count as u32, &run.threads.census);
             Ok(woken as i32)
         },
     )?;
@@ -92,6 +94,20 @@ fn wait(
     timeout: i64,
 ) -> wasmtime::Result<i32> {
     let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
-    let result = caller.data().run.parking.wait(ea, equal, timeout)?;
-    Ok(result as i32)
+    let data = caller.data();
+    let run = &data.run;
+    data.slot.enter_park(ea, timeout.is_some());
+    let result = run
+        .parking
+        .wait(ea, equal, timeout, &run.threads.census, |deadlocked| {
+            if deadlocked {
+                // Every other thread sleeps for good: this one dumps them.
+                let own = backtrace_text(&WasmBacktrace::capture(caller));
+                run.deadlocked(Some((data.slot.as_ref(), own)));
+            } else {
+                answer_dump(caller);
+            }
+        });
+    data.slot.running();
+    Ok(result? as i32)
 }
