@@ -200,7 +200,7 @@ fn pthread_guest(stem: &str) -> Option<PathBuf> {
 fn pthread_deadlocks_are_detected() {
     let e = engine(true, Some(Duration::from_secs(30)));
     for (stem, frame) in [
-        ("deadlock_lock_order", "take"),
+        ("deadlock_lock_order", "b_then_a"),
         ("deadlock_join", "worker"),
         ("deadlock_condvar", "main"),
     ] {

@@ -123,8 +123,8 @@ fn a_dump_gives_backtraces_and_leaves_the_program_running() {
             .and_then(|t| t.backtrace.clone())
     };
     // Parked threads (nudged), the spinner (epoch) answer with their frames.
-    assert!(bt(0).is_some_and(|b| b.contains("main_park") && b.contains("_start")), "{dump}");
-    assert!(bt(1).is_some_and(|b| b.contains("spin") && b.contains("wasi_thread_start")), "{dump}");
+    assert!(bt(0).is_some_and(|b| b.contains("main_park")), "{dump}");
+    assert!(bt(1).is_some_and(|b| b.contains("spin")), "{dump}");
     assert!(bt(2).is_some_and(|b| b.contains("park")), "{dump}");
     assert!(bt(3).is_some_and(|b| b.contains("park_timed")), "{dump}");
     // The sleeper left its frames on entering poll_oneoff.

@@ -19,7 +19,13 @@ pub struct ThreadDump {
 
 /// A backtrace as trap messages show it: one frame per line.
 pub(crate) fn backtrace_text(bt: &WasmBacktrace) -> String {
-    bt.to_string().trim_end().to_string()
+    let text = bt.to_string();
+    // Wasmtime heads the frames with a line meant for errors.
+    let frames = match text.split_once('\n') {
+        Some((head, rest)) if head.starts_with("error while executing") => rest,
+        _ => &text,
+    };
+    frames.trim_end().to_string()
 }
 
 fn duration(d: Duration) -> String {

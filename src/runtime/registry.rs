@@ -72,7 +72,8 @@ impl ThreadRegistry {
                 slots.swap_remove(i);
             }
         }
-        self.answers().remove(&tid);
+        // Its answer stays until the next dump: a dump in progress may still
+        // want it (a thread can answer and end at once).
         self.census.thread_ended()
     }
 
@@ -124,6 +125,8 @@ impl ThreadRegistry {
         let names = self.host_names();
         let mut threads: Vec<ThreadInfo> = slots.iter().map(|s| s.snapshot(names)).collect();
         threads.sort_by_key(|t| t.tid);
+        self.answers()
+            .retain(|tid, _| threads.iter().any(|t| t.tid == *tid));
         if let Some((slot, frames)) = own {
             self.answer(slot, gen, frames);
         }

@@ -264,6 +264,7 @@ impl ThreadSlot {
             backtrace: None,
         }
     }
+}
 
 /// The coarse monotonic clock in nanoseconds (a read of the vDSO page on
 /// Linux; resolution of a few milliseconds).
