@@ -94,7 +94,9 @@ fn a_snapshot_shows_what_every_thread_is_doing() {
     }
     // The spinner burns CPU; the parked ones do not.
     std::thread::sleep(Duration::from_millis(100));
-    let later = inst.threads();
+    let cpu = |d: &ThreadDump, tid| d.threads.iter().find(|t| t.tid == tid).map(|t| t.cpu_time);
+    // (polled: on a loaded machine the spinner may wait for a core)
+    let later = snapshot_until(&inst, |d| cpu(d, 1) >= Some(Duration::from_millis(20)));
     let spinner = later.threads.iter().find(|t| t.tid == 1).unwrap();
     assert!(spinner.cpu_time >= Duration::from_millis(20), "{later:?}");
     let parked = later.threads.iter().find(|t| t.tid == 2).unwrap();
