@@ -17,7 +17,7 @@ use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::program::Program;
 use crate::runtime::registry::DUMP_TIMEOUT;
 use crate::runtime::run::{Run, Stats, ThreadData, MAIN_TID, STOP_GRACE};
-use crate::runtime::threads;
+use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
 
 struct MainThread {
@@ -107,7 +107,7 @@ impl Instance {
         self.run.main_started();
         let run = self.run.clone();
         let slot = store.data().slot.clone();
-        let spawned = threads::run_on_thread(
+        let spawned = thread_pool::run_on_thread(
             "weft-main".into(),
             self.run.config.os_stack_size,
             Box::new(move || {
