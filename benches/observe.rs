@@ -20,12 +20,16 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use weft::runtime::{Config, Engine, HostFunc, HostFuncs, Instance, Outcome, Program, Val, ValType};
+use weft::runtime::{
+    Config, Engine, HostFunc, HostFuncs, Instance, Outcome, Program, Val, ValType,
+};
 use weft::wasi::{Stdio, WasiConfig};
 
 fn quiet() -> WasiConfig {
     let mut c = WasiConfig::new();
-    c.stdout(Stdio::Capture).stderr(Stdio::Capture).stdin(Stdio::Null);
+    c.stdout(Stdio::Capture)
+        .stderr(Stdio::Capture)
+        .stdin(Stdio::Null);
     c
 }
 
@@ -197,8 +201,14 @@ fn pthread_guest(stem: &str) -> Option<Vec<u8>> {
     let out = std::env::temp_dir().join(format!("weft-observe-{stem}.wasm"));
     let ok = Command::new(sdk.join("bin/clang"))
         .args(["--target=wasm32-wasip1-threads", "-pthread", "-O2"])
-        .arg(format!("--sysroot={}", sdk.join("share/wasi-sysroot").display()))
-        .args(["-Wl,--import-memory,--export-memory,--max-memory=67108864", "-o"])
+        .arg(format!(
+            "--sysroot={}",
+            sdk.join("share/wasi-sysroot").display()
+        ))
+        .args([
+            "-Wl,--import-memory,--export-memory,--max-memory=67108864",
+            "-o",
+        ])
         .arg(&out)
         .arg(root.join(format!("c-tests/guests/pthreads/{stem}.c")))
         .status()
@@ -260,7 +270,11 @@ fn stress(engine: &Engine, runs: usize) {
         let program = Program::from_bytes(engine, &bytes).unwrap();
         let t = Instant::now();
         let mut bad = 0;
-        let n = if stem == "producer_consumer" { runs } else { runs / 10 };
+        let n = if stem == "producer_consumer" {
+            runs
+        } else {
+            runs / 10
+        };
         for _ in 0..n {
             let mut cfg = quiet();
             cfg.args(args.iter().copied());
@@ -283,7 +297,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--only" => only = args.next().map(|s| s.split(',').map(String::from).collect()),
+            "--only" => {
+                only = args
+                    .next()
+                    .map(|s| s.split(',').map(String::from).collect())
+            }
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(runs),
             _ => {}
         }
@@ -298,7 +316,13 @@ fn main() {
         wasi_overhead(&engine);
     }
     if want("snapshot") {
-        snapshot_and_dump(&engine);
+        // All threads parked untimed would be a deadlock: measure without detection.
+        let quiet_engine = Engine::new(&Config {
+            deadlock_detection: false,
+            ..Config::default()
+        })
+        .unwrap();
+        snapshot_and_dump(&quiet_engine);
     }
     if want("detect") {
         detect(&engine);

@@ -48,7 +48,11 @@ fn const_i32(module: &str, name: &str, value: i32) -> HostFunc {
 fn every_thread_parked_untimed_is_a_deadlock_with_a_dump() {
     let wat = include_str!("guests/deadlock.wat");
     let start = Instant::now();
-    let outcome = run_with(&engine(true, Some(Duration::from_secs(30))), wat.as_bytes(), &HostFuncs::new());
+    let outcome = run_with(
+        &engine(true, Some(Duration::from_secs(30))),
+        wat.as_bytes(),
+        &HostFuncs::new(),
+    );
     let took = start.elapsed();
     let Outcome::Deadlock(dump) = &outcome else {
         panic!("expected a deadlock, got {outcome:?}");
@@ -56,7 +60,10 @@ fn every_thread_parked_untimed_is_a_deadlock_with_a_dump() {
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert_eq!(dump.threads.len(), 2, "{dump}");
     for t in &dump.threads {
-        assert!(matches!(t.state, ThreadState::Parked { timed: false, .. }), "{dump}");
+        assert!(
+            matches!(t.state, ThreadState::Parked { timed: false, .. }),
+            "{dump}"
+        );
     }
     let text = dump.to_string();
     assert!(text.contains("wait_for_child"), "{text}");
@@ -149,8 +156,25 @@ fn a_reactor_with_idle_workers_between_calls_is_not_a_deadlock() {
     let inst = Instance::new(&program, &captured(&[]), &HostFuncs::new()).unwrap();
     inst.initialize().unwrap();
     let start = Instant::now();
-    while inst.threads().threads.iter().filter(|t| t.state == (ThreadState::Parked { address: 64, timed: false })).count() < 2 {
-        assert!(start.elapsed() < Duration::from_secs(10), "{}", inst.threads());
+    while inst
+        .threads()
+        .threads
+        .iter()
+        .filter(|t| {
+            t.state
+                == (ThreadState::Parked {
+                    address: 64,
+                    timed: false,
+                })
+        })
+        .count()
+        < 2
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{}",
+            inst.threads()
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     std::thread::sleep(Duration::from_millis(50));
@@ -185,9 +209,21 @@ fn pthread_guest(stem: &str) -> Option<PathBuf> {
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join(format!("{stem}.wasm"));
     let status = Command::new(sdk.join("bin/clang"))
-        .args(["--target=wasm32-wasip1-threads", "-pthread", "-O2", "-Wall", "-Werror"])
-        .arg(format!("--sysroot={}", sdk.join("share/wasi-sysroot").display()))
-        .args(["-Wl,--import-memory,--export-memory,--max-memory=67108864", "-o"])
+        .args([
+            "--target=wasm32-wasip1-threads",
+            "-pthread",
+            "-O2",
+            "-Wall",
+            "-Werror",
+        ])
+        .arg(format!(
+            "--sysroot={}",
+            sdk.join("share/wasi-sysroot").display()
+        ))
+        .args([
+            "-Wl,--import-memory,--export-memory,--max-memory=67108864",
+            "-o",
+        ])
         .arg(&out)
         .arg(&src)
         .status()
@@ -204,7 +240,9 @@ fn pthread_deadlocks_are_detected() {
         ("deadlock_join", "worker"),
         ("deadlock_condvar", "main"),
     ] {
-        let Some(wasm) = pthread_guest(stem) else { return };
+        let Some(wasm) = pthread_guest(stem) else {
+            return;
+        };
         let start = Instant::now();
         let outcome = run_with(&e, &std::fs::read(&wasm).unwrap(), &HostFuncs::new());
         let took = start.elapsed();
@@ -214,7 +252,10 @@ fn pthread_deadlocks_are_detected() {
         assert!(took < Duration::from_secs(5), "{stem}: {took:?}");
         let text = dump.to_string();
         assert!(text.contains(frame), "{stem}: {text}");
-        assert!(dump.threads.iter().all(|t| t.backtrace.is_some()), "{stem}: {text}");
+        assert!(
+            dump.threads.iter().all(|t| t.backtrace.is_some()),
+            "{stem}: {text}"
+        );
     }
 }
 
@@ -226,7 +267,9 @@ fn busy_pthread_programs_are_never_taken_for_deadlocks() {
         ("busy_not_deadlocked", 20, &["b"][..]),
         ("busy_not_deadlocked", 20, &["b", "timed"][..]),
     ] {
-        let Some(wasm) = pthread_guest(stem) else { return };
+        let Some(wasm) = pthread_guest(stem) else {
+            return;
+        };
         let program = Program::from_bytes(&e, &std::fs::read(&wasm).unwrap()).unwrap();
         for run in 0..runs {
             let inst = Instance::new(&program, &captured(args), &HostFuncs::new()).unwrap();

@@ -72,9 +72,27 @@ fn state_of(d: &ThreadDump, tid: u32) -> Option<&ThreadState> {
 
 fn all_settled(d: &ThreadDump) -> bool {
     d.threads.len() == 6
-        && matches!(state_of(d, 0), Some(ThreadState::Parked { address: 256, timed: false }))
-        && matches!(state_of(d, 2), Some(ThreadState::Parked { address: 64, timed: false }))
-        && matches!(state_of(d, 3), Some(ThreadState::Parked { address: 128, timed: true }))
+        && matches!(
+            state_of(d, 0),
+            Some(ThreadState::Parked {
+                address: 256,
+                timed: false
+            })
+        )
+        && matches!(
+            state_of(d, 2),
+            Some(ThreadState::Parked {
+                address: 64,
+                timed: false
+            })
+        )
+        && matches!(
+            state_of(d, 3),
+            Some(ThreadState::Parked {
+                address: 128,
+                timed: true
+            })
+        )
         && matches!(state_of(d, 4), Some(ThreadState::WasiCall("poll_oneoff")))
         && matches!(state_of(d, 5), Some(ThreadState::HostCall(n)) if n == "env.block")
 }
@@ -89,7 +107,11 @@ fn a_snapshot_shows_what_every_thread_is_doing() {
     for t in &snap.threads {
         assert!(t.os_tid.is_some(), "{snap}");
         assert!(t.backtrace.is_none(), "a snapshot has no backtraces");
-        let want = if t.tid == 0 { "weft-main".to_string() } else { format!("weft-thread-{}", t.tid) };
+        let want = if t.tid == 0 {
+            "weft-main".to_string()
+        } else {
+            format!("weft-thread-{}", t.tid)
+        };
         assert_eq!(t.os_name, want);
     }
     // The spinner burns CPU; the parked ones do not.
@@ -103,7 +125,10 @@ fn a_snapshot_shows_what_every_thread_is_doing() {
     assert!(parked.cpu_time < spinner.cpu_time, "{later:?}");
     assert!(parked.in_state >= Duration::from_millis(50), "{later:?}");
     let text = later.to_string();
-    assert!(text.contains("parked in atomic.wait on 0x40 (no timeout)"), "{text}");
+    assert!(
+        text.contains("parked in atomic.wait on 0x40 (no timeout)"),
+        "{text}"
+    );
     assert!(text.contains("in host function env.block"), "{text}");
     release.store(true, Ordering::SeqCst);
     inst.interrupt();
@@ -133,7 +158,10 @@ fn a_dump_gives_backtraces_and_leaves_the_program_running() {
     assert!(bt(4).is_some_and(|b| b.contains("sleep")), "{dump}");
     // The thread in the host function cannot answer in time.
     assert_eq!(bt(5), None, "{dump}");
-    assert!(took >= Duration::from_millis(90) && took < Duration::from_secs(2), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(90) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
     let text = dump.to_string();
     assert!(text.contains("did not answer"), "{text}");
     // Nothing was disturbed: same states, still running.
@@ -159,7 +187,9 @@ fn a_thread_answers_a_dump_when_its_host_call_returns() {
     releaser.join().unwrap();
     let t5 = dump.threads.iter().find(|t| t.tid == 5).unwrap();
     assert!(
-        t5.backtrace.as_deref().is_some_and(|b| b.contains("in_host")),
+        t5.backtrace
+            .as_deref()
+            .is_some_and(|b| b.contains("in_host")),
         "{dump}"
     );
     inst.interrupt();
@@ -173,7 +203,11 @@ fn the_completion_fd_becomes_readable_when_the_outcome_is_decided() {
     let fd = inst.completion_fd().expect("fd");
     assert_eq!(inst.completion_fd().unwrap(), fd, "the same fd every time");
     let readable = |ms: i32| {
-        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         unsafe { libc::poll(&mut p, 1, ms) == 1 }
     };
@@ -187,7 +221,11 @@ fn the_completion_fd_becomes_readable_when_the_outcome_is_decided() {
     inst.interrupt();
     inst.wait(None);
     let fd = inst.completion_fd().unwrap();
-    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd.
     assert_eq!(unsafe { libc::poll(&mut p, 1, 0) }, 1);
 }
@@ -212,7 +250,9 @@ fn a_reactor_export_reads_memory_the_host_filled_in() {
     assert_eq!(size, 65536);
     // SAFETY: the memory is 64 KiB and no guest thread runs.
     unsafe { std::ptr::copy_nonoverlapping([1u8, 2, 3, 250].as_ptr(), base.add(1000), 4) };
-    let out = inst.call("sum", &[Val::I32(1000), Val::I32(4)]).expect("call");
+    let out = inst
+        .call("sum", &[Val::I32(1000), Val::I32(4)])
+        .expect("call");
     assert_eq!(out[0].i32(), Some(256));
     let snap = inst.threads();
     assert_eq!(snap.threads.len(), 1);

@@ -48,7 +48,7 @@ impl weft_thread_list_t {
             .map(|info| Entry {
                 os_name: c_string(&info.os_name),
                 call_name: c_string(match &info.state {
-                    ThreadState::WasiCall(n) => *n,
+                    ThreadState::WasiCall(n) => n,
                     ThreadState::HostCall(n) => n.as_str(),
                     _ => "",
                 }),
@@ -148,8 +148,7 @@ pub unsafe extern "C" fn weft_thread_list_wait(
     address_out: *mut u64,
     timed_out: *mut bool,
 ) -> bool {
-    let Some(ThreadState::Parked { address, timed }) = entry(list, i).map(|e| &e.info.state)
-    else {
+    let Some(ThreadState::Parked { address, timed }) = entry(list, i).map(|e| &e.info.state) else {
         return false;
     };
     // SAFETY: each pointer is NULL (skipped) or writable per the contract.

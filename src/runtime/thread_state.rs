@@ -169,7 +169,8 @@ impl ThreadSlot {
     /// Records (or, with `None`, clears) the frames of the blocking call
     /// the thread is in.
     pub(crate) fn set_call_site(&self, frames: Option<String>) {
-        self.has_call_site.store(frames.is_some(), Ordering::Relaxed);
+        self.has_call_site
+            .store(frames.is_some(), Ordering::Relaxed);
         *self.call_site.lock().unwrap_or_else(|e| e.into_inner()) = frames;
     }
 
@@ -315,7 +316,15 @@ fn current_os_name() -> String {
     {
         let mut buf = [0u8; 16];
         // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL-terminated, into `buf`.
-        let rc = unsafe { libc::prctl(libc::PR_GET_NAME, buf.as_mut_ptr() as libc::c_ulong, 0, 0, 0) };
+        let rc = unsafe {
+            libc::prctl(
+                libc::PR_GET_NAME,
+                buf.as_mut_ptr() as libc::c_ulong,
+                0,
+                0,
+                0,
+            )
+        };
         if rc == 0 {
             let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
             return String::from_utf8_lossy(&buf[..n]).into_owned();
@@ -336,7 +345,10 @@ mod tests {
         slot.running();
         assert_eq!(slot.snapshot(&names).state, ThreadState::Running);
         slot.enter_wasi(c"fd_read");
-        assert_eq!(slot.snapshot(&names).state, ThreadState::WasiCall("fd_read"));
+        assert_eq!(
+            slot.snapshot(&names).state,
+            ThreadState::WasiCall("fd_read")
+        );
         slot.enter_host(1);
         assert_eq!(
             slot.snapshot(&names).state,

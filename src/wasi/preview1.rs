@@ -72,7 +72,9 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         })
     })?;
     linker.func_wrap(m, "random_get", |c: Caller<'_, T>, buf: i32, len: i32| {
-        call(&c, c"random_get", |_, mem| Ok(random::fill(mem, buf as u32, len as u32)?))
+        call(&c, c"random_get", |_, mem| {
+            Ok(random::fill(mem, buf as u32, len as u32)?)
+        })
     })?;
     linker.func_wrap(m, "clock_res_get", |c: Caller<'_, T>, id: i32, out: i32| {
         call(&c, c"clock_res_get", |_, mem| {
@@ -199,16 +201,22 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         },
     )?;
     linker.func_wrap(m, "fd_tell", |c: Caller<'_, T>, f: i32, out: i32| {
-        call(&c, c"fd_tell", |cx, mem| fd::tell(cx, mem, f as u32, out as u32))
+        call(&c, c"fd_tell", |cx, mem| {
+            fd::tell(cx, mem, f as u32, out as u32)
+        })
     })?;
     linker.func_wrap(m, "fd_close", |c: Caller<'_, T>, f: i32| {
         call(&c, c"fd_close", |cx, _| fd::close(cx, f as u32))
     })?;
     linker.func_wrap(m, "fd_renumber", |c: Caller<'_, T>, from: i32, to: i32| {
-        call(&c, c"fd_renumber", |cx, _| fd::renumber(cx, from as u32, to as u32))
+        call(&c, c"fd_renumber", |cx, _| {
+            fd::renumber(cx, from as u32, to as u32)
+        })
     })?;
     linker.func_wrap(m, "fd_fdstat_get", |c: Caller<'_, T>, f: i32, out: i32| {
-        call(&c, c"fd_fdstat_get", |cx, mem| fd::fdstat_get(cx, mem, f as u32, out as u32))
+        call(&c, c"fd_fdstat_get", |cx, mem| {
+            fd::fdstat_get(cx, mem, f as u32, out as u32)
+        })
     })?;
     linker.func_wrap(
         m,
@@ -241,7 +249,9 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_filestat_set_size",
         |c: Caller<'_, T>, f: i32, size: i64| {
-            call(&c, c"fd_filestat_set_size", |cx, _| fd::filestat_set_size(cx, f as u32, size as u64))
+            call(&c, c"fd_filestat_set_size", |cx, _| {
+                fd::filestat_set_size(cx, f as u32, size as u64)
+            })
         },
     )?;
     linker.func_wrap(
@@ -295,7 +305,9 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         },
     )?;
     linker.func_wrap(m, "fd_prestat_get", |c: Caller<'_, T>, f: i32, out: i32| {
-        call(&c, c"fd_prestat_get", |cx, mem| fd::prestat_get(cx, mem, f as u32, out as u32))
+        call(&c, c"fd_prestat_get", |cx, mem| {
+            fd::prestat_get(cx, mem, f as u32, out as u32)
+        })
     })?;
     linker.func_wrap(
         m,
@@ -507,7 +519,9 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         },
     )?;
     linker.func_wrap(m, "sock_shutdown", |c: Caller<'_, T>, f: i32, how: i32| {
-        call(&c, c"sock_shutdown", |cx, _| sock::shutdown(cx, f as u32, u8_arg(how)?))
+        call(&c, c"sock_shutdown", |cx, _| {
+            sock::shutdown(cx, f as u32, u8_arg(how)?)
+        })
     })?;
     Ok(())
 }
