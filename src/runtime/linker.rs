@@ -6,10 +6,12 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::run::{answer_dump, ThreadData};
+use crate::runtime::thread_data::ThreadData;
+use crate::runtime::registry;
+use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::threads;
 use crate::runtime::wait_imports;
-use crate::wasi;
+use crate::wasi::{self, GuestMemory};
 
 /// Makes the linker for one run. `store` is the main thread's store (needed to
 /// define the shared memory).
@@ -26,11 +28,13 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             SPAWN_NAME,
             |caller: Caller<'_, ThreadData>, start_arg: i32| -> wasmtime::Result<i32> {
                 let data = caller.data();
-                data.slot.enter_wasi(c"thread-spawn");
-                let tid = threads::spawn(&data.run, start_arg);
-                data.slot.running();
-                answer_dump(&caller);
-                Ok(tid)
+                let run = &data.run;
+                let memory = data.run.memory.clone().map(GuestMemory::Shared);
+                registry::with_current(|s| s.enter_wasi(c"thread-spawn"));
+                let spawned = threads::spawn(run, start_arg, |tid| run.new_store(tid, memory));
+                registry::with_current(ThreadSlot::running);
+                registry::answer_dump(&caller);
+                Ok(threads::guest_result(spawned))
             },
         )
         .map_err(internal)?;
@@ -70,10 +74,10 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
                         memory_base,
                         memory_size,
                     };
-                    data.slot.enter_host(index);
+                    registry::with_current(|s| s.enter_host(index));
                     let result = callback(&call, args, results);
-                    data.slot.running();
-                    answer_dump(&caller);
+                    registry::with_current(ThreadSlot::running);
+                    registry::answer_dump(&caller);
                     result.map_err(|msg| {
                         wasmtime::Error::msg(format!("host function {label} failed: {msg}"))
                     })?;
@@ -86,6 +90,9 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             })?;
     }
     // Last, so the embedder cannot shadow them.
-    wait_imports::add_to_linker(&mut linker).map_err(internal)?;
+    if let Some(memory) = &run.memory {
+        wait_imports::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
+            .map_err(internal)?;
+    }
     Ok(linker)
 }

@@ -11,20 +11,74 @@
 //! untouched. A thread that does not answer within the dump's timeout is
 //! listed without frames.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use wasmtime::{AsContext, WasmBacktrace};
+
 use crate::runtime::census::Census;
+use crate::runtime::dump::backtrace_text;
 use crate::runtime::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
 
 /// How long a thread dump waits for running threads to answer by default.
 pub const DUMP_TIMEOUT: Duration = Duration::from_millis(100);
 
+thread_local! {
+    /// The guest thread the calling OS thread runs now, and its registry:
+    /// how WASI calls, host functions, waits and the epoch callback find the
+    /// state to update, whatever the store data type.
+    static CURRENT: RefCell<Option<(Arc<ThreadSlot>, Arc<ThreadRegistry>)>> =
+        const { RefCell::new(None) };
+}
+
+/// The calling OS thread runs `slot`'s guest thread (named `name`) from now on.
+pub(crate) fn bind(registry: &Arc<ThreadRegistry>, slot: &Arc<ThreadSlot>, name: Option<&str>) {
+    slot.bind_current(name);
+    CURRENT.with(|c| *c.borrow_mut() = Some((slot.clone(), registry.clone())));
+}
+
+/// The calling OS thread stops running its guest thread.
+pub(crate) fn unbind() {
+    if let Some((slot, _)) = CURRENT.with(|c| c.borrow_mut().take()) {
+        slot.unbind();
+    }
+}
+
+/// Runs `f` on the calling OS thread's guest thread state, if it runs one.
+pub(crate) fn with_current(f: impl FnOnce(&ThreadSlot)) {
+    CURRENT.with(|c| {
+        if let Some((slot, _)) = c.borrow().as_ref() {
+            f(slot);
+        }
+    });
+}
+
+/// Answers a pending thread-dump request with the calling thread's wasm
+/// backtrace (from inside a host call or the epoch callback). One
+/// thread-local read and one atomic load when there is none.
+pub(crate) fn answer_dump(ctx: impl AsContext) {
+    let current = CURRENT.with(|c| c.borrow().clone());
+    if let Some((slot, registry)) = current {
+        if let Some(gen) = registry.pending(&slot) {
+            let frames = backtrace_text(&WasmBacktrace::capture(ctx));
+            registry.answer(&slot, gen, frames);
+        }
+    }
+}
+
+/// The calling thread's own frames, if it is a guest thread inside a call.
+pub(crate) fn current_slot() -> Option<Arc<ThreadSlot>> {
+    CURRENT.with(|c| c.borrow().as_ref().map(|(s, _)| s.clone()))
+}
+
 /// The live threads of one run.
 pub(crate) struct ThreadRegistry {
     slots: Mutex<Vec<Arc<ThreadSlot>>>,
+    /// The main thread's slot (registered from the start).
+    pub(crate) main: Arc<ThreadSlot>,
     pub(crate) census: Census,
     /// `module.name` of each embedder host function, by index.
     host_names: OnceLock<Vec<String>>,
@@ -36,15 +90,27 @@ pub(crate) struct ThreadRegistry {
 }
 
 impl ThreadRegistry {
+    /// A registry holding the main thread (TID 0, idle, live).
     pub(crate) fn new() -> ThreadRegistry {
-        ThreadRegistry {
+        let main = Arc::new(ThreadSlot::new(0, true));
+        let registry = ThreadRegistry {
             slots: Mutex::new(Vec::new()),
+            main: main.clone(),
             census: Census::default(),
             host_names: OnceLock::new(),
             dump_gen: AtomicU64::new(0),
             answers: Mutex::new(HashMap::new()),
             answered: Condvar::new(),
-        }
+        };
+        registry.register(main);
+        registry
+    }
+
+    /// Registers a new spawned thread `tid` (starting) and returns its slot.
+    pub(crate) fn register_new(&self, tid: u32) -> Arc<ThreadSlot> {
+        let slot = Arc::new(ThreadSlot::new(tid, false));
+        self.register(slot.clone());
+        slot
     }
 
     fn slots(&self) -> MutexGuard<'_, Vec<Arc<ThreadSlot>>> {

@@ -9,38 +9,55 @@ use std::time::Duration;
 use wasmtime::{Caller, Linker, SharedMemory, Trap, WasmBacktrace};
 
 use crate::runtime::dump::backtrace_text;
-use crate::runtime::run::{answer_dump, ThreadData};
+use crate::runtime::registry;
+use crate::runtime::run::Run;
+use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
-use crate::wasi::GuestMemory;
 
-/// Defines the three `weft:internal` imports.
-pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
+/// Defines the three `weft:internal` imports on `linker`, for the program
+/// whose shared memory is `memory`; `run_of` finds the program's run in a
+/// thread's store data (the runner's and an embedder's alike).
+pub(crate) fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    memory: SharedMemory,
+    run_of: impl Fn(&mut T) -> &Run<T> + Send + Sync + Copy + 'static,
+) -> wasmtime::Result<()> {
+    let m = memory.clone();
     linker.func_wrap(
         INTERNAL_MODULE,
         WAIT32,
-        |caller: Caller<'_, ThreadData>, addr: i32, expected: i32, timeout: i64, offset: i32| {
-            let (memory, ea) = check(&caller, addr, offset, 4)?;
-            let cell = atomic_u32(&memory, ea);
+        move |mut caller: Caller<'_, T>, addr: i32, expected: i32, timeout: i64, offset: i32| {
+            let run: *const Run<T> = run_of(caller.data_mut());
+            // SAFETY: the run lives behind an `Arc` in the store data, which
+            // outlives this call and is never mutated through it; the
+            // pointer only frees `caller` for taking backtraces.
+            let run = unsafe { &*run };
+            let ea = check(run, &m, addr, offset, 4)?;
+            let cell = atomic_u32(&m, ea);
             let equal = || cell.load(Ordering::SeqCst) == expected as u32;
-            wait(&caller, ea, equal, timeout)
+            wait(run, &caller, ea, equal, timeout)
         },
     )?;
+    let m = memory.clone();
     linker.func_wrap(
         INTERNAL_MODULE,
         WAIT64,
-        |caller: Caller<'_, ThreadData>, addr: i32, expected: i64, timeout: i64, offset: i32| {
-            let (memory, ea) = check(&caller, addr, offset, 8)?;
-            let cell = atomic_u64(&memory, ea);
+        move |mut caller: Caller<'_, T>, addr: i32, expected: i64, timeout: i64, offset: i32| {
+            let run: *const Run<T> = run_of(caller.data_mut());
+            // SAFETY: as in wait32.
+            let run = unsafe { &*run };
+            let ea = check(run, &m, addr, offset, 8)?;
+            let cell = atomic_u64(&m, ea);
             let equal = || cell.load(Ordering::SeqCst) == expected as u64;
-            wait(&caller, ea, equal, timeout)
+            wait(run, &caller, ea, equal, timeout)
         },
     )?;
     linker.func_wrap(
         INTERNAL_MODULE,
         NOTIFY,
-        |caller: Caller<'_, ThreadData>, addr: i32, count: i32, offset: i32| {
-            let (_memory, ea) = check(&caller, addr, offset, 4)?;
-            let run = &caller.data().run;
+        move |mut caller: Caller<'_, T>, addr: i32, count: i32, offset: i32| {
+            let run = run_of(caller.data_mut());
+            let ea = check(run, &memory, addr, offset, 4)?;
             let woken = run.parking.notify(ea, count as u32, &run.threads.census);
             Ok(woken as i32)
         },
@@ -49,18 +66,16 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
 }
 
 /// The effective address of an access of `size` bytes, trapping as Wasmtime
-/// does on a misaligned or out-of-bounds address.
-fn check(
-    caller: &Caller<'_, ThreadData>,
+/// does on a misaligned or out-of-bounds address (and as stopped once the
+/// program has ended).
+fn check<T>(
+    run: &Run<T>,
+    memory: &SharedMemory,
     addr: i32,
     offset: i32,
     size: u64,
-) -> wasmtime::Result<(SharedMemory, u64)> {
-    caller.data().run.check_running()?;
-    let Some(GuestMemory::Shared(memory)) = &caller.data().memory else {
-        // Only modules importing a shared memory are rewritten.
-        return Err(wasmtime::Error::new(Trap::AtomicWaitNonSharedMemory));
-    };
+) -> wasmtime::Result<u64> {
+    run.check_running()?;
     let ea = u64::from(addr as u32) + u64::from(offset as u32);
     if ea % size != 0 {
         return Err(wasmtime::Error::new(Trap::HeapMisaligned));
@@ -68,7 +83,7 @@ fn check(
     if ea + size > memory.data().len() as u64 {
         return Err(wasmtime::Error::new(Trap::MemoryOutOfBounds));
     }
-    Ok((memory.clone(), ea))
+    Ok(ea)
 }
 
 /// The 4 bytes at `ea`, which [`check`] found aligned and in bounds.
@@ -87,27 +102,29 @@ fn atomic_u64(memory: &SharedMemory, ea: u64) -> &AtomicU64 {
     unsafe { &*(cell.get() as *const AtomicU64) }
 }
 
-fn wait(
-    caller: &Caller<'_, ThreadData>,
+fn wait<T>(
+    run: &Run<T>,
+    caller: &Caller<'_, T>,
     ea: u64,
     equal: impl FnOnce() -> bool,
     timeout: i64,
 ) -> wasmtime::Result<i32> {
     let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
-    let data = caller.data();
-    let run = &data.run;
-    data.slot.enter_park(ea, timeout.is_some());
+    registry::with_current(|slot| slot.enter_park(ea, timeout.is_some()));
     let result = run
         .parking
         .wait(ea, equal, timeout, &run.threads.census, |deadlocked| {
             if deadlocked {
                 // Every other thread sleeps for good: this one dumps them.
                 let own = backtrace_text(&WasmBacktrace::capture(caller));
-                run.deadlocked(Some((data.slot.as_ref(), own)));
+                match registry::current_slot() {
+                    Some(slot) => run.deadlocked(Some((&slot, own))),
+                    None => run.deadlocked(None),
+                }
             } else {
-                answer_dump(caller);
+                registry::answer_dump(caller);
             }
         });
-    data.slot.running();
+    registry::with_current(ThreadSlot::running);
     Ok(result? as i32)
 }
