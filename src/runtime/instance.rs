@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Store, Val};
 
+use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::HostFuncs;
 use crate::runtime::linker;
 use crate::runtime::outcome::Outcome;
-use crate::runtime::dump::ThreadDump;
 use crate::runtime::program::Program;
 use crate::runtime::registry::{self, DUMP_TIMEOUT};
 use crate::runtime::run::{Run, Stats, MAIN_TID, STOP_GRACE};

@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, WasmBacktrace};
 
-
 use crate::runtime::dump::backtrace_text;
 use crate::runtime::error::{Error, ErrorKind, Result};
-use crate::runtime::registry;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ProgramInner;
+use crate::runtime::registry;
 use crate::runtime::run::{create_memory, Run};
 use crate::wasi::{GuestMemory, ProcExit, WasiConfig, WasiCtx, WasiView};
 

@@ -378,8 +378,12 @@ mod tests {
     fn cpu_time_accumulates_across_bindings() {
         let slot = ThreadSlot::new(1, false);
         slot.bind_current(Some("t"));
+        // Spin until the slot has seen 5 ms of CPU (bounded: a loaded
+        // machine may give this thread little of it).
         let start = std::time::Instant::now();
-        while start.elapsed() < Duration::from_millis(20) {
+        while slot.snapshot(&[]).cpu_time < Duration::from_millis(5)
+            && start.elapsed() < Duration::from_secs(20)
+        {
             std::hint::black_box(0u64);
         }
         let info = slot.snapshot(&[]);
