@@ -13,7 +13,7 @@ from ._ffi import check, lib
 from ._handle import Handle
 from ._text import encode_str
 from .engine import timeout_to_ms
-from .errors import StateError
+from .errors import StateError, WeftError
 from .host import HostFuncs
 from .module import Module
 from .values import Number, load, store_all
@@ -98,7 +98,10 @@ class Instance(Handle):
                 result = self.wait()
             except KeyboardInterrupt:
                 self.interrupt()
-                self._wait_ms(_ffi.WAIT_FOREVER, interruptible=False)
+                try:
+                    self._wait_ms(_ffi.WAIT_FOREVER, interruptible=False)
+                except WeftError:  # Interrupted, or whatever ended it first
+                    pass
                 raise
             assert result is not None
             return result
