@@ -73,8 +73,18 @@ def pthread_guest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if given:
         return Path(given)
     out = tmp_path_factory.mktemp("pthread") / "pthreads.wasm"
-    # host_add is imported from "env" by the guest; let the linker leave it undefined.
-    return build_c_guest(GUESTS / "pthreads.c", out, "-Wl,--allow-undefined")
+    return build_c_guest(GUESTS / "pthreads.c", out)
+
+
+@pytest.fixture(scope="session")
+def pthread_host_guest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``guests/pthreads.c`` with its ``callback`` mode: imports ``env.host_add``."""
+    given = os.environ.get("WEFT_TEST_PTHREAD_HOST_GUEST")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("pthread") / "pthreads_host.wasm"
+    # host_add is imported from "env"; the linker leaves it to the host.
+    return build_c_guest(GUESTS / "pthreads.c", out, "-DWITH_HOST_ADD", "-Wl,--allow-undefined")
 
 
 def rust_target_installed() -> bool:

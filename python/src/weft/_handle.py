@@ -77,12 +77,12 @@ class Handle:
         with self._cond:
             if self._ptr is None:
                 return
-        self._before_close()
-        with self._cond:
             if self._users and in_host_callback():
                 raise StateError(
                     f"cannot close this {type(self).__name__} from a host function while it is in use"
                 )
+        self._before_close()
+        with self._cond:
             while self._users:
                 self._cond.wait()
             ptr, self._ptr = self._ptr, None

@@ -65,7 +65,7 @@ def run(
         module = program.clone()
     else:
         raw = fs_path(program, "program")
-        name = argv0 if argv0 is not None else os.fsdecode(os.path.basename(raw))
+        name = argv0 if argv0 is not None else os.path.basename(raw).decode("utf-8", "replace")
         with Config(timeout=timeout, max_threads=max_threads, max_memory=max_memory) as config, \
                 Engine(config) as engine:
             module = Module.from_file(engine, program)
