@@ -7,8 +7,9 @@ Guests:
   wasm32-wasip1-threads`` (or the file ``$WEFT_TEST_RUST_GUEST``).
 
 Without the toolchain the tests that need it are skipped with the reason; with
-``WEFT_TEST_REQUIRE_GUESTS=1`` (set by the ctest where CMake found the
-toolchains) a missing toolchain fails instead.
+``WEFT_TEST_REQUIRE_PTHREAD=1`` / ``WEFT_TEST_REQUIRE_RUST=1`` (set by the
+ctest where CMake found the toolchain) a missing toolchain fails instead.
+``$WEFT_TEST_CARGO`` names cargo (default: the one on ``PATH``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import weft
 
 HERE = Path(__file__).resolve().parent
 GUESTS = HERE / "guests"
-REQUIRE = os.environ.get("WEFT_TEST_REQUIRE_GUESTS") == "1"
 
 PTHREAD_FLAGS = [
     "--target=wasm32-wasip1-threads",
@@ -35,9 +35,10 @@ PTHREAD_FLAGS = [
 ]
 
 
-def missing(reason: str) -> None:
-    if REQUIRE:
-        pytest.fail(f"{reason} (WEFT_TEST_REQUIRE_GUESTS=1)")
+def missing(reason: str, kind: str) -> None:
+    flag = f"WEFT_TEST_REQUIRE_{kind}"
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{reason} ({flag}=1)")
     pytest.skip(reason)
 
 
@@ -50,10 +51,10 @@ def engine() -> Iterator[weft.Engine]:
 def wasi_clang() -> Path:
     sdk = os.environ.get("WASI_SDK_PATH")
     if not sdk:
-        missing("no wasi-sdk: set WASI_SDK_PATH to build the wasi-libc pthread guest")
+        missing("no wasi-sdk: set WASI_SDK_PATH to build the wasi-libc pthread guest", "PTHREAD")
     clang = Path(sdk) / "bin" / "clang"  # type: ignore[arg-type]
     if not clang.exists():
-        missing(f"no clang in WASI_SDK_PATH={sdk}")
+        missing(f"no clang in WASI_SDK_PATH={sdk}", "PTHREAD")
     return clang
 
 
@@ -87,8 +88,12 @@ def pthread_host_guest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_c_guest(GUESTS / "pthreads.c", out, "-DWITH_HOST_ADD", "-Wl,--allow-undefined")
 
 
-def rust_target_installed() -> bool:
-    rustc = shutil.which("rustc")
+def find_cargo() -> "str | None":
+    return os.environ.get("WEFT_TEST_CARGO") or shutil.which("cargo")
+
+
+def rust_target_installed(cargo: str) -> bool:
+    rustc = shutil.which("rustc", path=str(Path(cargo).parent)) or shutil.which("rustc")
     if not rustc:
         return False
     sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True).stdout.strip()
@@ -106,11 +111,13 @@ def rust_guest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     given = os.environ.get("WEFT_TEST_RUST_GUEST")
     if given:
         return Path(given)
-    cargo = shutil.which("cargo")
+    cargo = find_cargo()
     if not cargo:
-        missing("no cargo: cannot build the Rust guest")
-    if not rust_target_installed():
-        missing("the Rust target wasm32-wasip1-threads is not installed (rustup target add wasm32-wasip1-threads)")
+        missing("no cargo: cannot build the Rust guest", "RUST")
+    assert cargo
+    if not rust_target_installed(cargo):
+        missing("the Rust target wasm32-wasip1-threads is not installed "
+                "(rustup target add wasm32-wasip1-threads)", "RUST")
     target = cargo_target_dir(tmp_path_factory)
     cmd = [cargo, "build", "--release", "--locked", "--offline", "--target", "wasm32-wasip1-threads",
            "--target-dir", str(target)]

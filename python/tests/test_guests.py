@@ -1,7 +1,7 @@
 """Real guests (issue 9): a wasi-libc pthread C guest and a Rust std::thread guest.
 
 They are skipped, with the reason, where the toolchain is absent; the ctest
-sets WEFT_TEST_REQUIRE_GUESTS=1 where CMake found it, so there they must run.
+sets WEFT_TEST_REQUIRE_PTHREAD/RUST=1 where CMake found it, so there they must run.
 """
 
 import threading
