@@ -8,6 +8,7 @@ import time
 import pytest
 
 import weft
+import weft._ffi
 from wat import EXIT_FROM_THREAD, HELLO, REACTOR, SPIN, TRAP_IN_THREAD
 
 
@@ -217,3 +218,30 @@ def test_max_threads_and_stats(engine):
             assert inst.run() == 9
             s = inst.stats
             assert (s.spawned, s.peak_live) == (2, 2)
+
+
+def test_module_may_be_closed_after_instantiation(engine):
+    m = weft.Module(engine, REACTOR)
+    inst = weft.Instance(m)
+    m.close()
+    with inst:
+        inst.initialize()
+        assert inst.call("add", 1, 2) == 3
+        assert not inst.module.closed
+    assert inst.module.closed
+
+
+def test_instance_memory(engine):
+    with weft.Module(engine, REACTOR) as m, weft.Instance(m) as inst:
+        if not weft._ffi.has("weft_instance_memory_data"):
+            with pytest.raises(NotImplementedError):
+                inst.memory
+            pytest.skip("the loaded libweft has no weft_instance_memory_data")
+        mem = inst.memory
+        assert len(mem) == 65536
+        mem.write(10, b"abc")
+        assert mem[10:13] == b"abc"
+        with pytest.raises(IndexError):
+            mem.read(65535, 2)
+    with pytest.raises(weft.ClosedError):
+        mem.read(0, 1)

@@ -135,6 +135,8 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
 # Functions newer libraries add; looked up with hasattr, absent is fine.
 OPTIONAL_SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "weft_instance_completion_fd": (c_ptr, [c_ptr, ctypes.POINTER(ctypes.c_int)]),
+    "weft_instance_memory_data": (c_ptr, [c_ptr]),
+    "weft_instance_memory_size": (size, [c_ptr]),
 }
 
 

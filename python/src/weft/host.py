@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import threading
 import traceback
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, TypeVar, Union, overload
+from typing import (
+    Any, Callable, ContextManager, Dict, Iterable, Iterator, Optional, Sequence, Tuple, TypeVar, Union, overload,
+)
 
 from . import _ffi
 from ._ffi import check, lib
@@ -19,36 +22,40 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Memory:
-    """A bounds-checked view of the calling guest's linear memory, valid only
-    during the host call that produced it.
+    """A bounds-checked view of a guest's linear memory.
 
+    From :attr:`Caller.memory` it is valid only during the host call that
+    produced it; from :attr:`weft.Instance.memory` while the instance is open.
     Other guest threads may read and write the memory at the same time (it is
     the program's shared memory), so reads are copies. Accesses outside the
-    memory raise ``IndexError``; use after the host call returned raises
-    :class:`weft.ClosedError`.
+    memory raise ``IndexError``; use after the call returned (or the instance
+    closed) raises :class:`weft.ClosedError`.
     """
 
-    __slots__ = ("_caller",)
+    __slots__ = ("_span",)
 
-    def __init__(self, caller: "Caller") -> None:
-        self._caller = caller
+    def __init__(self, span: Callable[[], ContextManager[Tuple[int, int]]]) -> None:
+        self._span = span
 
     def _base(self) -> Tuple[int, int]:
-        ptr = self._caller._live()
-        base = lib.weft_caller_memory_data(ptr)
-        if not base:
-            raise ClosedError("the guest has no linear memory")
-        return int(base), int(lib.weft_caller_memory_size(ptr))
+        with self._span() as (base, size):
+            return base, size
 
-    def _range(self, offset: object, length: object) -> Tuple[int, int]:
+    def _range(self, offset: object, length: object) -> ContextManager[int]:
         if isinstance(offset, bool) or not isinstance(offset, int):
             raise TypeError(f"offset must be an int, not {type(offset).__name__}")
         if isinstance(length, bool) or not isinstance(length, int):
             raise TypeError(f"length must be an int, not {type(length).__name__}")
-        base, size = self._base()
-        if offset < 0 or length < 0 or offset + length > size:
-            raise IndexError(f"memory access [{offset}, {offset}+{length}) outside the memory of {size} bytes")
-        return base + offset, length
+        return self._checked(offset, length)
+
+    @contextlib.contextmanager
+    def _checked(self, offset: int, length: int) -> Iterator[int]:
+        with self._span() as (base, size):
+            if offset < 0 or length < 0 or offset + length > size:
+                raise IndexError(
+                    f"memory access [{offset}, {offset}+{length}) outside the memory of {size} bytes"
+                )
+            yield base + offset
 
     def __len__(self) -> int:
         return self._base()[1]
@@ -60,17 +67,17 @@ class Memory:
 
     def read(self, offset: int, length: int) -> bytes:
         """Copies ``length`` bytes starting at ``offset``."""
-        addr, n = self._range(offset, length)
-        return ctypes.string_at(addr, n) if n else b""
+        with self._range(offset, length) as addr:
+            return ctypes.string_at(addr, length) if length else b""
 
     def write(self, offset: int, data: Union[bytes, bytearray, memoryview]) -> None:
         """Copies ``data`` into the memory at ``offset``."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes-like, not {type(data).__name__}")
         raw = bytes(data)
-        addr, n = self._range(offset, len(raw))
-        if n:
-            ctypes.memmove(addr, raw, n)
+        with self._range(offset, len(raw)) as addr:
+            if raw:
+                ctypes.memmove(addr, raw, len(raw))
 
     def read_str(self, offset: int, length: int, encoding: str = "utf-8", errors: str = "strict") -> str:
         """Decodes ``length`` bytes at ``offset`` (UTF-8 by default)."""
@@ -135,6 +142,14 @@ class Caller:
             raise ClosedError("a weft.Caller is valid only during its host call")
         return self._ptr
 
+    @contextlib.contextmanager
+    def _span(self) -> Iterator[Tuple[int, int]]:
+        ptr = self._live()
+        base = lib.weft_caller_memory_data(ptr)
+        if not base:
+            raise ClosedError("the guest has no linear memory")
+        yield int(base), int(lib.weft_caller_memory_size(ptr))
+
     @property
     def tid(self) -> int:
         """The calling thread's TID (0 = the main thread)."""
@@ -144,7 +159,7 @@ class Caller:
     def memory(self) -> Memory:
         """The guest's linear memory (bounds-checked)."""
         self._live()
-        return Memory(self)
+        return Memory(self._span)
 
 
 class _Entry:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import threading
 import weakref
-from typing import Any, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from . import _ffi
 from ._ffi import check, lib
@@ -14,7 +15,7 @@ from ._handle import Handle
 from ._text import encode_str
 from .engine import timeout_to_ms
 from .errors import StateError, WeftError
-from .host import HostFuncs
+from .host import HostFuncs, Memory
 from .module import Module
 from .values import Number, load, store_all
 from .wasi import WasiConfig
@@ -75,8 +76,16 @@ class Instance(Handle):
             finally:
                 if wctx:
                     wctx.__exit__(None, None, None)
-        super().__init__(out.value or 0, lib.weft_instance_delete)
-        self.module = module
+        # Our own reference: the caller may close `module` right away.
+        own = module.clone()
+
+        def delete(ptr: int) -> None:
+            lib.weft_instance_delete(ptr)
+            own.close()
+
+        super().__init__(out.value or 0, delete)
+        #: The instance's module (a reference of its own, closed with the instance).
+        self.module = own
         self._started = False
         self._waiters: List[Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"]] = []
         _live.add(self)
@@ -177,10 +186,10 @@ class Instance(Handle):
                     self._waiters.remove(entry)
                     loop.remove_reader(fd)
             code = self.poll()
-            if code is None:  # the descriptor is readable only once decided
-                code = self.wait()
-            assert code is not None
-            return code
+            if code is not None:
+                return code
+            # Decided, but the other threads are still unwinding (at most
+            # about 250 ms): finish on a thread, not on the event loop.
         return await _wait_on_thread(self)
 
     def _completion_fd(self) -> int:
@@ -225,6 +234,26 @@ class Instance(Handle):
         with self._use() as ptr:
             check(getter(ptr, data, length))
         return _ffi.take_bytes(data, length)
+
+    @property
+    def memory(self) -> Memory:
+        """A bounds-checked view of the program's linear memory, e.g. to fill
+        in data before calling a reactor export with pointer arguments.
+
+        Needs a library with ``weft_instance_memory_data`` (``NotImplementedError``
+        otherwise). Guest threads may access the memory concurrently.
+        """
+        if not (_ffi.has("weft_instance_memory_data") and _ffi.has("weft_instance_memory_size")):
+            raise NotImplementedError("the loaded libweft has no weft_instance_memory_data")
+        return Memory(self._memory_span)
+
+    @contextlib.contextmanager
+    def _memory_span(self) -> Iterator[Tuple[int, int]]:
+        with self._use() as ptr:
+            base = _ffi.lib.weft_instance_memory_data(ptr)
+            if not base:
+                raise StateError("the program has no linear memory (or a call is running)")
+            yield int(base), int(_ffi.lib.weft_instance_memory_size(ptr))
 
     # ---- reactors -------------------------------------------------------
 

@@ -31,7 +31,7 @@ def _forward(env: Optional[int], level: int, target: Optional[int], target_len: 
 
 
 _CALLBACK = _ffi.LOG_CALLBACK(_forward)
-_NO_CALLBACK = ctypes.cast(None, _ffi.LOG_CALLBACK)
+_NO_CALLBACK = _ffi.LOG_CALLBACK()  # NULL: logging off
 
 
 def enable_logging(level: int = logging.INFO) -> None:
