@@ -68,4 +68,17 @@ def test_every_header_function_is_declared():
 
     names = set(re.findall(r"\b(weft_[a-z0-9_]+)\(", header.read_text()))
     declared = set(weft._ffi.SIGNATURES) | set(weft._ffi.OPTIONAL_SIGNATURES)
-    assert names - declared == set(), "header functions the Python package does not bind"
+    assert names - declared == set(), (
+        "include/weft.h has functions the Python package does not bind: declare them in "
+        "python/src/weft/_ffi.py (SIGNATURES) and wrap them")
+
+
+def test_package_version_follows_cargo_toml():
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / "Cargo.toml").exists():
+        pytest.skip("not in a checkout")
+    import re
+
+    cargo = re.search(r'^version = "([^"]+)"', (repo / "Cargo.toml").read_text(), re.M).group(1)
+    pyproject = re.search(r'^version = "([^"]+)"', (repo / "python" / "pyproject.toml").read_text(), re.M).group(1)
+    assert cargo == pyproject == weft.__version__

@@ -62,22 +62,13 @@ class Instance(Handle):
         if host is not None and not isinstance(host, HostFuncs):
             raise TypeError(f"host must be a weft.HostFuncs, not {type(host).__name__}")
         out = _ffi.c_ptr()
-        with module._use() as mptr:
-            wctx = wasi._use() if wasi is not None else None
-            hctx = host._use() if host is not None else None
-            wptr = wctx.__enter__() if wctx else None
-            try:
-                hptr = hctx.__enter__() if hctx else None
-                try:
-                    check(lib.weft_instance_new(mptr, wptr, hptr, out))
-                finally:
-                    if hctx:
-                        hctx.__exit__(None, None, None)
-            finally:
-                if wctx:
-                    wctx.__exit__(None, None, None)
-        # Our own reference: the caller may close `module` right away.
-        own = module.clone()
+        with contextlib.ExitStack() as borrowed:
+            mptr = borrowed.enter_context(module._use())
+            wptr = borrowed.enter_context(wasi._use()) if wasi is not None else None
+            hptr = borrowed.enter_context(host._use()) if host is not None else None
+            check(lib.weft_instance_new(mptr, wptr, hptr, out))
+            # Our own reference: the caller may close `module` right away.
+            own = module.clone()
 
         def delete(ptr: int) -> None:
             lib.weft_instance_delete(ptr)
