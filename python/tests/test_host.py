@@ -200,3 +200,30 @@ def test_closing_instance_inside_callback_is_refused(engine):
             box["inst"] = inst
             assert inst.run() == 0
     assert "host function" in box["error"]
+
+
+def test_interpreter_exit_while_guest_threads_call_back(tmp_path):
+    """At exit, weft interrupts and frees live instances before Python goes
+    away: a guest thread calling into a finalizing interpreter would abort the
+    process ("FATAL: exception not rethrown")."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "exit_while_running.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import weft, wat\n"
+        "host = weft.HostFuncs()\n"
+        "calls = []\n"
+        "host.define('host', 'add', ['i32', 'i32'], ['i32'], lambda a, b: calls.append(1) or a + b)\n"
+        "host.define('host', 'report', ['i32', 'i32'], [], lambda *a: None)\n"
+        "m = weft.Module(weft.Engine(), wat.HOST_CALLS.replace('(i32.const 1000)', '(i32.const 100000000)'))\n"
+        "weft.Instance(m, host=host).start()\n"
+        "time.sleep(0.3)\n"
+        "print('calls', bool(calls))\n"
+    )
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+        assert (proc.returncode, proc.stdout) == (0, "calls True\n"), proc.stderr

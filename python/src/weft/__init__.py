@@ -80,10 +80,11 @@ def release_idle_threads() -> int:
 
 
 def _at_exit() -> None:
-    from .instance import close_all
+    from . import host, instance
 
     disable_logging()
-    close_all()
+    instance.close_all()
+    host.close_all()
 
 
 atexit.register(_at_exit)

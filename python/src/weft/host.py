@@ -7,6 +7,7 @@ import ctypes
 import itertools
 import threading
 import traceback
+import weakref
 from typing import (
     Any, Callable, ContextManager, Dict, Iterable, Iterator, Optional, Sequence, Tuple, TypeVar, Union, overload,
 )
@@ -240,6 +241,7 @@ class HostFuncs(Handle):
 
     def __init__(self) -> None:
         super().__init__(lib.weft_host_funcs_new(), lib.weft_host_funcs_delete)
+        _live_sets.add(self)
 
     def define(
         self,
@@ -295,6 +297,19 @@ class HostFuncs(Handle):
             return fn
 
         return register
+
+
+_live_sets: "weakref.WeakSet[HostFuncs]" = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Frees every live set (at interpreter exit, after the instances), so
+    that no finalizer runs once Python is gone."""
+    for funcs in list(_live_sets):
+        try:
+            funcs.close()
+        except Exception:
+            pass
 
 
 def live_host_functions() -> int:
