@@ -220,7 +220,8 @@ def test_interpreter_exit_while_guest_threads_call_back(tmp_path):
         "host.define('host', 'add', ['i32', 'i32'], ['i32'], lambda a, b: calls.append(1) or a + b)\n"
         "host.define('host', 'report', ['i32', 'i32'], [], lambda *a: None)\n"
         "m = weft.Module(weft.Engine(), wat.HOST_CALLS.replace('(i32.const 1000)', '(i32.const 100000000)'))\n"
-        "weft.Instance(m, host=host).start()\n"
+        "inst = weft.Instance(m, host=host)\n"
+        "inst.start()\n"
         "time.sleep(0.3)\n"
         "print('calls', bool(calls))\n"
     )
