@@ -5,10 +5,10 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
-use crate::runtime::instance::ThreadData;
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
+use crate::runtime::run::ThreadData;
 use crate::runtime::threads;
-use crate::runtime::wait_rewrite;
+use crate::runtime::wait_imports;
 use crate::wasi;
 
 /// Makes the linker for one run. `store` is the main thread's store (needed to
@@ -71,6 +71,6 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             })?;
     }
     // Last, so the embedder cannot shadow them.
-    wait_rewrite::add_to_linker(&mut linker).map_err(internal)?;
+    wait_imports::add_to_linker(&mut linker).map_err(internal)?;
     Ok(linker)
 }

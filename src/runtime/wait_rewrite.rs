@@ -12,11 +12,14 @@
 //! ```
 //!
 //! The three imports take the instruction's own operands plus the offset and
-//! are implemented by a [`ParkingLot`] keyed by address, one per run. The end
-//! of the program wakes every waiter, which then traps as stopped. Alignment,
-//! bounds and the atomic (SeqCst) comparison behave as in Wasmtime:
-//! a misaligned address traps with "unaligned atomic", an out-of-bounds one
-//! with "out of bounds memory access".
+//! are implemented (in `wait_imports`) by a parking lot keyed by address, one
+//! per run (`parking_lot`). The end of the program wakes every waiter, which
+//! then traps as stopped. Alignment, bounds and the atomic (SeqCst)
+//! comparison behave as in Wasmtime: a misaligned address traps with
+//! "unaligned atomic", an out-of-bounds one with "out of bounds memory access".
+//!
+//! This module is the binary rewrite alone; it depends on no other part of
+//! the runtime.
 //!
 //! Rewriting keeps everything else as it was: function indices shift by the
 //! three new imports (calls, `ref.func`, exports, start, elements and the
@@ -27,27 +30,20 @@
 //! rewritten.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
 use wasmparser::{Operator, Parser, Payload, TypeRef};
-use wasmtime::{Caller, Linker, Module, SharedMemory, Trap};
-
-use crate::runtime::instance::ThreadData;
-use crate::wasi::{GuestMemory, Stopped};
+use wasmtime::Module;
 
 /// The reserved import module of the rewritten instructions.
 pub const INTERNAL_MODULE: &str = "weft:internal";
 /// `(addr i32, expected i32, timeout i64, offset i32) -> i32`
-const WAIT32: &str = "memory.atomic.wait32";
+pub(crate) const WAIT32: &str = "memory.atomic.wait32";
 /// `(addr i32, expected i64, timeout i64, offset i32) -> i32`
-const WAIT64: &str = "memory.atomic.wait64";
+pub(crate) const WAIT64: &str = "memory.atomic.wait64";
 /// `(addr i32, count i32, offset i32) -> i32`
-const NOTIFY: &str = "memory.atomic.notify";
+pub(crate) const NOTIFY: &str = "memory.atomic.notify";
 /// How many functions the rewrite imports.
 const ADDED: u32 = 3;
 
@@ -290,256 +286,9 @@ impl Reencode for Rewriter {
     }
 }
 
-/// Defines the three `weft:internal` imports.
-pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        INTERNAL_MODULE,
-        WAIT32,
-        |caller: Caller<'_, ThreadData>, addr: i32, expected: i32, timeout: i64, offset: i32| {
-            let (memory, ea) = check(&caller, addr, offset, 4)?;
-            let cell = atomic_u32(&memory, ea);
-            let equal = || cell.load(Ordering::SeqCst) == expected as u32;
-            wait(&caller, ea, equal, timeout)
-        },
-    )?;
-    linker.func_wrap(
-        INTERNAL_MODULE,
-        WAIT64,
-        |caller: Caller<'_, ThreadData>, addr: i32, expected: i64, timeout: i64, offset: i32| {
-            let (memory, ea) = check(&caller, addr, offset, 8)?;
-            let cell = atomic_u64(&memory, ea);
-            let equal = || cell.load(Ordering::SeqCst) == expected as u64;
-            wait(&caller, ea, equal, timeout)
-        },
-    )?;
-    linker.func_wrap(
-        INTERNAL_MODULE,
-        NOTIFY,
-        |caller: Caller<'_, ThreadData>, addr: i32, count: i32, offset: i32| {
-            let (_memory, ea) = check(&caller, addr, offset, 4)?;
-            let woken = caller.data().run.parking.notify(ea, count as u32);
-            Ok(woken as i32)
-        },
-    )?;
-    Ok(())
-}
-
-/// The effective address of an access of `size` bytes, trapping as Wasmtime
-/// does on a misaligned or out-of-bounds address.
-fn check(
-    caller: &Caller<'_, ThreadData>,
-    addr: i32,
-    offset: i32,
-    size: u64,
-) -> wasmtime::Result<(SharedMemory, u64)> {
-    caller.data().run.check_running()?;
-    let Some(GuestMemory::Shared(memory)) = &caller.data().memory else {
-        // Only modules importing a shared memory are rewritten.
-        return Err(wasmtime::Error::new(Trap::AtomicWaitNonSharedMemory));
-    };
-    let ea = u64::from(addr as u32) + u64::from(offset as u32);
-    if ea % size != 0 {
-        return Err(wasmtime::Error::new(Trap::HeapMisaligned));
-    }
-    if ea + size > memory.data().len() as u64 {
-        return Err(wasmtime::Error::new(Trap::MemoryOutOfBounds));
-    }
-    Ok((memory.clone(), ea))
-}
-
-/// The 4 bytes at `ea`, which [`check`] found aligned and in bounds.
-fn atomic_u32(memory: &SharedMemory, ea: u64) -> &AtomicU32 {
-    let cell = &memory.data()[ea as usize];
-    // SAFETY: `ea` is 4-aligned and `ea + 4` is within the memory, which
-    // never shrinks or moves while `memory` is alive; wasm accesses these
-    // bytes only atomically or racily, as with any shared memory.
-    unsafe { &*(cell.get() as *const AtomicU32) }
-}
-
-/// The 8 bytes at `ea`, which [`check`] found aligned and in bounds.
-fn atomic_u64(memory: &SharedMemory, ea: u64) -> &AtomicU64 {
-    let cell = &memory.data()[ea as usize];
-    // SAFETY: as in `atomic_u32`, with 8-byte alignment and size.
-    unsafe { &*(cell.get() as *const AtomicU64) }
-}
-
-fn wait(
-    caller: &Caller<'_, ThreadData>,
-    ea: u64,
-    equal: impl FnOnce() -> bool,
-    timeout: i64,
-) -> wasmtime::Result<i32> {
-    let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
-    let result = caller.data().run.parking.wait(ea, equal, timeout)?;
-    Ok(result as i32)
-}
-
-/// Threads parked in a rewritten `memory.atomic.wait`, by address.
-#[derive(Default)]
-pub(crate) struct ParkingLot {
-    state: Mutex<Lot>,
-}
-
-#[derive(Default)]
-struct Lot {
-    stopped: bool,
-    queues: HashMap<u64, VecDeque<Arc<Waiter>>>,
-}
-
-#[derive(Default)]
-struct Waiter {
-    /// Set (under the lot's lock) by `notify`.
-    woken: AtomicBool,
-    cond: Condvar,
-}
-
-/// What `memory.atomic.wait` returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WaitResult {
-    Woken = 0,
-    NotEqual = 1,
-    TimedOut = 2,
-}
-
-impl ParkingLot {
-    fn lock(&self) -> MutexGuard<'_, Lot> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Parks the caller on `addr` if `equal()` (evaluated under the lot's
-    /// lock, so no notify can slip in between) until notified, `timeout`
-    /// passes (`None`: never) or the lot is stopped.
-    pub(crate) fn wait(
-        &self,
-        addr: u64,
-        equal: impl FnOnce() -> bool,
-        timeout: Option<Duration>,
-    ) -> Result<WaitResult, Stopped> {
-        let mut lot = self.lock();
-        if lot.stopped {
-            return Err(Stopped);
-        }
-        if !equal() {
-            return Ok(WaitResult::NotEqual);
-        }
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let me = Arc::new(Waiter::default());
-        lot.queues.entry(addr).or_default().push_back(me.clone());
-        loop {
-            if me.woken.load(Ordering::Relaxed) {
-                return Ok(WaitResult::Woken);
-            }
-            if lot.stopped {
-                return Err(Stopped);
-            }
-            lot = match deadline {
-                None => me.cond.wait(lot).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        remove(&mut lot, addr, &me);
-                        return Ok(WaitResult::TimedOut);
-                    }
-                    me.cond
-                        .wait_timeout(lot, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-        }
-    }
-
-    /// Wakes up to `count` threads parked on `addr`, oldest first.
-    pub(crate) fn notify(&self, addr: u64, count: u32) -> u32 {
-        let mut lot = self.lock();
-        let Some(queue) = lot.queues.get_mut(&addr) else {
-            return 0;
-        };
-        let mut woken = 0;
-        while woken < count {
-            let Some(waiter) = queue.pop_front() else {
-                break;
-            };
-            waiter.woken.store(true, Ordering::Relaxed);
-            waiter.cond.notify_one();
-            woken += 1;
-        }
-        if queue.is_empty() {
-            lot.queues.remove(&addr);
-        }
-        woken
-    }
-
-    /// Wakes every waiter for good: they and all later waits fail with
-    /// [`Stopped`].
-    pub(crate) fn stop(&self) {
-        let mut lot = self.lock();
-        lot.stopped = true;
-        for waiter in lot.queues.values().flatten() {
-            waiter.cond.notify_one();
-        }
-        lot.queues.clear();
-    }
-
-    /// Threads parked now (for tests and stats).
-    #[allow(dead_code)]
-    pub(crate) fn parked(&self) -> usize {
-        self.lock().queues.values().map(VecDeque::len).sum()
-    }
-}
-
-fn remove(lot: &mut Lot, addr: u64, me: &Arc<Waiter>) {
-    if let Some(queue) = lot.queues.get_mut(&addr) {
-        queue.retain(|w| !Arc::ptr_eq(w, me));
-        if queue.is_empty() {
-            lot.queues.remove(&addr);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn notify_wakes_in_order_and_counts() {
-        let lot = Arc::new(ParkingLot::default());
-        let mut threads = Vec::new();
-        for _ in 0..3 {
-            let l = lot.clone();
-            threads.push(std::thread::spawn(move || l.wait(8, || true, None)));
-        }
-        while lot.parked() < 3 {
-            std::thread::yield_now();
-        }
-        assert_eq!(lot.notify(16, 5), 0);
-        assert_eq!(lot.notify(8, 2), 2);
-        assert_eq!(lot.notify(8, 5), 1);
-        for t in threads {
-            assert_eq!(t.join().unwrap(), Ok(WaitResult::Woken));
-        }
-    }
-
-    #[test]
-    fn not_equal_timeout_and_stop() {
-        let lot = Arc::new(ParkingLot::default());
-        assert_eq!(lot.wait(0, || false, None), Ok(WaitResult::NotEqual));
-        assert_eq!(
-            lot.wait(0, || true, Some(Duration::from_millis(5))),
-            Ok(WaitResult::TimedOut)
-        );
-        assert_eq!(lot.parked(), 0);
-        let l = lot.clone();
-        let t = std::thread::spawn(move || l.wait(4, || true, None));
-        while lot.parked() < 1 {
-            std::thread::yield_now();
-        }
-        let at = Instant::now();
-        lot.stop();
-        assert_eq!(t.join().unwrap(), Err(Stopped));
-        assert!(at.elapsed() < Duration::from_millis(100));
-        assert_eq!(lot.wait(4, || true, None), Err(Stopped));
-    }
 
     #[test]
     fn rewrite_renumbers_functions_and_only_when_shared() {
