@@ -99,13 +99,24 @@ def test_wait_before_start_and_bad_timeouts(spin):
 def test_keyboard_interrupt_interrupts_run(spin):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
+    # Python ignores SIGINT when started with it ignored (e.g. in a background job).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
-    with weft.Instance(spin) as inst:
-        timer.start()
-        with pytest.raises(KeyboardInterrupt):
-            inst.run()
-        with pytest.raises(weft.Interrupted):
-            inst.poll()
+    try:
+        with weft.Instance(spin) as inst:
+            backstop = threading.Timer(20, inst.interrupt)  # never hang the suite
+            timer.start()
+            backstop.start()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    inst.run()
+            finally:
+                backstop.cancel()
+            with pytest.raises(weft.Interrupted):
+                inst.poll()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_close_interrupts_a_running_program(spin):
