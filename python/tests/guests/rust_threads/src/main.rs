@@ -12,7 +12,10 @@ fn main() {
     }
     let data: Vec<u64> = (1..=100_000).collect();
     let sum: u64 = thread::scope(|s| {
-        let handles: Vec<_> = data.chunks(12_500).map(|c| s.spawn(move || c.iter().sum::<u64>())).collect();
+        let handles: Vec<_> = data
+            .chunks(12_500)
+            .map(|c| s.spawn(move || c.iter().sum::<u64>()))
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     println!("scoped sum = {sum}");
@@ -22,7 +25,10 @@ fn main() {
         let tx = tx.clone();
         thread::Builder::new()
             .name(format!("worker-{i}"))
-            .spawn(move || tx.send((thread::current().name().unwrap().to_string(), i * i)).unwrap())
+            .spawn(move || {
+                tx.send((thread::current().name().unwrap().to_string(), i * i))
+                    .unwrap()
+            })
             .unwrap();
     }
     drop(tx);
