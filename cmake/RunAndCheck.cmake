@@ -1,9 +1,13 @@
 # Runs a command and checks its exit status and output. Used by ctest:
 #   cmake [-DEXIT=<n>] [-DSTDOUT_FILE=<file>] [-DSTDOUT_REGEX=<re>]
 #         [-DSTDERR_REGEX=<re>] [-DSORT_STDOUT=ON] [-DWORKING_DIRECTORY=<dir>]
+#         [-DFRESH_DIR=<dir>] [-DSTDIN_OPEN_PIPE=ON]
 #         -P RunAndCheck.cmake -- <command> [args...]
 # EXIT defaults to 0. STDOUT_FILE compares stdout exactly (after sorting its
 # lines when SORT_STDOUT is set, for output whose order is up to threads).
+# FRESH_DIR is emptied (created) before the run. STDIN_OPEN_PIPE gives the
+# command a stdin pipe that stays open and empty for the whole run, so a read
+# from stdin blocks (needs bash).
 set(cmd)
 set(seen_sep OFF)
 math(EXPR last "${CMAKE_ARGC} - 1")
@@ -22,6 +26,23 @@ if(NOT DEFINED EXIT)
 endif()
 if(NOT WORKING_DIRECTORY)
   set(WORKING_DIRECTORY ".")
+endif()
+
+if(FRESH_DIR)
+  file(REMOVE_RECURSE "${FRESH_DIR}")
+  file(MAKE_DIRECTORY "${FRESH_DIR}")
+endif()
+if(STDIN_OPEN_PIPE)
+  find_program(BASH bash REQUIRED)
+  # (newlines, not semicolons: this is one element of a CMake list)
+  set(script [[
+exec 3< <(exec sleep 600 2>/dev/null)
+p=$!
+"$@" <&3 3<&-
+rc=$?
+kill $p
+exit $rc]])
+  set(cmd "${BASH}" -c "${script}" run-with-open-stdin ${cmd})
 endif()
 
 execute_process(COMMAND ${cmd}

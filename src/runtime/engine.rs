@@ -50,6 +50,14 @@ impl Engine {
         })
     }
 
+    /// Wraps an embedder's own Wasmtime engine (which must have threads,
+    /// shared memory and epoch interruption on) with `config`'s limits.
+    pub(crate) fn from_wasmtime(wasmtime: wasmtime::Engine, config: Config) -> Engine {
+        Engine {
+            inner: Arc::new(EngineInner { wasmtime, config }),
+        }
+    }
+
     /// The underlying Wasmtime engine.
     pub fn wasmtime(&self) -> &wasmtime::Engine {
         &self.inner.wasmtime

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Store, Val};
 
-use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
+use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::HostFuncs;
 use crate::runtime::linker;
-use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
+use crate::runtime::outcome::Outcome;
 use crate::runtime::program::Program;
-use crate::runtime::run::{Run, Stats, ThreadData, MAIN_TID, STOP_GRACE};
+use crate::runtime::run::{Run, Stats, MAIN_TID, STOP_GRACE};
+use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
 
@@ -26,7 +27,8 @@ struct MainThread {
 /// One run of a program. Create it, then either `run`/`start`+`wait` a
 /// command, or `initialize` and `call` a reactor.
 pub struct Instance {
-    run: Arc<Run>,
+    run: Arc<Run<ThreadData>>,
+    wasi: Arc<WasiCtx>,
     main: Mutex<Option<MainThread>>,
 }
 
@@ -42,33 +44,7 @@ impl Instance {
             .instantiate_pre(&run.program.module)
             .map_err(|e| Error::wrap(ErrorKind::Link, "cannot link module", e))?;
         run.set_instance_pre(pre);
-        // The module's start function runs here, on the caller's thread,
-        // before the host has an `Instance` to interrupt: the timeout covers it.
-        if let Some(timeout) = run.config.timeout {
-            run.set_instantiating(true);
-            run.spawn_watchdog(timeout, true);
-        }
-        let instantiated = run.instance_pre().instantiate(&mut store);
-        run.set_instantiating(false);
-        match run.outcome() {
-            None => {}
-            Some(Outcome::Exit(code)) => return Err(Error::exited(code)),
-            Some(other) => {
-                return Err(other.into_result().err().unwrap_or_else(|| {
-                    Error::new(
-                        ErrorKind::Instantiate,
-                        "the program ended while instantiating",
-                    )
-                }))
-            }
-        }
-        let instance = instantiated.map_err(|e| match classify(MAIN_TID, &e, false) {
-            ThreadEnd::Trap(info) => Error::new(
-                ErrorKind::Instantiate,
-                format!("the module's start function trapped: {info}"),
-            ),
-            _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
-        })?;
+        let instance = run.instantiate_main(&mut store, false)?;
         if store.data().memory.is_none() {
             if let Some(m) = instance.get_memory(&mut store, "memory") {
                 store.data_mut().memory = Some(GuestMemory::Plain(m));
@@ -77,6 +53,7 @@ impl Instance {
             }
         }
         Ok(Instance {
+            wasi: run.wasi_ctx(),
             run,
             main: Mutex::new(Some(MainThread { store, instance })),
         })
@@ -108,19 +85,9 @@ impl Instance {
             "weft-main".into(),
             self.run.config.os_stack_size,
             Box::new(move || {
-                match catch_unwind(AssertUnwindSafe(|| entry.call(&mut store, ()))) {
-                    Ok(Ok(())) => {
-                        run.decide(Outcome::Exit(0));
-                    }
-                    Ok(Err(e)) => run.thread_failed(MAIN_TID, &e),
-                    Err(_) => {
-                        run.decide(Outcome::Trap(TrapInfo {
-                            tid: MAIN_TID,
-                            message: "internal error: weft panicked in the main thread".into(),
-                            backtrace: String::new(),
-                        }));
-                    }
-                }
+                run.finish_main(catch_unwind(AssertUnwindSafe(|| {
+                    entry.call(&mut store, ())
+                })));
                 drop(store);
                 run.main_finished();
             }),
@@ -170,7 +137,7 @@ impl Instance {
 
     /// The program's WASI context (captured output lives here).
     pub fn wasi(&self) -> &WasiCtx {
-        &self.run.wasi
+        &self.wasi
     }
 
     /// Runs a reactor's `_initialize` (if it exports one) on the calling thread.

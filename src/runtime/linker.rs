@@ -6,10 +6,10 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::run::ThreadData;
+use crate::runtime::thread_data::ThreadData;
 use crate::runtime::threads;
 use crate::runtime::wait_imports;
-use crate::wasi;
+use crate::wasi::{self, GuestMemory};
 
 /// Makes the linker for one run. `store` is the main thread's store (needed to
 /// define the shared memory).
@@ -25,7 +25,11 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             SPAWN_MODULE,
             SPAWN_NAME,
             |caller: Caller<'_, ThreadData>, start_arg: i32| -> wasmtime::Result<i32> {
-                Ok(threads::spawn(&caller.data().run, start_arg))
+                let data = caller.data();
+                let run = &data.run;
+                let memory = data.run.memory.clone().map(GuestMemory::Shared);
+                let spawned = threads::spawn(run, start_arg, |tid| run.new_store(tid, memory));
+                Ok(threads::guest_result(spawned))
             },
         )
         .map_err(internal)?;
@@ -71,6 +75,9 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             })?;
     }
     // Last, so the embedder cannot shadow them.
-    wait_imports::add_to_linker(&mut linker).map_err(internal)?;
+    if let Some(memory) = &run.memory {
+        wait_imports::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
+            .map_err(internal)?;
+    }
     Ok(linker)
 }

@@ -1,25 +1,30 @@
 //! The state of one run: what every thread of a program shares (the
 //! program, its shared memory, WASI context and parking lot, the decided
-//! outcome and the live-thread count) and what each thread's `Store` holds.
+//! outcome and the live-thread count). What each of the runner's stores
+//! holds is in `thread_data`.
 //!
 //! Everything else in the runtime builds on this module: the spawn context
 //! (`threads`), the linker and the `Instance` use it; it uses none of them.
+//!
+//! [`Run`] is generic over the data `T` of the threads' stores: the runner
+//! (`Instance`, and the C API on top of it) runs `Run<ThreadData>`, and
+//! [`crate::embed`] runs `Run<T>` with the embedder's own `T`. Outcome,
+//! TIDs, limits, stopping and the main thread's bookkeeping are the same
+//! code for both; only making a store differs.
 
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use wasmtime::{
-    InstancePre, MemoryType, SharedMemory, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline,
-};
+use wasmtime::{InstancePre, MemoryType, SharedMemory, Store, UpdateDeadline};
 
 use crate::runtime::config::Config;
-use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
 use crate::runtime::tids::{TidPool, MAX_TID};
-use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx, WasiView};
+use crate::wasi::{Stopped, WasiCtx};
 
 /// The main thread's TID as seen by host functions.
 pub const MAIN_TID: u32 = 0;
@@ -45,38 +50,19 @@ pub struct Stats {
     pub live: u32,
 }
 
-/// The data of every thread's `Store`.
-pub struct ThreadData {
-    pub(crate) run: Arc<Run>,
-    pub(crate) tid: u32,
-    pub(crate) memory: Option<GuestMemory>,
-    limits: StoreLimits,
-}
-
-impl WasiView for ThreadData {
-    fn wasi(&self) -> &WasiCtx {
-        &self.run.wasi
-    }
-
-    fn guest_memory(&self) -> Option<GuestMemory> {
-        self.memory.clone()
-    }
-
-    fn proc_exit(&mut self, code: i32) -> wasmtime::Error {
-        self.run.decide(Outcome::Exit(code));
-        wasmtime::Error::new(ProcExit(code))
-    }
-}
-
-/// State shared by every thread of one run.
-pub(crate) struct Run {
+/// State shared by every thread of one run; `T` is the data of the
+/// threads' stores.
+pub(crate) struct Run<T> {
     pub(crate) program: Arc<ProgramInner>,
     pub(crate) config: Config,
-    pub(crate) wasi: WasiCtx,
+    /// The WASI context whose blocking calls the end of the program wakes.
+    pub(crate) wasi: OnceLock<Arc<WasiCtx>>,
+    /// The shared memory, when the run created it (the runner does; an
+    /// embedder's memory is defined on their linker).
     pub(crate) memory: Option<SharedMemory>,
     /// Threads parked in a (rewritten) `memory.atomic.wait`.
     pub(crate) parking: ParkingLot,
-    pre: OnceLock<InstancePre<ThreadData>>,
+    pre: OnceLock<InstancePre<T>>,
     ended: AtomicBool,
     spawned: AtomicU64,
     state: Mutex<State>,
@@ -94,21 +80,23 @@ struct State {
     instantiating: bool,
 }
 
-impl Run {
-    /// The shared state of a new run of `program`: its WASI context and,
-    /// if the module imports one, its shared memory.
-    pub(crate) fn new(program: Arc<ProgramInner>, wasi: &WasiConfig) -> Result<Arc<Run>> {
+impl<T> Run<T> {
+    /// The shared state of a run of `program` in an embedder's stores: no
+    /// WASI context (see [`Run::stop_wasi`]) and no memory of its own.
+    pub(crate) fn new_embedded(program: Arc<ProgramInner>) -> Arc<Self> {
         let config = program.engine.config().clone();
-        let wasi =
-            WasiCtx::new(wasi).map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
-        let memory = match &program.memory_import {
-            Some((module, name, ty)) => Some(create_memory(&program, &config, module, name, ty)?),
-            None => None,
-        };
-        Ok(Arc::new(Run {
+        Run::with_parts(program, config, None)
+    }
+
+    pub(crate) fn with_parts(
+        program: Arc<ProgramInner>,
+        config: Config,
+        memory: Option<SharedMemory>,
+    ) -> Arc<Self> {
+        Arc::new(Run {
             program,
             config,
-            wasi,
+            wasi: OnceLock::new(),
             memory,
             parking: ParkingLot::default(),
             pre: OnceLock::new(),
@@ -124,7 +112,27 @@ impl Run {
                 instantiating: false,
             }),
             cond: Condvar::new(),
-        }))
+        })
+    }
+
+    /// The end of the program wakes `wasi`'s blocking calls and fails every
+    /// later call (once; the first context given stays).
+    pub(crate) fn stop_wasi(&self, wasi: Arc<WasiCtx>) {
+        let _ = self.wasi.set(wasi);
+        if self.is_ended() {
+            self.stop_wasi_now();
+        }
+    }
+
+    fn stop_wasi_now(&self) {
+        if let Some(wasi) = self.wasi.get() {
+            wasi.stop_signal().stop();
+        }
+    }
+
+    /// The Wasmtime engine every thread's store belongs to.
+    pub(crate) fn engine(&self) -> &wasmtime::Engine {
+        self.program.engine.wasmtime()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -132,11 +140,11 @@ impl Run {
     }
 
     /// Sets what every thread instantiates from (once, before any thread runs).
-    pub(crate) fn set_instance_pre(&self, pre: InstancePre<ThreadData>) {
+    pub(crate) fn set_instance_pre(&self, pre: InstancePre<T>) {
         let _ = self.pre.set(pre);
     }
 
-    pub(crate) fn instance_pre(&self) -> &InstancePre<ThreadData> {
+    pub(crate) fn instance_pre(&self) -> &InstancePre<T> {
         self.pre
             .get()
             .expect("instance_pre is set before any thread runs")
@@ -168,7 +176,7 @@ impl Run {
         st.ended_at = Some(Instant::now());
         self.ended.store(true, Ordering::SeqCst);
         drop(st);
-        self.wasi.stop_signal().stop();
+        self.stop_wasi_now();
         self.parking.stop();
         // Running wasm checks `ended` at its next epoch tick.
         self.program.engine.wasmtime().increment_epoch();
@@ -190,26 +198,16 @@ impl Run {
         }
     }
 
-    /// A store for thread `tid` with the run's limits and interruption set up.
-    pub(crate) fn new_store(
-        self: &Arc<Self>,
-        tid: u32,
-        memory: Option<GuestMemory>,
-    ) -> Store<ThreadData> {
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(max) = self.config.max_memory {
-            limits = limits.memory_size(usize::try_from(max).unwrap_or(usize::MAX));
-        }
-        let data = ThreadData {
-            run: self.clone(),
-            tid,
-            memory,
-            limits: limits.build(),
-        };
-        let mut store = Store::new(self.program.engine.wasmtime(), data);
-        store.limiter(|d| &mut d.limits);
-        store.epoch_deadline_callback(|ctx| {
-            if ctx.data().run.is_ended() {
+    /// Sets `store` up to stop when the program ends: an epoch deadline of
+    /// one tick and a callback (replacing any other) that traps once the
+    /// outcome is decided and otherwise keeps running.
+    pub(crate) fn prepare_store(self: &Arc<Self>, store: &mut Store<T>)
+    where
+        T: 'static,
+    {
+        let run = self.clone();
+        store.epoch_deadline_callback(move |_| {
+            if run.is_ended() {
                 Err(wasmtime::Error::new(Stopped))
             } else {
                 Ok(UpdateDeadline::Continue(1))
@@ -219,7 +217,66 @@ impl Run {
         // Pairs with `decide`: either this thread sees `ended`, or the epoch
         // increment that follows it comes after the deadline just set.
         fence(Ordering::SeqCst);
-        store
+    }
+
+    /// Instantiates the main thread's instance in `store` (prepared with
+    /// [`Run::prepare_store`]). The module's start function runs here, on the
+    /// caller's thread, so the timeout clock starts first: for the
+    /// instantiation only (`whole_run == false`; the runner starts it again
+    /// with `_start`) or for the whole run. An exit, trap or stop during
+    /// instantiation is an error.
+    pub(crate) fn instantiate_main(
+        self: &Arc<Self>,
+        store: &mut Store<T>,
+        whole_run: bool,
+    ) -> Result<wasmtime::Instance>
+    where
+        T: Send + 'static,
+    {
+        if let Some(timeout) = self.config.timeout {
+            self.set_instantiating(true);
+            self.spawn_watchdog(timeout, !whole_run);
+        }
+        let instantiated = self.instance_pre().instantiate(&mut *store);
+        self.set_instantiating(false);
+        match self.outcome() {
+            None => {}
+            Some(Outcome::Exit(code)) => return Err(Error::exited(code)),
+            Some(other) => {
+                return Err(other.into_result().err().unwrap_or_else(|| {
+                    Error::new(
+                        ErrorKind::Instantiate,
+                        "the program ended while instantiating",
+                    )
+                }))
+            }
+        }
+        instantiated.map_err(|e| match classify(MAIN_TID, &e, false) {
+            ThreadEnd::Trap(info) => Error::new(
+                ErrorKind::Instantiate,
+                format!("the module's start function trapped: {info}"),
+            ),
+            _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
+        })
+    }
+
+    /// Ends the program according to how the main thread's call (`_start`,
+    /// or an export the embedder called) ended: returning is exit code 0, an
+    /// error is classified, a panic is weft's internal error.
+    pub(crate) fn finish_main(&self, result: std::thread::Result<wasmtime::Result<()>>) {
+        match result {
+            Ok(Ok(())) => {
+                self.decide(Outcome::Exit(0));
+            }
+            Ok(Err(e)) => self.thread_failed(MAIN_TID, &e),
+            Err(_) => {
+                self.decide(Outcome::Trap(TrapInfo {
+                    tid: MAIN_TID,
+                    message: "internal error: weft panicked in the main thread".into(),
+                    backtrace: String::new(),
+                }));
+            }
+        }
     }
 
     /// Takes a TID for a new thread, respecting the thread limit.
@@ -303,7 +360,10 @@ impl Run {
 
     /// Ends the program as timed out after `timeout`, unless it ends first
     /// or, with `instantiation_only`, its instantiation finishes first.
-    pub(crate) fn spawn_watchdog(self: &Arc<Self>, timeout: Duration, instantiation_only: bool) {
+    pub(crate) fn spawn_watchdog(self: &Arc<Self>, timeout: Duration, instantiation_only: bool)
+    where
+        T: Send + 'static,
+    {
         let run = self.clone();
         let _ = std::thread::Builder::new()
             .name("weft-watchdog".into())
@@ -336,9 +396,11 @@ impl Run {
     }
 }
 
-fn create_memory(
-    program: &ProgramInner,
-    config: &Config,
+/// A shared memory for import `module` `name` of type `ty`, its maximum
+/// lowered to `max_memory` bytes (`memory.grow` past it returns -1).
+pub(crate) fn create_memory(
+    engine: &wasmtime::Engine,
+    max_memory: Option<u64>,
     module: &str,
     name: &str,
     ty: &MemoryType,
@@ -346,14 +408,14 @@ fn create_memory(
     let page = ty.page_size();
     let min = ty.minimum();
     let declared_max = ty.maximum().unwrap_or(u64::from(u32::MAX) + 1);
-    let cap_pages = config.max_memory.map_or(u64::MAX, |bytes| bytes / page);
+    let cap_pages = max_memory.map_or(u64::MAX, |bytes| bytes / page);
     if min > cap_pages {
         return Err(Error::new(
             ErrorKind::Link,
             format!(
                 "memory \"{module}\" \"{name}\" needs at least {} bytes, above the {} byte cap",
                 min * page,
-                config.max_memory.unwrap_or(0)
+                max_memory.unwrap_or(0)
             ),
         ));
     }
@@ -362,7 +424,7 @@ fn create_memory(
         u32::try_from(min).map_err(|_| Error::new(ErrorKind::Link, "memory too large"))?,
         u32::try_from(max).unwrap_or(u32::MAX),
     );
-    SharedMemory::new(program.engine.wasmtime(), MemoryType::shared(min, max)).map_err(|e| {
+    SharedMemory::new(engine, MemoryType::shared(min, max)).map_err(|e| {
         Error::wrap(
             ErrorKind::Link,
             &format!("cannot create shared memory \"{module}\" \"{name}\""),

@@ -5,44 +5,64 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
+use wasmtime::Store;
+
 use crate::runtime::error::TrapInfo;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ENTRY_NAME;
 use crate::runtime::run::Run;
 use crate::runtime::thread_pool::run_on_thread;
-use crate::wasi::GuestMemory;
 
 /// What `thread-spawn` returns to the guest on any failure. wasi-libc turns
 /// every negative result into `EAGAIN`.
 pub const SPAWN_FAILED: i32 = -1;
 
-/// The `thread-spawn` import: a new TID, or [`SPAWN_FAILED`]. Never panics.
-pub(crate) fn spawn(run: &Arc<Run>, start_arg: i32) -> i32 {
-    match catch_unwind(AssertUnwindSafe(|| try_spawn(run, start_arg))) {
-        Ok(Ok(tid)) => tid as i32,
-        Ok(Err(reason)) => {
+/// Starts a guest thread of `run`: reserves a TID, makes the thread's store
+/// with `new_store(tid)`, instantiates the module there and runs
+/// `wasi_thread_start(tid, start_arg)` on a pooled OS thread. The one spawn
+/// context of weft: the runner's `thread-spawn` import and
+/// [`crate::embed::WasiThreadsCtx::spawn`] both call it, each with its own
+/// store data `T`. Returns the TID, or why no thread was started (the TID is
+/// given back). Never panics.
+pub(crate) fn spawn<T: Send + 'static>(
+    run: &Arc<Run<T>>,
+    start_arg: i32,
+    new_store: impl FnOnce(u32) -> Store<T>,
+) -> Result<u32, String> {
+    match catch_unwind(AssertUnwindSafe(|| try_spawn(run, start_arg, new_store))) {
+        Ok(result) => result,
+        Err(_) => Err("internal error: weft panicked".into()),
+    }
+}
+
+/// What the `thread-spawn` import returns for `spawn`'s result: the TID, or
+/// [`SPAWN_FAILED`] with the reason logged.
+pub(crate) fn guest_result(spawned: Result<u32, String>) -> i32 {
+    match spawned {
+        Ok(tid) => tid as i32,
+        Err(reason) => {
             log::warn!("thread-spawn failed: {reason}");
-            SPAWN_FAILED
-        }
-        Err(_) => {
-            log::error!("thread-spawn panicked");
             SPAWN_FAILED
         }
     }
 }
 
-fn try_spawn(run: &Arc<Run>, start_arg: i32) -> Result<u32, String> {
+fn try_spawn<T: Send + 'static>(
+    run: &Arc<Run<T>>,
+    start_arg: i32,
+    new_store: impl FnOnce(u32) -> Store<T>,
+) -> Result<u32, String> {
     if run.is_ended() {
         return Err("the program has ended".into());
     }
     run.program.entry.clone()?;
-    let Some(memory) = &run.memory else {
+    if run.program.memory_import.is_none() {
         return Err("the module imports no shared memory".into());
-    };
+    }
     let tid = run.reserve_tid()?;
     // From here on every failure must give the TID back.
     let prepared = (|| {
-        let mut store = run.new_store(tid, Some(GuestMemory::Shared(memory.clone())));
+        let mut store = new_store(tid);
         let instance = run
             .instance_pre()
             .instantiate(&mut store)

@@ -8,38 +8,48 @@ use std::time::Duration;
 
 use wasmtime::{Caller, Linker, SharedMemory, Trap};
 
-use crate::runtime::run::ThreadData;
+use crate::runtime::run::Run;
 use crate::runtime::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
-use crate::wasi::GuestMemory;
 
-/// Defines the three `weft:internal` imports.
-pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result<()> {
+/// Defines the three `weft:internal` imports on `linker`, for the program
+/// whose shared memory is `memory`; `run_of` finds the program's run in a
+/// thread's store data (the runner's and an embedder's alike).
+pub(crate) fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    memory: SharedMemory,
+    run_of: impl Fn(&mut T) -> &Run<T> + Send + Sync + Copy + 'static,
+) -> wasmtime::Result<()> {
+    let m = memory.clone();
     linker.func_wrap(
         INTERNAL_MODULE,
         WAIT32,
-        |caller: Caller<'_, ThreadData>, addr: i32, expected: i32, timeout: i64, offset: i32| {
-            let (memory, ea) = check(&caller, addr, offset, 4)?;
-            let cell = atomic_u32(&memory, ea);
+        move |mut caller: Caller<'_, T>, addr: i32, expected: i32, timeout: i64, offset: i32| {
+            let run = run_of(caller.data_mut());
+            let ea = check(run, &m, addr, offset, 4)?;
+            let cell = atomic_u32(&m, ea);
             let equal = || cell.load(Ordering::SeqCst) == expected as u32;
-            wait(&caller, ea, equal, timeout)
+            wait(run, ea, equal, timeout)
         },
     )?;
+    let m = memory.clone();
     linker.func_wrap(
         INTERNAL_MODULE,
         WAIT64,
-        |caller: Caller<'_, ThreadData>, addr: i32, expected: i64, timeout: i64, offset: i32| {
-            let (memory, ea) = check(&caller, addr, offset, 8)?;
-            let cell = atomic_u64(&memory, ea);
+        move |mut caller: Caller<'_, T>, addr: i32, expected: i64, timeout: i64, offset: i32| {
+            let run = run_of(caller.data_mut());
+            let ea = check(run, &m, addr, offset, 8)?;
+            let cell = atomic_u64(&m, ea);
             let equal = || cell.load(Ordering::SeqCst) == expected as u64;
-            wait(&caller, ea, equal, timeout)
+            wait(run, ea, equal, timeout)
         },
     )?;
     linker.func_wrap(
         INTERNAL_MODULE,
         NOTIFY,
-        |caller: Caller<'_, ThreadData>, addr: i32, count: i32, offset: i32| {
-            let (_memory, ea) = check(&caller, addr, offset, 4)?;
-            let woken = caller.data().run.parking.notify(ea, count as u32);
+        move |mut caller: Caller<'_, T>, addr: i32, count: i32, offset: i32| {
+            let run = run_of(caller.data_mut());
+            let ea = check(run, &memory, addr, offset, 4)?;
+            let woken = run.parking.notify(ea, count as u32);
             Ok(woken as i32)
         },
     )?;
@@ -47,18 +57,16 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
 }
 
 /// The effective address of an access of `size` bytes, trapping as Wasmtime
-/// does on a misaligned or out-of-bounds address.
-fn check(
-    caller: &Caller<'_, ThreadData>,
+/// does on a misaligned or out-of-bounds address (and as stopped once the
+/// program has ended).
+fn check<T>(
+    run: &Run<T>,
+    memory: &SharedMemory,
     addr: i32,
     offset: i32,
     size: u64,
-) -> wasmtime::Result<(SharedMemory, u64)> {
-    caller.data().run.check_running()?;
-    let Some(GuestMemory::Shared(memory)) = &caller.data().memory else {
-        // Only modules importing a shared memory are rewritten.
-        return Err(wasmtime::Error::new(Trap::AtomicWaitNonSharedMemory));
-    };
+) -> wasmtime::Result<u64> {
+    run.check_running()?;
     let ea = u64::from(addr as u32) + u64::from(offset as u32);
     if ea % size != 0 {
         return Err(wasmtime::Error::new(Trap::HeapMisaligned));
@@ -66,7 +74,7 @@ fn check(
     if ea + size > memory.data().len() as u64 {
         return Err(wasmtime::Error::new(Trap::MemoryOutOfBounds));
     }
-    Ok((memory.clone(), ea))
+    Ok(ea)
 }
 
 /// The 4 bytes at `ea`, which [`check`] found aligned and in bounds.
@@ -85,13 +93,13 @@ fn atomic_u64(memory: &SharedMemory, ea: u64) -> &AtomicU64 {
     unsafe { &*(cell.get() as *const AtomicU64) }
 }
 
-fn wait(
-    caller: &Caller<'_, ThreadData>,
+fn wait<T>(
+    run: &Run<T>,
     ea: u64,
     equal: impl FnOnce() -> bool,
     timeout: i64,
 ) -> wasmtime::Result<i32> {
     let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
-    let result = caller.data().run.parking.wait(ea, equal, timeout)?;
+    let result = run.parking.wait(ea, equal, timeout)?;
     Ok(result as i32)
 }

@@ -1,0 +1,51 @@
+//! The limits an embedder sets on one program run through [`WasiThreadsCtx`].
+//!
+//! [`WasiThreadsCtx`]: crate::embed::WasiThreadsCtx
+
+use std::time::Duration;
+
+use crate::runtime::{Config, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK};
+
+/// Per-program limits of a [`WasiThreadsCtx`](crate::embed::WasiThreadsCtx).
+/// Every field has a default ([`Limits::default`]).
+///
+/// The wasm stack limit is the embedder's own `wasmtime::Config::max_wasm_stack`,
+/// and the memory's maximum is the one the module declares
+/// (`-Wl,--max-memory=N`): `memory.grow` past it returns -1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most spawned threads alive at once (not counting the main thread);
+    /// a `thread-spawn` beyond it returns a negative value. Default
+    /// [`DEFAULT_MAX_THREADS`]; must be at least 1.
+    pub max_threads: u32,
+    /// Stack size of each spawned thread's OS thread, in bytes; must exceed
+    /// the engine's `max_wasm_stack`. Default [`DEFAULT_OS_STACK`].
+    pub os_stack_size: usize,
+    /// Wall-clock limit for the program, counted from
+    /// [`WasiThreadsCtx::instantiate`](crate::embed::WasiThreadsCtx::instantiate);
+    /// when it passes the program ends as [`Outcome::TimedOut`](crate::embed::Outcome::TimedOut).
+    /// Default: none.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_threads: DEFAULT_MAX_THREADS,
+            os_stack_size: DEFAULT_OS_STACK,
+            timeout: None,
+        }
+    }
+}
+
+impl Limits {
+    /// The runtime configuration these limits stand for.
+    pub(crate) fn to_config(&self) -> Config {
+        Config {
+            max_threads: self.max_threads,
+            os_stack_size: self.os_stack_size,
+            timeout: self.timeout,
+            ..Config::default()
+        }
+    }
+}

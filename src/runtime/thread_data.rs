@@ -1,0 +1,92 @@
+//! The runner's per-thread store data ([`ThreadData`]: the run, WASI
+//! context, TID, memory and store limits of one guest thread) and how the
+//! runner makes its run and stores. `crate::embed` uses the same
+//! [`Run`] with the embedder's own store data instead.
+
+use std::sync::Arc;
+
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
+
+use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::outcome::Outcome;
+use crate::runtime::program::ProgramInner;
+use crate::runtime::run::{create_memory, Run};
+use crate::wasi::{GuestMemory, ProcExit, WasiConfig, WasiCtx, WasiView};
+
+/// The data of every thread's `Store` in the runner.
+pub struct ThreadData {
+    pub(crate) run: Arc<Run<ThreadData>>,
+    pub(crate) wasi: Arc<WasiCtx>,
+    pub(crate) tid: u32,
+    pub(crate) memory: Option<GuestMemory>,
+    limits: StoreLimits,
+}
+
+impl WasiView for ThreadData {
+    fn wasi(&self) -> &WasiCtx {
+        &self.wasi
+    }
+
+    fn guest_memory(&self) -> Option<GuestMemory> {
+        self.memory.clone()
+    }
+
+    fn proc_exit(&mut self, code: i32) -> wasmtime::Error {
+        self.run.decide(Outcome::Exit(code));
+        wasmtime::Error::new(ProcExit(code))
+    }
+}
+
+impl Run<ThreadData> {
+    /// The shared state of a new run of `program` by the runner: its WASI
+    /// context and, if the module imports one, its shared memory.
+    pub(crate) fn new(program: Arc<ProgramInner>, wasi: &WasiConfig) -> Result<Arc<Self>> {
+        let config = program.engine.config().clone();
+        let wasi =
+            WasiCtx::new(wasi).map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
+        let memory = match &program.memory_import {
+            Some((module, name, ty)) => Some(create_memory(
+                program.engine.wasmtime(),
+                config.max_memory,
+                module,
+                name,
+                ty,
+            )?),
+            None => None,
+        };
+        let run = Run::with_parts(program, config, memory);
+        run.stop_wasi(Arc::new(wasi));
+        Ok(run)
+    }
+
+    /// The runner's WASI context.
+    pub(crate) fn wasi_ctx(&self) -> Arc<WasiCtx> {
+        self.wasi
+            .get()
+            .cloned()
+            .expect("Run::new always sets the WASI context")
+    }
+
+    /// A store for thread `tid` with the run's limits and interruption set up.
+    pub(crate) fn new_store(
+        self: &Arc<Self>,
+        tid: u32,
+        memory: Option<GuestMemory>,
+    ) -> Store<ThreadData> {
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(max) = self.config.max_memory {
+            limits = limits.memory_size(usize::try_from(max).unwrap_or(usize::MAX));
+        }
+        let data = ThreadData {
+            run: self.clone(),
+            wasi: self.wasi_ctx(),
+            tid,
+            memory,
+            limits: limits.build(),
+        };
+        let mut store = Store::new(self.program.engine.wasmtime(), data);
+        store.limiter(|d| &mut d.limits);
+        self.prepare_store(&mut store);
+        store
+    }
+}
