@@ -77,6 +77,7 @@ class _FakeCompletionFd:
 
     def __init__(self):
         self.fds = []
+        self.threads = []
 
     def __call__(self, ptr, fd_out):
         r, w = os.pipe()
@@ -91,7 +92,9 @@ class _FakeCompletionFd:
                 pass
             os.write(w, b"x")
 
-        threading.Thread(target=signal, daemon=True).start()
+        t = threading.Thread(target=signal, daemon=True)
+        t.start()
+        self.threads.append(t)
         fd_out._obj.value = r
         return None
 
@@ -122,6 +125,8 @@ def test_wait_async_on_a_completion_fd(engine, monkeypatch):
     try:
         assert asyncio.run(main()) == 7
     finally:
+        for t in fake.threads:
+            t.join(10)
         for fd in fake.fds:
             os.close(fd)
 
