@@ -40,7 +40,10 @@ pub fn configure(config: &mut wasmtime::Config) -> &mut wasmtime::Config {
 /// **Errors**: [`ErrorKind::Compile`] with the original module's validation
 /// error.
 pub fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Module> {
+    // The frame map is not kept: an embedder's traps show the rewritten
+    // module's function indices (see `Program::from_module`).
     wait_rewrite::compile(engine, bytes)
+        .map(|(module, _frame_map)| module)
         .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use wasmtime::WasmBacktrace;
 
+use crate::runtime::backtrace::{self, FrameMap};
 use crate::runtime::thread_state::{ThreadInfo, ThreadState};
 
 /// Every live thread of a program with its backtrace, at one moment.
@@ -17,15 +18,16 @@ pub struct ThreadDump {
     pub with_backtraces: bool,
 }
 
-/// A backtrace as trap messages show it: one frame per line.
-pub(crate) fn backtrace_text(bt: &WasmBacktrace) -> String {
-    let text = bt.to_string();
+/// A backtrace as trap messages show it (original function indices and
+/// offsets when the module was rewritten): one frame per line.
+pub(crate) fn backtrace_text(bt: &WasmBacktrace, frames: Option<&FrameMap>) -> String {
+    let text = backtrace::format(bt, frames);
     // Wasmtime heads the frames with a line meant for errors.
-    let frames = match text.split_once('\n') {
+    let body = match text.split_once('\n') {
         Some((head, rest)) if head.starts_with("error while executing") => rest,
         _ => &text,
     };
-    frames.trim_end().to_string()
+    body.trim_end().to_string()
 }
 
 fn duration(d: Duration) -> String {

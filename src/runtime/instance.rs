@@ -17,6 +17,7 @@ use crate::runtime::outcome::Outcome;
 use crate::runtime::program::Program;
 use crate::runtime::registry::{self, DUMP_TIMEOUT};
 use crate::runtime::run::{Run, Stats, MAIN_TID, STOP_GRACE};
+use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
@@ -246,7 +247,10 @@ impl Instance {
         let slot = self.run.threads.main.clone();
         registry::bind(&self.run.threads, &slot, None);
         slot.running();
-        let called = func.call(&mut main.store, args, &mut results);
+        let called = {
+            let _sigpipe = SigpipeBlocked::new();
+            func.call(&mut main.store, args, &mut results)
+        };
         slot.idle();
         registry::unbind();
         match called {

@@ -15,9 +15,11 @@
 //! # Ok::<(), weft::runtime::Error>(())
 //! ```
 
+mod backtrace;
 mod cache;
 mod census;
 mod config;
+mod defined_memory;
 mod dump;
 mod engine;
 mod error;
@@ -29,6 +31,7 @@ mod parking_lot;
 mod program;
 mod registry;
 mod run;
+mod sigpipe;
 mod thread_data;
 mod thread_pool;
 mod thread_state;

@@ -21,6 +21,7 @@ use wasmtime::{AsContext, WasmBacktrace};
 
 use crate::runtime::census::Census;
 use crate::runtime::dump::backtrace_text;
+use crate::runtime::program::ProgramInner;
 use crate::runtime::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
 
 /// How long a thread dump waits for running threads to answer by default.
@@ -63,7 +64,8 @@ pub(crate) fn answer_dump(ctx: impl AsContext) {
     let current = CURRENT.with(|c| c.borrow().clone());
     if let Some((slot, registry)) = current {
         if let Some(gen) = registry.pending(&slot) {
-            let frames = backtrace_text(&WasmBacktrace::capture(ctx));
+            let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
+            let frames = backtrace_text(&WasmBacktrace::capture(ctx), map);
             registry.answer(&slot, gen, frames);
         }
     }
@@ -77,6 +79,8 @@ pub(crate) fn current_slot() -> Option<Arc<ThreadSlot>> {
 /// The live threads of one run.
 pub(crate) struct ThreadRegistry {
     slots: Mutex<Vec<Arc<ThreadSlot>>>,
+    /// The program, for mapping frames back to the original module.
+    program: Option<Arc<ProgramInner>>,
     /// The main thread's slot (registered from the start).
     pub(crate) main: Arc<ThreadSlot>,
     pub(crate) census: Census,
@@ -91,10 +95,11 @@ pub(crate) struct ThreadRegistry {
 
 impl ThreadRegistry {
     /// A registry holding the main thread (TID 0, idle, live).
-    pub(crate) fn new() -> ThreadRegistry {
+    pub(crate) fn new(program: Option<Arc<ProgramInner>>) -> ThreadRegistry {
         let main = Arc::new(ThreadSlot::new(0, true));
         let registry = ThreadRegistry {
             slots: Mutex::new(Vec::new()),
+            program,
             main: main.clone(),
             census: Census::default(),
             host_names: OnceLock::new(),

@@ -26,6 +26,7 @@ use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
 use crate::runtime::registry::{answer_dump, ThreadRegistry, DUMP_TIMEOUT};
+use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::tids::{TidPool, MAX_TID};
 use crate::wasi::{Stopped, WasiCtx};
@@ -101,13 +102,14 @@ impl<T> Run<T> {
         config: Config,
         memory: Option<SharedMemory>,
     ) -> Arc<Self> {
+        let threads = Arc::new(ThreadRegistry::new(Some(program.clone())));
         Arc::new(Run {
             program,
             config,
             wasi: OnceLock::new(),
             memory,
             parking: ParkingLot::default(),
-            threads: Arc::new(ThreadRegistry::new()),
+            threads,
             completion: OnceLock::new(),
             pre: OnceLock::new(),
             ended: AtomicBool::new(false),
@@ -199,7 +201,7 @@ impl<T> Run<T> {
 
     /// Ends the program according to the error a guest call returned.
     pub(crate) fn thread_failed(&self, tid: u32, err: &wasmtime::Error) {
-        match classify(tid, err, self.is_ended()) {
+        match classify(tid, err, self.is_ended(), self.program.frame_map.as_ref()) {
             ThreadEnd::Stopped => {}
             ThreadEnd::Exit(code) => {
                 self.decide(Outcome::Exit(code));
@@ -251,7 +253,11 @@ impl<T> Run<T> {
             self.set_instantiating(true);
             self.spawn_watchdog(timeout, !whole_run);
         }
-        let instantiated = self.instance_pre().instantiate(&mut *store);
+        let instantiated = {
+            // The start function runs on the embedder's thread.
+            let _sigpipe = SigpipeBlocked::new();
+            self.instance_pre().instantiate(&mut *store)
+        };
         self.set_instantiating(false);
         match self.outcome() {
             None => {}
@@ -265,12 +271,14 @@ impl<T> Run<T> {
                 }))
             }
         }
-        instantiated.map_err(|e| match classify(MAIN_TID, &e, false) {
-            ThreadEnd::Trap(info) => Error::new(
-                ErrorKind::Instantiate,
-                format!("the module's start function trapped: {info}"),
-            ),
-            _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
+        instantiated.map_err(|e| {
+            match classify(MAIN_TID, &e, false, self.program.frame_map.as_ref()) {
+                ThreadEnd::Trap(info) => Error::new(
+                    ErrorKind::Instantiate,
+                    format!("the module's start function trapped: {info}"),
+                ),
+                _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
+            }
         })
     }
 

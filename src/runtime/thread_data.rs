@@ -44,7 +44,9 @@ impl WasiView for ThreadData {
             // Calls that may block for long keep their frames for dumps
             // meanwhile (a few microseconds, small next to a sleep).
             if BLOCKING_CALLS.contains(&name) {
-                slot.set_call_site(Some(backtrace_text(&WasmBacktrace::capture(caller))));
+                let frames = caller.data().run.program.frame_map.as_ref();
+                let bt = backtrace_text(&WasmBacktrace::capture(caller), frames);
+                slot.set_call_site(Some(bt));
             }
         });
     }
