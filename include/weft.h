@@ -34,6 +34,22 @@
 
 
 /**
+ * No profiler (the default).
+ */
+#define WEFT_PROFILER_NONE 0
+
+/**
+ * Write `/tmp/perf-<pid>.map` so `perf report` names guest functions.
+ */
+#define WEFT_PROFILER_PERFMAP 1
+
+/**
+ * Write a jitdump file (`jit-<pid>.dump`) for `perf inject --jit`; needs a
+ * library built with the cargo feature `jitdump`.
+ */
+#define WEFT_PROFILER_JITDUMP 2
+
+/**
  * weft itself failed (a bug, including a caught panic).
  */
 #define WEFT_ERROR_INTERNAL 1
@@ -109,6 +125,13 @@
 #define WEFT_ERROR_HOST 15
 
 /**
+ * Every live thread of a running command was parked in an `atomic.wait`
+ * without a timeout, so none could ever wake another: the program was ended.
+ * The message holds the thread dump (see `weft_config_set_deadlock_detection`).
+ */
+#define WEFT_ERROR_DEADLOCK 16
+
+/**
  * `weft_instance_wait` timeout meaning "wait until the program ends".
  */
 #define WEFT_WAIT_FOREVER UINT64_MAX
@@ -137,6 +160,41 @@
  * Log level of a record: tracing.
  */
 #define WEFT_LOG_TRACE 5
+
+/**
+ * Starting: spawned, its `wasi_thread_start` has not begun yet.
+ */
+#define WEFT_THREAD_STARTING 0
+
+/**
+ * Running wasm code.
+ */
+#define WEFT_THREAD_RUNNING 1
+
+/**
+ * Inside a WASI function (`weft_thread_list_call_name` names it).
+ */
+#define WEFT_THREAD_WASI_CALL 2
+
+/**
+ * Inside an embedder host function (`weft_thread_list_call_name`: `module.name`).
+ */
+#define WEFT_THREAD_HOST_CALL 3
+
+/**
+ * Parked in `memory.atomic.wait32/64` (`weft_thread_list_wait` tells where).
+ */
+#define WEFT_THREAD_PARKED 4
+
+/**
+ * Its wasm returned; it is letting go of the program.
+ */
+#define WEFT_THREAD_ENDING 5
+
+/**
+ * The main thread when not running wasm: not started yet, or a reactor between calls.
+ */
+#define WEFT_THREAD_IDLE 6
 
 /**
  * Kind tag of a 32-bit integer value.
@@ -216,7 +274,8 @@ typedef struct weft_host_funcs_t weft_host_funcs_t;
  * spawned threads.
  *
  * Functions taking `const weft_instance_t *` (`interrupt`, `stats`,
- * `stdout`/`stderr`) may be called from any thread at any time, including
+ * `stdout`/`stderr`, `threads`, `dump`, `completion_fd`, `memory_data`/`size`)
+ * may be called from any thread at any time, including
  * while another thread is inside `weft_instance_run` or `weft_instance_wait`.
  */
 typedef struct weft_instance_t weft_instance_t;
@@ -226,6 +285,13 @@ typedef struct weft_instance_t weft_instance_t;
  * Reference-counted: see `weft_module_clone`.
  */
 typedef struct weft_module_t weft_module_t;
+
+/**
+ * The threads of a program at one moment, by TID, each with its state,
+ * times and (in a dump) its wasm backtrace, plus a text rendering.
+ * Immutable once made: every accessor is safe from any thread.
+ */
+typedef struct weft_thread_list_t weft_thread_list_t;
 
 /**
  * Arguments, environment, preopened directories and standard streams.
@@ -401,6 +467,29 @@ struct weft_error_t *weft_config_set_cache_dir(struct weft_config_t *config,
  * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
  */
 struct weft_error_t *weft_config_set_interrupt_wasm(struct weft_config_t *config, bool interrupt);
+
+/**
+ * Turns deadlock detection on (the default) or off. With it on, a command
+ * (`weft_instance_run`/`start`) whose every live thread is parked in a
+ * `memory.atomic.wait` without a timeout ends at once with
+ * `WEFT_ERROR_DEADLOCK`, its message holding the thread dump. Timed waits,
+ * sleeps, blocking reads, host functions and reactors (between or during
+ * `weft_instance_call`) are never taken for a deadlock.
+ *
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_config_set_deadlock_detection(struct weft_config_t *config, bool enabled);
+
+/**
+ * Chooses a profiler through which `perf` sees compiled guest functions
+ * (Wasmtime's profiling agents), one of `WEFT_PROFILER_*`.
+ *
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for
+ * an unknown value, or `WEFT_PROFILER_JITDUMP` in a library built without it.
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_config_set_profiler(struct weft_config_t *config, uint32_t profiler);
 
 /**
  * Creates an engine.
@@ -602,8 +691,10 @@ void weft_instance_delete(struct weft_instance_t *instance);
  * before this returns.
  * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_TRAP` (any thread
  * trapped: see `weft_error_trap_tid`, `weft_error_backtrace`);
- * `WEFT_ERROR_INTERRUPTED`; `WEFT_ERROR_TIMED_OUT`; `WEFT_ERROR_NOT_FOUND`
- * (no `_start`); `WEFT_ERROR_STATE` (already started).
+ * `WEFT_ERROR_INTERRUPTED`; `WEFT_ERROR_TIMED_OUT`; `WEFT_ERROR_DEADLOCK`
+ * (every thread was parked in an untimed `atomic.wait`: the message holds
+ * the thread dump); `WEFT_ERROR_NOT_FOUND` (no `_start`); `WEFT_ERROR_STATE`
+ * (already started).
  * **Thread safety**: blocks the calling thread; use `weft_instance_interrupt`
  * from another thread to stop it.
  */
@@ -710,6 +801,84 @@ struct weft_error_t *weft_instance_stderr(const struct weft_instance_t *instance
  * **Ownership**: takes ownership of `data`; `len` must be the length returned with it.
  */
 void weft_bytes_free(uint8_t *data, size_t len);
+
+/**
+ * A snapshot of every live guest thread: TID, OS thread id and name,
+ * state (running wasm, in a WASI call, parked in `atomic.wait`, in a host
+ * function, starting, ending, idle), CPU time and time in the state. No
+ * backtraces (see `weft_instance_dump`). Cheap (no thread is disturbed;
+ * about a microsecond per thread) and callable while the program runs.
+ *
+ * **Ownership**: on success `*list_out` is owned by the caller; free it
+ * with `weft_thread_list_delete`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ * **Thread safety**: callable from any thread at any time, also from a
+ * host callback.
+ */
+struct weft_error_t *weft_instance_threads(const struct weft_instance_t *instance,
+                                           struct weft_thread_list_t **list_out);
+
+/**
+ * A thread dump: the snapshot of `weft_instance_threads` plus each
+ * thread's wasm backtrace (`weft_thread_list_backtrace`) and a text
+ * rendering like the JVM's (`weft_thread_list_text`). Parked threads and
+ * threads in WASI or host calls give the frames at their call site;
+ * running threads answer at their next epoch check and then continue
+ * untouched. The call waits at most 100 ms for answers: a thread that has
+ * not answered by then (e.g. blocked in a long host function or a WASI
+ * sleep) is listed with its state and no backtrace.
+ *
+ * **Ownership**: on success `*list_out` is owned by the caller; free it
+ * with `weft_thread_list_delete`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ * **Thread safety**: callable from any host thread at any time (not from
+ * a host callback: the calling guest thread could not answer).
+ */
+struct weft_error_t *weft_instance_dump(const struct weft_instance_t *instance,
+                                        struct weft_thread_list_t **list_out);
+
+/**
+ * Writes a file descriptor that becomes readable (`POLLIN`) once the
+ * program's outcome is decided (it exited, trapped, deadlocked, was
+ * interrupted or timed out), for waiting in `poll`/`epoll`/libuv/asyncio
+ * instead of a thread blocked in `weft_instance_wait`. Once readable it
+ * stays readable; then `weft_instance_wait` returns the outcome after the
+ * other threads unwind (typically well under a millisecond, at most about
+ * 250 ms). The same descriptor is returned on every call.
+ *
+ * **Ownership**: the descriptor belongs to the instance and stays valid
+ * until `weft_instance_delete`; do not read from, write to or close it.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_IO` if the kernel
+ * refuses a new descriptor.
+ * **Thread safety**: callable from any thread.
+ */
+struct weft_error_t *weft_instance_completion_fd(const struct weft_instance_t *instance,
+                                                 int *fd_out);
+
+/**
+ * The base address of the program's linear memory (the shared memory for
+ * threaded programs), for a host that fills in or reads guest data outside
+ * callbacks, e.g. before calling a reactor export with pointer arguments.
+ * NULL if the program has no memory, or (non-shared memory only) while a
+ * call into the instance is running. A shared memory never moves, so the
+ * pointer stays valid until `weft_instance_delete`; a non-shared memory may
+ * move when it grows, so fetch it again after every call.
+ *
+ * **Caveat**: other guest threads may read and write the memory
+ * concurrently; synchronise with them as the guest's own protocol says
+ * (e.g. atomics on a flag), and treat every byte as untrusted.
+ * **Thread safety**: callable from any thread.
+ */
+uint8_t *weft_instance_memory_data(const struct weft_instance_t *instance);
+
+/**
+ * The current size in bytes of the memory `weft_instance_memory_data`
+ * points at (0 if none). A shared memory only grows: bytes below a size
+ * once returned stay valid.
+ *
+ * **Thread safety**: callable from any thread.
+ */
+size_t weft_instance_memory_size(const struct weft_instance_t *instance);
 
 /**
  * Sends weft's log records at `max_level` (`WEFT_LOG_*`) and more severe
@@ -831,6 +1000,96 @@ struct weft_error_t *weft_module_deserialize(const struct weft_engine_t *engine,
                                              const uint8_t *data,
                                              size_t data_len,
                                              struct weft_module_t **module_out);
+
+/**
+ * Frees a thread list. `NULL` is a no-op.
+ *
+ * **Ownership**: takes ownership of `list`; every string borrowed from it
+ * becomes invalid.
+ */
+void weft_thread_list_delete(struct weft_thread_list_t *list);
+
+/**
+ * How many threads the list holds (0 for NULL). Entries are indexed
+ * `0..len`, ordered by TID; the main thread (TID 0) comes first.
+ *
+ * **Thread safety**: read-only, like every accessor below.
+ */
+size_t weft_thread_list_len(const struct weft_thread_list_t *list);
+
+/**
+ * The TID of entry `i` (0 = the main thread). 0 if `i` is out of range.
+ */
+uint32_t weft_thread_list_tid(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * The kernel thread id (Linux `gettid`) of the OS thread running entry `i`,
+ * or -1 when it has none (an idle main thread) or `i` is out of range.
+ */
+int64_t weft_thread_list_os_tid(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * The OS thread's name (`weft-main`, `weft-thread-<tid>`, or the host
+ * thread calling a reactor export); `""` when idle or out of range.
+ *
+ * **Ownership**: borrowed from `list`; valid until `weft_thread_list_delete`.
+ */
+const char *weft_thread_list_os_name(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * The state of entry `i`, one of `WEFT_THREAD_*`; `WEFT_THREAD_IDLE` if
+ * `i` is out of range.
+ */
+uint32_t weft_thread_list_state(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * For `WEFT_THREAD_WASI_CALL` the WASI function's name (e.g. `poll_oneoff`),
+ * for `WEFT_THREAD_HOST_CALL` the host function's `module.name`; `""` otherwise.
+ *
+ * **Ownership**: borrowed from `list`; valid until `weft_thread_list_delete`.
+ */
+const char *weft_thread_list_call_name(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * For `WEFT_THREAD_PARKED`: writes the address waited on and whether the
+ * wait has a timeout, and returns true. Otherwise returns false and writes
+ * nothing. Either out-pointer may be NULL to skip it.
+ */
+bool weft_thread_list_wait(const struct weft_thread_list_t *list,
+                           size_t i,
+                           uint64_t *address_out,
+                           bool *timed_out);
+
+/**
+ * CPU time entry `i`'s guest thread has used, in nanoseconds (0 if out of range).
+ */
+uint64_t weft_thread_list_cpu_time_ns(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * How long entry `i` had been in its state when the list was made, in
+ * nanoseconds (coarse clock: a few milliseconds resolution).
+ */
+uint64_t weft_thread_list_state_time_ns(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * Entry `i`'s wasm backtrace, one frame per line as in trap messages
+ * (`index: offset - module!function`), or NULL: in a plain snapshot
+ * (`weft_instance_threads`), for an idle or ending thread, for a thread
+ * that did not answer the dump in time, or if `i` is out of range. An
+ * empty string means the thread answered with no wasm frames.
+ *
+ * **Ownership**: borrowed from `list`; valid until `weft_thread_list_delete`.
+ */
+const char *weft_thread_list_backtrace(const struct weft_thread_list_t *list, size_t i);
+
+/**
+ * The whole list as text, like a JVM thread dump: one paragraph per thread
+ * with its name, TID, OS thread id, CPU time, state and time in it, and
+ * its backtrace. `""` for NULL.
+ *
+ * **Ownership**: borrowed from `list`; valid until `weft_thread_list_delete`.
+ */
+const char *weft_thread_list_text(const struct weft_thread_list_t *list);
 
 /**
  * The version of the loaded library, `"MAJOR.MINOR.PATCH"`; compare with

@@ -5,10 +5,15 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "weft.h"
 
@@ -16,6 +21,7 @@
 #define EXIT_LOAD_ERROR 1  /* cannot read, compile, link or instantiate */
 #define EXIT_USAGE 2       /* bad command line */
 #define EXIT_TIMEOUT 124   /* --timeout expired (as timeout(1)) */
+#define EXIT_DEADLOCK 125  /* every guest thread waits forever (WEFT_ERROR_DEADLOCK) */
 #define EXIT_INTERRUPT 130 /* interrupted */
 #define EXIT_TRAP 134      /* a guest thread trapped (as Wasmtime) */
 
@@ -52,6 +58,9 @@ static void usage(FILE *out)
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
         "  --invoke NAME           reactor: call _initialize (if exported), then NAME\n"
         "                          with no arguments, and print its results\n"
+        "  --profile=perfmap|jitdump\n"
+        "                          let perf see guest functions: /tmp/perf-PID.map, or\n"
+        "                          a jitdump for perf inject --jit (if built with it)\n"
         "  --version               print weft-run's and the library's versions\n"
         "  --help                  print this help\n"
         "  --                      end of options\n"
@@ -60,9 +69,13 @@ static void usage(FILE *out)
         "  the guest's exit code   proc_exit(n) from any thread, or 0 when _start returns\n"
         "  1                       the program cannot be loaded, linked or instantiated\n"
         "  2                       bad command line\n"
-        "  124                     --timeout expired\n"
+        "  124                     --timeout expired (thread dump on stderr)\n"
+        "  125                     deadlock: every guest thread waits forever in\n"
+        "                          atomic.wait (thread dump on stderr)\n"
         "  134                     a guest thread trapped (message, thread id and\n"
-        "                          backtrace on stderr)\n",
+        "                          backtrace on stderr)\n"
+        "\n"
+        "SIGQUIT (Ctrl-\\) prints a thread dump to stderr; the program keeps running.\n",
         prog);
 }
 
@@ -134,6 +147,10 @@ static int run_error(weft_error_t *err)
             fprintf(stderr, "wasm backtrace:\n%s\n", weft_error_backtrace(err));
         status = EXIT_TRAP;
         break;
+    case WEFT_ERROR_DEADLOCK:
+        fprintf(stderr, "%s: %s\n", prog, weft_error_message(err));
+        status = EXIT_DEADLOCK;
+        break;
     case WEFT_ERROR_TIMED_OUT:
         fprintf(stderr, "%s: %s\n", prog, weft_error_message(err));
         status = EXIT_TIMEOUT;
@@ -168,6 +185,129 @@ static weft_error_t *add_dir(weft_wasi_config_t *wasi, const char *spec, uint32_
     const char *guest = sep ? sep + 2 : spec;
     size_t guest_len = sep ? strlen(guest) : host_len;
     return weft_wasi_config_preopen_dir(wasi, spec, host_len, guest, guest_len, flags);
+}
+
+/* --- The watcher: SIGQUIT and --timeout print a thread dump ---------------
+ *
+ * The SIGQUIT handler only writes a byte to a pipe (async-signal-safe); the
+ * watcher thread polls that pipe, the instance's completion fd and the
+ * --timeout deadline. On 'q' it prints a dump and keeps watching; at the
+ * deadline it prints a dump and interrupts the program (reported as a
+ * timeout); 'x' (from main) or the completion fd ends it. */
+struct watcher {
+    weft_instance_t *inst;
+    uint64_t timeout_ms; /* 0: none */
+    int wake[2];         /* self-pipe: 'q' = SIGQUIT, 'x' = stop */
+    int done_fd;         /* readable once the outcome is decided */
+    volatile int timed_out;
+    pthread_t thread;
+    int running;
+};
+
+static int sigquit_fd = -1;
+
+static void on_sigquit(int sig)
+{
+    int saved = errno;
+    ssize_t n = write(sigquit_fd, "q", 1);
+    (void)n;
+    (void)sig;
+    errno = saved;
+}
+
+static void print_dump(const weft_instance_t *inst, const char *why)
+{
+    weft_thread_list_t *list = NULL;
+    weft_error_t *err = weft_instance_dump(inst, &list);
+    if (err) {
+        fprintf(stderr, "%s: %s; no thread dump: %s\n", prog, why, weft_error_message(err));
+        weft_error_delete(err);
+        return;
+    }
+    fprintf(stderr, "%s: %s\n%s", prog, why, weft_thread_list_text(list));
+    fflush(stderr);
+    weft_thread_list_delete(list);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void *watch(void *arg)
+{
+    struct watcher *w = arg;
+    uint64_t deadline = w->timeout_ms ? now_ms() + w->timeout_ms : 0;
+    for (;;) {
+        struct pollfd fds[2] = {{w->wake[0], POLLIN, 0}, {w->done_fd, POLLIN, 0}};
+        int wait_ms = -1;
+        if (deadline) {
+            uint64_t now = now_ms();
+            if (now >= deadline) {
+                print_dump(w->inst, "--timeout expired; the threads were doing this:");
+                w->timed_out = 1;
+                weft_instance_interrupt(w->inst);
+                return NULL;
+            }
+            wait_ms = (int)(deadline - now > 60000 ? 60000 : deadline - now);
+        }
+        int n = poll(fds, w->done_fd >= 0 ? 2 : 1, wait_ms);
+        if (n < 0 && errno != EINTR) return NULL;
+        if (n > 0 && (fds[1].revents & POLLIN)) return NULL;
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            char c = 0;
+            if (read(w->wake[0], &c, 1) == 1) {
+                if (c == 'x') return NULL;
+                print_dump(w->inst, "SIGQUIT: thread dump (the program keeps running)");
+            }
+        }
+    }
+}
+
+static void watch_stop(struct watcher *w);
+
+/* Starts watching `inst`; returns 0 or -1 (then nothing is watched). */
+static int watch_start(struct watcher *w, weft_instance_t *inst, uint64_t timeout_ms)
+{
+    memset(w, 0, sizeof *w);
+    w->inst = inst;
+    w->timeout_ms = timeout_ms;
+    w->done_fd = -1;
+    if (pipe(w->wake)) return -1;
+    weft_error_t *err = weft_instance_completion_fd(inst, &w->done_fd);
+    if (err) {
+        weft_error_delete(err);
+        w->done_fd = -1;
+    }
+    sigquit_fd = w->wake[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigquit;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGQUIT, &sa, NULL);
+    if (pthread_create(&w->thread, NULL, watch, w)) {
+        watch_stop(w);
+        return -1;
+    }
+    w->running = 1;
+    return 0;
+}
+
+static void watch_stop(struct watcher *w)
+{
+    if (w->running) {
+        ssize_t n = write(w->wake[1], "x", 1);
+        (void)n;
+        pthread_join(w->thread, NULL);
+        w->running = 0;
+    }
+    signal(SIGQUIT, SIG_DFL);
+    sigquit_fd = -1;
+    close(w->wake[0]);
+    close(w->wake[1]);
 }
 
 static int read_file(const char *path, uint8_t **data, size_t *len)
@@ -268,6 +408,8 @@ int main(int argc, char **argv)
     /* NULL: the default directory; "": no cache; else --cache-dir's value. */
     const char *cache_dir = NULL;
     char default_dir[4096];
+    uint64_t timeout_ms = 0;
+    struct watcher watcher;
     uint8_t *wasm = NULL;
     size_t wasm_len = 0;
     int status = 0, i;
@@ -294,7 +436,18 @@ int main(int argc, char **argv)
             printf("weft-run %s (libweft %s)\n", WEFT_VERSION_STRING, weft_version());
             goto done;
         }
-        if (strcmp(a, "--inherit-env") == 0) {
+        if (strncmp(a, "--profile", 9) == 0 && (a[9] == '=' || (a[9] == 0 && val))) {
+            const char *p = a[9] == '=' ? a + 10 : val;
+            uint32_t profiler;
+            takes_value = a[9] == 0;
+            if (strcmp(p, "perfmap") == 0) profiler = WEFT_PROFILER_PERFMAP;
+            else if (strcmp(p, "jitdump") == 0) profiler = WEFT_PROFILER_JITDUMP;
+            else {
+                status = usage_error("--profile needs perfmap or jitdump, not \"%s\"", p);
+                goto done;
+            }
+            err = weft_config_set_profiler(config, profiler);
+        } else if (strcmp(a, "--inherit-env") == 0) {
             err = weft_wasi_config_inherit_env(wasi);
             takes_value = 0;
         } else if (strcmp(a, "--no-interrupt-wasm") == 0) {
@@ -341,7 +494,11 @@ int main(int argc, char **argv)
                 status = usage_error("--timeout needs a duration such as 500ms, 2s or 1m, not \"%s\"", val);
                 goto done;
             }
-            err = weft_config_set_timeout_ms(config, ms);
+            /* weft-run stops the run itself at `ms`, after printing a thread
+             * dump; the library's own timeout, a second later, still covers
+             * the module's start function during instantiation. */
+            timeout_ms = ms;
+            err = weft_config_set_timeout_ms(config, ms > UINT64_MAX - 1000 ? ms : ms + 1000);
         } else if (strcmp(a, "--cache-dir") == 0) {
             if (!val[0]) {
                 status = usage_error("--cache-dir needs a directory%s", "");
@@ -407,14 +564,23 @@ int main(int argc, char **argv)
         status = load_error(file, err);
         goto done;
     }
+    int watching = watch_start(&watcher, inst, timeout_ms) == 0;
     if (invoke_name) {
         status = invoke(inst, module, invoke_name);
+        if (status == EXIT_INTERRUPT && watching && watcher.timed_out) status = EXIT_TIMEOUT;
     } else {
         int32_t code = 0;
         err = weft_instance_run(inst, &code);
-        status = err ? run_error(err) : (int)(code & 0xff);
+        if (err && watching && watcher.timed_out && weft_error_kind(err) == WEFT_ERROR_INTERRUPTED) {
+            fprintf(stderr, "%s: the program ran past its timeout\n", prog);
+            weft_error_delete(err);
+            status = EXIT_TIMEOUT;
+        } else {
+            status = err ? run_error(err) : (int)(code & 0xff);
+        }
     }
     fflush(stdout);
+    if (watching) watch_stop(&watcher);
 
 done:
     weft_instance_delete(inst);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::ffi::boundary::{deref_mut, guard, utf8};
 use crate::ffi::error::weft_error_t;
-use crate::runtime::{Config, Error, ErrorKind};
+use crate::runtime::{Config, Error, ErrorKind, Profiler};
 
 /// Engine settings. Created with defaults by `weft_config_new`.
 pub struct weft_config_t {
@@ -184,5 +184,60 @@ pub unsafe extern "C" fn weft_config_set_interrupt_wasm(
     set(config, |c| {
         c.interrupt_wasm = interrupt;
         Ok(())
+    })
+}
+
+/// Turns deadlock detection on (the default) or off. With it on, a command
+/// (`weft_instance_run`/`start`) whose every live thread is parked in a
+/// `memory.atomic.wait` without a timeout ends at once with
+/// `WEFT_ERROR_DEADLOCK`, its message holding the thread dump. Timed waits,
+/// sleeps, blocking reads, host functions and reactors (between or during
+/// `weft_instance_call`) are never taken for a deadlock.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_deadlock_detection(
+    config: *mut weft_config_t,
+    enabled: bool,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        c.deadlock_detection = enabled;
+        Ok(())
+    })
+}
+
+/// No profiler (the default).
+pub const WEFT_PROFILER_NONE: u32 = 0;
+/// Write `/tmp/perf-<pid>.map` so `perf report` names guest functions.
+pub const WEFT_PROFILER_PERFMAP: u32 = 1;
+/// Write a jitdump file (`jit-<pid>.dump`) for `perf inject --jit`; needs a
+/// library built with the cargo feature `jitdump`.
+pub const WEFT_PROFILER_JITDUMP: u32 = 2;
+
+/// Chooses a profiler through which `perf` sees compiled guest functions
+/// (Wasmtime's profiling agents), one of `WEFT_PROFILER_*`.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for
+/// an unknown value, or `WEFT_PROFILER_JITDUMP` in a library built without it.
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_profiler(
+    config: *mut weft_config_t,
+    profiler: u32,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        c.profiler = match profiler {
+            WEFT_PROFILER_NONE => Profiler::None,
+            WEFT_PROFILER_PERFMAP => Profiler::PerfMap,
+            WEFT_PROFILER_JITDUMP => Profiler::JitDump,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("unknown profiler {other}"),
+                ))
+            }
+        };
+        Profiler::check(c.profiler)
     })
 }

@@ -35,6 +35,10 @@ pub const WEFT_ERROR_NOT_FOUND: u32 = 13;
 pub const WEFT_ERROR_EXITED: u32 = 14;
 /// An error returned by a host callback (`weft_error_new`).
 pub const WEFT_ERROR_HOST: u32 = 15;
+/// Every live thread of a running command was parked in an `atomic.wait`
+/// without a timeout, so none could ever wake another: the program was ended.
+/// The message holds the thread dump (see `weft_config_set_deadlock_detection`).
+pub const WEFT_ERROR_DEADLOCK: u32 = 16;
 
 /// An error: a stable kind (`WEFT_ERROR_*`) and a message. Owned by the caller,
 /// freed with `weft_error_delete`.
@@ -200,6 +204,7 @@ mod tests {
             (WEFT_ERROR_STATE, ErrorKind::State),
             (WEFT_ERROR_NOT_FOUND, ErrorKind::NotFound),
             (WEFT_ERROR_EXITED, ErrorKind::Exited),
+            (WEFT_ERROR_DEADLOCK, ErrorKind::Deadlock),
         ] {
             assert_eq!(c, k as u32, "{k:?}");
         }

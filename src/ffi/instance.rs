@@ -7,6 +7,7 @@ use crate::ffi::boundary::{check_out, deref, guard, slice, utf8, write_out};
 use crate::ffi::error::weft_error_t;
 use crate::ffi::host_funcs::weft_host_funcs_t;
 use crate::ffi::module::weft_module_t;
+use crate::ffi::thread_list::weft_thread_list_t;
 use crate::ffi::val::weft_val_t;
 use crate::ffi::wasi_config::weft_wasi_config_t;
 use crate::runtime::{Error, ErrorKind, HostFuncs, Instance, Outcome};
@@ -19,7 +20,8 @@ pub const WEFT_WAIT_FOREVER: u64 = u64::MAX;
 /// spawned threads.
 ///
 /// Functions taking `const weft_instance_t *` (`interrupt`, `stats`,
-/// `stdout`/`stderr`) may be called from any thread at any time, including
+/// `stdout`/`stderr`, `threads`, `dump`, `completion_fd`, `memory_data`/`size`)
+/// may be called from any thread at any time, including
 /// while another thread is inside `weft_instance_run` or `weft_instance_wait`.
 pub struct weft_instance_t {
     instance: Instance,
@@ -83,8 +85,10 @@ fn finish(outcome: Outcome, exit_code: *mut i32) -> Result<(), Error> {
 /// before this returns.
 /// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_TRAP` (any thread
 /// trapped: see `weft_error_trap_tid`, `weft_error_backtrace`);
-/// `WEFT_ERROR_INTERRUPTED`; `WEFT_ERROR_TIMED_OUT`; `WEFT_ERROR_NOT_FOUND`
-/// (no `_start`); `WEFT_ERROR_STATE` (already started).
+/// `WEFT_ERROR_INTERRUPTED`; `WEFT_ERROR_TIMED_OUT`; `WEFT_ERROR_DEADLOCK`
+/// (every thread was parked in an untimed `atomic.wait`: the message holds
+/// the thread dump); `WEFT_ERROR_NOT_FOUND` (no `_start`); `WEFT_ERROR_STATE`
+/// (already started).
 /// **Thread safety**: blocks the calling thread; use `weft_instance_interrupt`
 /// from another thread to stop it.
 #[no_mangle]
@@ -316,4 +320,120 @@ pub unsafe extern "C" fn weft_bytes_free(data: *mut u8, len: usize) {
         // SAFETY: `data`/`len` come from a boxed slice made by `captured`.
         drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
     }
+}
+
+/// A snapshot of every live guest thread: TID, OS thread id and name,
+/// state (running wasm, in a WASI call, parked in `atomic.wait`, in a host
+/// function, starting, ending, idle), CPU time and time in the state. No
+/// backtraces (see `weft_instance_dump`). Cheap (no thread is disturbed;
+/// about a microsecond per thread) and callable while the program runs.
+///
+/// **Ownership**: on success `*list_out` is owned by the caller; free it
+/// with `weft_thread_list_delete`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+/// **Thread safety**: callable from any thread at any time, also from a
+/// host callback.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_threads(
+    instance: *const weft_instance_t,
+    list_out: *mut *mut weft_thread_list_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { deref(instance, "instance") }?;
+        check_out(list_out, "list_out")?;
+        let list = Box::into_raw(Box::new(weft_thread_list_t::new(inst.instance.threads())));
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(list_out, list, "list_out") }
+    })
+}
+
+/// A thread dump: the snapshot of `weft_instance_threads` plus each
+/// thread's wasm backtrace (`weft_thread_list_backtrace`) and a text
+/// rendering like the JVM's (`weft_thread_list_text`). Parked threads and
+/// threads in WASI or host calls give the frames at their call site;
+/// running threads answer at their next epoch check and then continue
+/// untouched. The call waits at most 100 ms for answers: a thread that has
+/// not answered by then (e.g. blocked in a long host function or a WASI
+/// sleep) is listed with its state and no backtrace.
+///
+/// **Ownership**: on success `*list_out` is owned by the caller; free it
+/// with `weft_thread_list_delete`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+/// **Thread safety**: callable from any host thread at any time (not from
+/// a host callback: the calling guest thread could not answer).
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_dump(
+    instance: *const weft_instance_t,
+    list_out: *mut *mut weft_thread_list_t,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { deref(instance, "instance") }?;
+        check_out(list_out, "list_out")?;
+        let list = Box::into_raw(Box::new(weft_thread_list_t::new(inst.instance.dump())));
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(list_out, list, "list_out") }
+    })
+}
+
+/// Writes a file descriptor that becomes readable (`POLLIN`) once the
+/// program's outcome is decided (it exited, trapped, deadlocked, was
+/// interrupted or timed out), for waiting in `poll`/`epoll`/libuv/asyncio
+/// instead of a thread blocked in `weft_instance_wait`. Once readable it
+/// stays readable; then `weft_instance_wait` returns the outcome after the
+/// other threads unwind (typically well under a millisecond, at most about
+/// 250 ms). The same descriptor is returned on every call.
+///
+/// **Ownership**: the descriptor belongs to the instance and stays valid
+/// until `weft_instance_delete`; do not read from, write to or close it.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_IO` if the kernel
+/// refuses a new descriptor.
+/// **Thread safety**: callable from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_completion_fd(
+    instance: *const weft_instance_t,
+    fd_out: *mut std::ffi::c_int,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { deref(instance, "instance") }?;
+        check_out(fd_out, "fd_out")?;
+        let fd = inst.instance.completion_fd()?;
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(fd_out, fd, "fd_out") }
+    })
+}
+
+/// The base address of the program's linear memory (the shared memory for
+/// threaded programs), for a host that fills in or reads guest data outside
+/// callbacks, e.g. before calling a reactor export with pointer arguments.
+/// NULL if the program has no memory, or (non-shared memory only) while a
+/// call into the instance is running. A shared memory never moves, so the
+/// pointer stays valid until `weft_instance_delete`; a non-shared memory may
+/// move when it grows, so fetch it again after every call.
+///
+/// **Caveat**: other guest threads may read and write the memory
+/// concurrently; synchronise with them as the guest's own protocol says
+/// (e.g. atomics on a flag), and treat every byte as untrusted.
+/// **Thread safety**: callable from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_memory_data(instance: *const weft_instance_t) -> *mut u8 {
+    crate::ffi::boundary::guard_value(std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live instance.
+        unsafe { instance.as_ref() }.map_or(std::ptr::null_mut(), |i| i.instance.memory().0)
+    })
+}
+
+/// The current size in bytes of the memory `weft_instance_memory_data`
+/// points at (0 if none). A shared memory only grows: bytes below a size
+/// once returned stay valid.
+///
+/// **Thread safety**: callable from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_memory_size(instance: *const weft_instance_t) -> usize {
+    crate::ffi::boundary::guard_value(0, || {
+        // SAFETY: NULL or a live instance.
+        unsafe { instance.as_ref() }.map_or(0, |i| i.instance.memory().1)
+    })
 }

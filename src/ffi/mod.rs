@@ -18,6 +18,7 @@ pub mod idle_threads;
 pub mod instance;
 pub mod log;
 pub mod module;
+pub mod thread_list;
 pub mod val;
 pub mod version;
 pub mod wasi_config;

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::runtime::error::{Error, ErrorKind};
+
 /// Engine-wide settings. Every field has a sensible default.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -34,6 +36,46 @@ pub struct Config {
     /// holds its CPU and the program's memory until its loop ends. Only for
     /// trusted guests whose threads finish on their own.
     pub interrupt_wasm: bool,
+    /// End a command at once as [`Outcome::Deadlock`](crate::runtime::Outcome::Deadlock)
+    /// when every live thread is parked in an untimed `memory.atomic.wait`
+    /// (default: on).
+    pub deadlock_detection: bool,
+    /// Which profiler sees compiled guest functions (default: none).
+    pub profiler: Profiler,
+}
+
+/// A profiler through which `perf` and similar tools see compiled guest
+/// functions (Wasmtime's profiling agents).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profiler {
+    /// None.
+    #[default]
+    None,
+    /// `/tmp/perf-<pid>.map`, read by `perf report`.
+    PerfMap,
+    /// A jitdump file for `perf inject --jit` (cargo feature `jitdump`).
+    JitDump,
+}
+
+impl Profiler {
+    /// Fails for a profiler this build cannot provide.
+    pub fn check(self) -> Result<(), Error> {
+        if self == Profiler::JitDump && !cfg!(feature = "jitdump") {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "jitdump profiling needs weft built with the cargo feature `jitdump`",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn strategy(self) -> wasmtime::ProfilingStrategy {
+        match self {
+            Profiler::None => wasmtime::ProfilingStrategy::None,
+            Profiler::PerfMap => wasmtime::ProfilingStrategy::PerfMap,
+            Profiler::JitDump => wasmtime::ProfilingStrategy::JitDump,
+        }
+    }
 }
 
 /// Default cap on live guest threads per program.
@@ -53,6 +95,8 @@ impl Default for Config {
             timeout: None,
             cache_dir: None,
             interrupt_wasm: true,
+            deadlock_detection: true,
+            profiler: Profiler::None,
         }
     }
 }

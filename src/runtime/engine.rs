@@ -44,11 +44,13 @@ impl Engine {
                 "max threads must be at least 1",
             ));
         }
+        config.profiler.check()?;
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
             .shared_memory(true)
             .epoch_interruption(config.interrupt_wasm)
-            .max_wasm_stack(config.wasm_stack_size);
+            .max_wasm_stack(config.wasm_stack_size)
+            .profiler(config.profiler.strategy());
         tweak(&mut wt);
         let wasmtime = wasmtime::Engine::new(&wt)
             .map_err(|e| Error::wrap(ErrorKind::InvalidArgument, "cannot create engine", e))?;

@@ -35,6 +35,10 @@ pub enum ErrorKind {
     NotFound = 13,
     /// The program exited (`proc_exit`) during a reactor call; the code is attached.
     Exited = 14,
+    // 15 is the C API's WEFT_ERROR_HOST (an error a host callback returned).
+    /// Every live thread of a running command was parked in an untimed
+    /// `memory.atomic.wait`: nobody could wake them. The message holds the dump.
+    Deadlock = 16,
 }
 
 /// Where and how a guest thread trapped.

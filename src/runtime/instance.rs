@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Store, Val};
 
+use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::HostFuncs;
 use crate::runtime::linker;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::Program;
+use crate::runtime::registry::{self, DUMP_TIMEOUT};
 use crate::runtime::run::{Run, Stats, MAIN_TID, STOP_GRACE};
 use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_data::ThreadData;
@@ -86,10 +88,15 @@ impl Instance {
             "weft-main".into(),
             self.run.config.os_stack_size,
             Box::new(move || {
-                run.finish_main(catch_unwind(AssertUnwindSafe(|| {
-                    entry.call(&mut store, ())
-                })));
+                let slot = run.threads.main.clone();
+                registry::bind(&run.threads, &slot, Some("weft-main"));
+                slot.running();
+                run.arm_deadlock_detection();
+                let result = catch_unwind(AssertUnwindSafe(|| entry.call(&mut store, ())));
+                slot.ending();
+                run.finish_main(result);
                 drop(store);
+                registry::unbind();
                 run.main_finished();
             }),
         );
@@ -134,6 +141,61 @@ impl Instance {
     /// Thread statistics.
     pub fn stats(&self) -> Stats {
         self.run.stats()
+    }
+
+    /// Every live thread as it is now: TID, OS thread, state, CPU time and
+    /// time in the state; no backtraces. Cheap, callable from any thread.
+    pub fn threads(&self) -> ThreadDump {
+        ThreadDump {
+            threads: self.run.threads.snapshot(),
+            with_backtraces: false,
+        }
+    }
+
+    /// A thread dump: [`threads`](Self::threads) plus each thread's wasm
+    /// backtrace, waiting at most [`DUMP_TIMEOUT`] for threads to answer.
+    /// Call it from a host thread, not from inside a host function (the
+    /// calling guest thread could not answer until it returns).
+    pub fn dump(&self) -> ThreadDump {
+        self.dump_with_timeout(DUMP_TIMEOUT)
+    }
+
+    /// [`dump`](Self::dump), waiting at most `timeout` for the answers.
+    pub fn dump_with_timeout(&self, timeout: Duration) -> ThreadDump {
+        self.run.dump(None, timeout)
+    }
+
+    /// A descriptor that becomes readable (and stays so) once the outcome
+    /// is decided; owned by the instance, valid until it is dropped. Do not
+    /// read or close it.
+    pub fn completion_fd(&self) -> Result<std::os::fd::RawFd> {
+        self.run.completion_fd()
+    }
+
+    /// The program's linear memory as (base, size in bytes), for a host
+    /// that fills in or reads guest data outside callbacks; (null, 0) if it
+    /// has none, or for a non-shared memory while a call runs on it. A
+    /// shared memory never moves; other guest threads may access it
+    /// concurrently. A non-shared memory may move when it grows.
+    pub fn memory(&self) -> (*mut u8, usize) {
+        if let Some(m) = &self.run.memory {
+            let data = m.data();
+            return (data.as_ptr() as *mut u8, data.len());
+        }
+        let Ok(guard) = self.main.try_lock() else {
+            return (std::ptr::null_mut(), 0);
+        };
+        match guard.as_ref() {
+            Some(main) => match &main.store.data().memory {
+                Some(GuestMemory::Shared(m)) => {
+                    let data = m.data();
+                    (data.as_ptr() as *mut u8, data.len())
+                }
+                Some(GuestMemory::Plain(m)) => (m.data_ptr(&main.store), m.data_size(&main.store)),
+                None => (std::ptr::null_mut(), 0),
+            },
+            None => (std::ptr::null_mut(), 0),
+        }
     }
 
     /// The program's WASI context (captured output lives here).
@@ -182,10 +244,15 @@ impl Instance {
             ));
         }
         let mut results = vec![Val::I32(0); ty.results().len()];
+        let slot = self.run.threads.main.clone();
+        registry::bind(&self.run.threads, &slot, None);
+        slot.running();
         let called = {
             let _sigpipe = SigpipeBlocked::new();
             func.call(&mut main.store, args, &mut results)
         };
+        slot.idle();
+        registry::unbind();
         match called {
             Ok(()) => Ok(results),
             Err(e) => {

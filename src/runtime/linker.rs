@@ -6,7 +6,9 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
+use crate::runtime::registry;
 use crate::runtime::thread_data::ThreadData;
+use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::threads;
 use crate::runtime::wait_imports;
 use crate::wasi::{self, GuestMemory};
@@ -28,7 +30,10 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
                 let data = caller.data();
                 let run = &data.run;
                 let memory = data.run.memory.clone().map(GuestMemory::Shared);
+                registry::with_current(|s| s.enter_wasi(c"thread-spawn"));
                 let spawned = threads::spawn(run, start_arg, |tid| run.new_store(tid, memory));
+                registry::with_current(ThreadSlot::running);
+                registry::answer_dump(&caller);
                 Ok(threads::guest_result(spawned))
             },
         )
@@ -38,7 +43,13 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             .define(store, module, name, memory.clone())
             .map_err(internal)?;
     }
-    for func in &host.funcs {
+    run.threads.set_host_names(
+        host.funcs
+            .iter()
+            .map(|f| format!("{}.{}", f.module, f.name))
+            .collect(),
+    );
+    for (index, func) in host.funcs.iter().enumerate() {
         let ty = FuncType::new(
             engine,
             func.params.iter().cloned(),
@@ -63,7 +74,11 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
                         memory_base,
                         memory_size,
                     };
-                    callback(&call, args, results).map_err(|msg| {
+                    registry::with_current(|s| s.enter_host(index));
+                    let result = callback(&call, args, results);
+                    registry::with_current(ThreadSlot::running);
+                    registry::answer_dump(&caller);
+                    result.map_err(|msg| {
                         wasmtime::Error::msg(format!("host function {label} failed: {msg}"))
                     })?;
                     caller.data().run.check_running()?;

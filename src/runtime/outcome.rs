@@ -3,6 +3,7 @@
 use wasmtime::{Trap, WasmBacktrace};
 
 use crate::runtime::backtrace::{self, FrameMap};
+use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, TrapInfo};
 use crate::wasi::{ProcExit, Stopped};
 
@@ -17,6 +18,10 @@ pub enum Outcome {
     Interrupted,
     /// The run exceeded its wall-clock timeout.
     TimedOut,
+    /// Every live thread of the running command was parked in a
+    /// `memory.atomic.wait` without a timeout: none could ever wake another.
+    /// Holds the thread dump taken when it was detected.
+    Deadlock(ThreadDump),
 }
 
 impl Outcome {
@@ -32,6 +37,13 @@ impl Outcome {
             Outcome::TimedOut => Err(Error::new(
                 ErrorKind::TimedOut,
                 "the program ran past its timeout",
+            )),
+            Outcome::Deadlock(dump) => Err(Error::new(
+                ErrorKind::Deadlock,
+                format!(
+                    "deadlock: every thread is waiting in memory.atomic.wait with no \
+                     timeout, so none can ever wake another\n{dump}"
+                ),
             )),
         }
     }

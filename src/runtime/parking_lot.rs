@@ -22,6 +22,11 @@
 //! `stop` marks the lot stopped and then sweeps every bucket, waking every
 //! queued waiter as stopped; a wait that starts later sees the mark under its
 //! bucket's lock.
+//!
+//! Two things serve observation: untimed waiters are counted in the run's
+//! deadlock [`Census`] (by themselves once queued, uncounted by the notify
+//! that wakes them, under the bucket's lock), and [`ParkingLot::nudge`] wakes
+//! every waiter briefly so it can answer a thread dump and park again.
 
 use std::cell::RefCell;
 use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
@@ -30,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use rustix::thread::futex;
 
+use crate::runtime::census::Census;
 use crate::wasi::Stopped;
 
 /// Number of buckets (a power of two).
@@ -43,6 +49,8 @@ const STOPPED: u32 = 2;
 /// A parked thread: its futex word. One per OS thread, reused by every wait.
 struct Waiter {
     state: AtomicU32,
+    /// Set by `nudge`: run the wait's hook, then park again.
+    nudged: AtomicBool,
 }
 
 impl Waiter {
@@ -50,6 +58,12 @@ impl Waiter {
     /// dequeue, by whoever took the waiter off its queue.
     fn wake(&self, state: u32) {
         self.state.store(state, Ordering::Release);
+        let _ = futex::wake(&self.state, futex::Flags::PRIVATE, 1);
+    }
+
+    /// Wakes the thread without dequeuing it (`nudge`).
+    fn nudge(&self) {
+        self.nudged.store(true, Ordering::Release);
         let _ = futex::wake(&self.state, futex::Flags::PRIVATE, 1);
     }
 }
@@ -65,6 +79,7 @@ fn me() -> Arc<Waiter> {
             .get_or_insert_with(|| {
                 Arc::new(Waiter {
                     state: AtomicU32::new(WAITING),
+                    nudged: AtomicBool::new(false),
                 })
             })
             .clone()
@@ -77,11 +92,15 @@ struct Bucket {
     /// Threads between taking this bucket's lock in `wait` and leaving it
     /// (queued or about to be).
     waiting: AtomicU32,
-    queue: Mutex<Vec<(u64, Arc<Waiter>)>>,
+    queue: Mutex<Vec<Entry>>,
 }
 
+/// A queued waiter: its address, itself, and whether it waits without a
+/// timeout (counted in the census).
+type Entry = (u64, Arc<Waiter>, bool);
+
 impl Bucket {
-    fn lock(&self) -> MutexGuard<'_, Vec<(u64, Arc<Waiter>)>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Entry>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -117,15 +136,21 @@ impl ParkingLot {
 
     /// Parks the caller on `addr` if `equal()` (evaluated under the
     /// bucket's lock, so no notify can slip in between) until notified,
-    /// `timeout` passes (`None`: never) or the lot is stopped.
+    /// `timeout` passes (`None`: never) or the lot is stopped. An untimed
+    /// waiter is counted in `census`; `hook(deadlocked)` runs (outside the
+    /// lock) when this park made every thread parked (`true`) or when the
+    /// lot is nudged (`false`), and the thread parks again afterwards.
     pub(crate) fn wait(
         &self,
         addr: u64,
         equal: impl FnOnce() -> bool,
         timeout: Option<Duration>,
+        census: &Census,
+        mut hook: impl FnMut(bool),
     ) -> Result<WaitResult, Stopped> {
         let bucket = self.bucket(addr);
         let me = me();
+        let mut deadlocked;
         {
             let mut queue = bucket.lock();
             if self.stopped.load(Ordering::SeqCst) {
@@ -138,7 +163,10 @@ impl ParkingLot {
                 return Ok(WaitResult::NotEqual);
             }
             me.state.store(WAITING, Ordering::Relaxed);
-            queue.push((addr, me.clone()));
+            me.nudged.store(false, Ordering::Relaxed);
+            let untimed = timeout.is_none();
+            queue.push((addr, me.clone(), untimed));
+            deadlocked = untimed && census.parked();
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
@@ -160,6 +188,10 @@ impl ParkingLot {
                 STOPPED => return Err(Stopped),
                 _ => {}
             }
+            if deadlocked || me.nudged.swap(false, Ordering::Acquire) {
+                hook(std::mem::take(&mut deadlocked));
+                continue;
+            }
             let ts = left.map(|l| futex::Timespec {
                 tv_sec: l.as_secs().min(i64::MAX as u64) as i64,
                 tv_nsec: l.subsec_nanos().into(),
@@ -174,7 +206,7 @@ impl ParkingLot {
     /// notify or stop took it off first (its wake-up is on its way).
     fn cancel(&self, bucket: &Bucket, me: &Arc<Waiter>) -> bool {
         let mut queue = bucket.lock();
-        match queue.iter().position(|(_, w)| Arc::ptr_eq(w, me)) {
+        match queue.iter().position(|(_, w, _)| Arc::ptr_eq(w, me)) {
             Some(i) => {
                 queue.remove(i);
                 bucket.waiting.fetch_sub(1, Ordering::Relaxed);
@@ -184,8 +216,9 @@ impl ParkingLot {
         }
     }
 
-    /// Wakes up to `count` threads parked on `addr`, oldest first.
-    pub(crate) fn notify(&self, addr: u64, count: u32) -> u32 {
+    /// Wakes up to `count` threads parked on `addr`, oldest first, taking
+    /// the untimed ones out of `census`.
+    pub(crate) fn notify(&self, addr: u64, count: u32, census: &Census) -> u32 {
         let bucket = self.bucket(addr);
         // Orders the guest's store of the new value (made before it called
         // notify) before reading the count: see the module comment.
@@ -215,7 +248,11 @@ impl ParkingLot {
                         more = true;
                         break;
                     }
-                    batch[n] = Some(queue.remove(i).1);
+                    let (_, waiter, untimed) = queue.remove(i);
+                    if untimed {
+                        census.unparked();
+                    }
+                    batch[n] = Some(waiter);
                     n += 1;
                     woken += 1;
                 }
@@ -239,8 +276,17 @@ impl ParkingLot {
             bucket
                 .waiting
                 .fetch_sub(taken.len() as u32, Ordering::Relaxed);
-            for (_, waiter) in taken {
+            for (_, waiter, _) in taken {
                 waiter.wake(STOPPED);
+            }
+        }
+    }
+
+    /// Wakes every waiter briefly: each runs its wait's hook and parks again.
+    pub(crate) fn nudge(&self) {
+        for bucket in self.buckets.iter() {
+            for (_, waiter, _) in bucket.lock().iter() {
+                waiter.nudge();
             }
         }
     }
@@ -262,14 +308,16 @@ mod tests {
         let mut threads = Vec::new();
         for _ in 0..3 {
             let l = lot.clone();
-            threads.push(std::thread::spawn(move || l.wait(8, || true, None)));
+            threads.push(std::thread::spawn(move || {
+                l.wait(8, || true, None, &Census::default(), |_| {})
+            }));
         }
         while lot.parked() < 3 {
             std::thread::yield_now();
         }
-        assert_eq!(lot.notify(16, 5), 0);
-        assert_eq!(lot.notify(8, 2), 2);
-        assert_eq!(lot.notify(8, 5), 1);
+        assert_eq!(lot.notify(16, 5, &Census::default()), 0);
+        assert_eq!(lot.notify(8, 2, &Census::default()), 2);
+        assert_eq!(lot.notify(8, 5, &Census::default()), 1);
         for t in threads {
             assert_eq!(t.join().unwrap(), Ok(WaitResult::Woken));
         }
@@ -278,14 +326,23 @@ mod tests {
     #[test]
     fn not_equal_timeout_and_stop() {
         let lot = Arc::new(ParkingLot::default());
-        assert_eq!(lot.wait(0, || false, None), Ok(WaitResult::NotEqual));
         assert_eq!(
-            lot.wait(0, || true, Some(Duration::from_millis(5))),
+            lot.wait(0, || false, None, &Census::default(), |_| {}),
+            Ok(WaitResult::NotEqual)
+        );
+        assert_eq!(
+            lot.wait(
+                0,
+                || true,
+                Some(Duration::from_millis(5)),
+                &Census::default(),
+                |_| {}
+            ),
             Ok(WaitResult::TimedOut)
         );
         assert_eq!(lot.parked(), 0);
         let l = lot.clone();
-        let t = std::thread::spawn(move || l.wait(4, || true, None));
+        let t = std::thread::spawn(move || l.wait(4, || true, None, &Census::default(), |_| {}));
         while lot.parked() < 1 {
             std::thread::yield_now();
         }
@@ -293,7 +350,10 @@ mod tests {
         lot.stop();
         assert_eq!(t.join().unwrap(), Err(Stopped));
         assert!(at.elapsed() < Duration::from_millis(100));
-        assert_eq!(lot.wait(4, || true, None), Err(Stopped));
+        assert_eq!(
+            lot.wait(4, || true, None, &Census::default(), |_| {}),
+            Err(Stopped)
+        );
     }
 
     #[test]
@@ -305,15 +365,15 @@ mod tests {
             .find(|&b| std::ptr::eq(lot.bucket(a), lot.bucket(b)))
             .expect("a colliding address");
         let (la, lb) = (lot.clone(), lot.clone());
-        let ta = std::thread::spawn(move || la.wait(a, || true, None));
-        let tb = std::thread::spawn(move || lb.wait(b, || true, None));
+        let ta = std::thread::spawn(move || la.wait(a, || true, None, &Census::default(), |_| {}));
+        let tb = std::thread::spawn(move || lb.wait(b, || true, None, &Census::default(), |_| {}));
         while lot.parked() < 2 {
             std::thread::yield_now();
         }
-        assert_eq!(lot.notify(b, 10), 1);
+        assert_eq!(lot.notify(b, 10, &Census::default()), 1);
         assert_eq!(tb.join().unwrap(), Ok(WaitResult::Woken));
         assert_eq!(lot.parked(), 1);
-        assert_eq!(lot.notify(a, 1), 1);
+        assert_eq!(lot.notify(a, 1, &Census::default()), 1);
         assert_eq!(ta.join().unwrap(), Ok(WaitResult::Woken));
         assert_eq!(lot.bucket(a).waiting.load(Ordering::SeqCst), 0);
     }
@@ -331,14 +391,20 @@ mod tests {
                 std::thread::spawn(move || loop {
                     let v = word.load(Ordering::SeqCst);
                     if v >= ROUNDS {
-                        lot.notify(0, u32::MAX);
+                        lot.notify(0, u32::MAX, &Census::default());
                         return;
                     }
                     if v % 2 == me {
                         word.store(v + 1, Ordering::SeqCst);
-                        lot.notify(0, 1);
+                        lot.notify(0, 1, &Census::default());
                     } else {
-                        let _ = lot.wait(0, || word.load(Ordering::SeqCst) == v, None);
+                        let _ = lot.wait(
+                            0,
+                            || word.load(Ordering::SeqCst) == v,
+                            None,
+                            &Census::default(),
+                            |_| {},
+                        );
                     }
                 })
             })
@@ -362,7 +428,16 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..2_000u64 {
                         let timeout = Duration::from_micros(i % 50);
-                        if lot.wait(t % 2 * 4, || true, Some(timeout)).is_err() {
+                        if lot
+                            .wait(
+                                t % 2 * 4,
+                                || true,
+                                Some(timeout),
+                                &Census::default(),
+                                |_| {},
+                            )
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -373,8 +448,8 @@ mod tests {
             let (lot, done) = (lot.clone(), done.clone());
             std::thread::spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    lot.notify(0, 1);
-                    lot.notify(4, 2);
+                    lot.notify(0, 1, &Census::default());
+                    lot.notify(4, 2, &Census::default());
                 }
             })
         };

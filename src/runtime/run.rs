@@ -12,6 +12,7 @@
 //! TIDs, limits, stopping and the main thread's bookkeeping are the same
 //! code for both; only making a store differs.
 
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -19,11 +20,14 @@ use std::time::{Duration, Instant};
 use wasmtime::{InstancePre, MemoryType, SharedMemory, Store, UpdateDeadline};
 
 use crate::runtime::config::Config;
+use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
+use crate::runtime::registry::{answer_dump, ThreadRegistry, DUMP_TIMEOUT};
 use crate::runtime::sigpipe::SigpipeBlocked;
+use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::tids::{TidPool, MAX_TID};
 use crate::wasi::{Stopped, WasiCtx};
 
@@ -63,6 +67,10 @@ pub(crate) struct Run<T> {
     pub(crate) memory: Option<SharedMemory>,
     /// Threads parked in a (rewritten) `memory.atomic.wait`.
     pub(crate) parking: ParkingLot,
+    /// The live threads' states, the deadlock census and thread dumps.
+    pub(crate) threads: Arc<ThreadRegistry>,
+    /// Readable once the outcome is decided (made on first request).
+    completion: OnceLock<Completion>,
     pre: OnceLock<InstancePre<T>>,
     ended: AtomicBool,
     spawned: AtomicU64,
@@ -94,12 +102,15 @@ impl<T> Run<T> {
         config: Config,
         memory: Option<SharedMemory>,
     ) -> Arc<Self> {
+        let threads = Arc::new(ThreadRegistry::new(Some(program.clone())));
         Arc::new(Run {
             program,
             config,
             wasi: OnceLock::new(),
             memory,
             parking: ParkingLot::default(),
+            threads,
+            completion: OnceLock::new(),
             pre: OnceLock::new(),
             ended: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
@@ -176,6 +187,9 @@ impl<T> Run<T> {
         st.outcome = Some(outcome);
         st.ended_at = Some(Instant::now());
         self.ended.store(true, Ordering::SeqCst);
+        if let Some(c) = self.completion.get() {
+            c.signal();
+        }
         drop(st);
         self.stop_wasi_now();
         self.parking.stop();
@@ -207,12 +221,13 @@ impl<T> Run<T> {
         T: 'static,
     {
         let run = self.clone();
-        store.epoch_deadline_callback(move |_| {
+        store.epoch_deadline_callback(move |ctx| {
             if run.is_ended() {
-                Err(wasmtime::Error::new(Stopped))
-            } else {
-                Ok(UpdateDeadline::Continue(1))
+                return Err(wasmtime::Error::new(Stopped));
             }
+            // A thread dump ticks the epoch: running wasm answers here.
+            answer_dump(&ctx);
+            Ok(UpdateDeadline::Continue(1))
         });
         store.set_epoch_deadline(1);
         // Pairs with `decide`: either this thread sees `ended`, or the epoch
@@ -301,11 +316,70 @@ impl<T> Run<T> {
 
     /// Gives back the TID of a thread that ended or failed to start.
     pub(crate) fn release_tid(&self, tid: u32) {
+        let all_parked = self.threads.deregister(tid);
         let mut st = self.lock();
         st.tids.release(tid);
         st.live -= 1;
         drop(st);
         self.cond.notify_all();
+        if all_parked {
+            self.deadlocked(None);
+        }
+    }
+
+    /// Every live thread is parked for good: ends the program as a
+    /// deadlock with a dump (`own` is the detecting thread's own backtrace).
+    pub(crate) fn deadlocked(&self, own: Option<(&ThreadSlot, String)>) {
+        if self.is_ended() {
+            return;
+        }
+        let dump = self.dump(own, DUMP_TIMEOUT);
+        log::debug!("deadlock detected\n{dump}");
+        self.decide(Outcome::Deadlock(dump));
+    }
+
+    /// Starts deadlock detection (a command's `_start` begins), if configured.
+    pub(crate) fn arm_deadlock_detection(&self) {
+        if self.config.deadlock_detection && self.threads.census.arm() {
+            self.deadlocked(None);
+        }
+    }
+
+    /// A thread dump (see `registry`): nudges parked threads and ticks the
+    /// epoch so every thread answers with its backtrace.
+    pub(crate) fn dump(&self, own: Option<(&ThreadSlot, String)>, timeout: Duration) -> ThreadDump {
+        let threads = self.threads.dump(
+            || {
+                self.parking.nudge();
+                self.program.engine.wasmtime().increment_epoch();
+            },
+            own,
+            timeout,
+        );
+        ThreadDump {
+            threads,
+            with_backtraces: true,
+        }
+    }
+
+    /// The descriptor that becomes readable once the outcome is decided.
+    pub(crate) fn completion_fd(&self) -> Result<RawFd> {
+        if let Some(c) = self.completion.get() {
+            return Ok(c.read.as_raw_fd());
+        }
+        // Under the state lock, so `decide` either sees it or has decided.
+        let st = self.lock();
+        if let Some(c) = self.completion.get() {
+            return Ok(c.read.as_raw_fd());
+        }
+        let c = Completion::new()
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot create completion fd: {e}")))?;
+        if st.outcome.is_some() {
+            c.signal();
+        }
+        let raw = c.read.as_raw_fd();
+        let _ = self.completion.set(c);
+        Ok(raw)
     }
 
     /// The main thread starts running `_start`.
@@ -315,8 +389,12 @@ impl<T> Run<T> {
 
     /// The main thread has finished and dropped its store.
     pub(crate) fn main_finished(&self) {
+        let all_parked = self.threads.deregister(MAIN_TID);
         self.lock().main_running = false;
         self.cond.notify_all();
+        if all_parked {
+            self.deadlocked(None);
+        }
     }
 
     /// Whether the main instance is being instantiated (its start function
@@ -438,4 +516,39 @@ pub(crate) fn create_memory(
             e,
         )
     })
+}
+
+/// The descriptor behind [`Run::completion_fd`]: an eventfd on Linux, a
+/// pipe elsewhere (readable once a byte is written to its other end).
+struct Completion {
+    read: OwnedFd,
+    write: Option<OwnedFd>,
+}
+
+impl Completion {
+    fn new() -> std::io::Result<Completion> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::event::{eventfd, EventfdFlags};
+            let fd = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+            Ok(Completion {
+                read: fd,
+                write: None,
+            })
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let (read, write) = rustix::pipe::pipe()?;
+            Ok(Completion {
+                read,
+                write: Some(write),
+            })
+        }
+    }
+
+    /// Makes the descriptor readable, for good (nobody reads it back).
+    fn signal(&self) {
+        let fd = self.write.as_ref().unwrap_or(&self.read);
+        let _ = rustix::io::write(fd, &1u64.to_ne_bytes());
+    }
 }

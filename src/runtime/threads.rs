@@ -10,6 +10,7 @@ use wasmtime::Store;
 use crate::runtime::error::TrapInfo;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ENTRY_NAME;
+use crate::runtime::registry;
 use crate::runtime::run::Run;
 use crate::runtime::thread_pool::run_on_thread;
 
@@ -60,7 +61,9 @@ fn try_spawn<T: Send + 'static>(
         return Err("the module imports no shared memory".into());
     }
     let tid = run.reserve_tid()?;
-    // From here on every failure must give the TID back.
+    // From here on every failure must give the TID back (which also
+    // deregisters the thread's published state).
+    let slot = run.threads.register_new(tid);
     let prepared = (|| {
         let mut store = new_store(tid);
         let instance = run
@@ -80,13 +83,17 @@ fn try_spawn<T: Send + 'static>(
         }
     };
     let child = run.clone();
+    let name = format!("weft-thread-{tid}");
     let spawned = run_on_thread(
-        format!("weft-thread-{tid}"),
+        name.clone(),
         run.config.os_stack_size,
         Box::new(move || {
+            registry::bind(&child.threads, &slot, Some(&name));
+            slot.running();
             let result = catch_unwind(AssertUnwindSafe(|| {
                 entry.call(&mut store, (tid as i32, start_arg))
             }));
+            slot.ending();
             match result {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => child.thread_failed(tid, &e),
@@ -99,6 +106,7 @@ fn try_spawn<T: Send + 'static>(
                 }
             }
             drop(store);
+            registry::unbind();
             child.release_tid(tid);
         }),
     );

@@ -6,9 +6,12 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use wasmtime::{Caller, Linker, SharedMemory, Trap};
+use wasmtime::{Caller, Linker, SharedMemory, Trap, WasmBacktrace};
 
+use crate::runtime::dump::backtrace_text;
+use crate::runtime::registry;
 use crate::runtime::run::Run;
+use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
 
 /// Defines the three `weft:internal` imports on `linker`, for the program
@@ -24,11 +27,15 @@ pub(crate) fn add_to_linker<T: 'static>(
         INTERNAL_MODULE,
         WAIT32,
         move |mut caller: Caller<'_, T>, addr: i32, expected: i32, timeout: i64, offset: i32| {
-            let run = run_of(caller.data_mut());
+            let run: *const Run<T> = run_of(caller.data_mut());
+            // SAFETY: the run lives behind an `Arc` in the store data, which
+            // outlives this call and is never mutated through it; the
+            // pointer only frees `caller` for taking backtraces.
+            let run = unsafe { &*run };
             let ea = check(run, &m, addr, offset, 4)?;
             let cell = atomic_u32(&m, ea);
             let equal = || holds32(cell.load(Ordering::SeqCst), expected);
-            wait(run, ea, equal, timeout)
+            wait(run, &caller, ea, equal, timeout)
         },
     )?;
     let m = memory.clone();
@@ -36,11 +43,13 @@ pub(crate) fn add_to_linker<T: 'static>(
         INTERNAL_MODULE,
         WAIT64,
         move |mut caller: Caller<'_, T>, addr: i32, expected: i64, timeout: i64, offset: i32| {
-            let run = run_of(caller.data_mut());
+            let run: *const Run<T> = run_of(caller.data_mut());
+            // SAFETY: as in wait32.
+            let run = unsafe { &*run };
             let ea = check(run, &m, addr, offset, 8)?;
             let cell = atomic_u64(&m, ea);
             let equal = || holds64(cell.load(Ordering::SeqCst), expected);
-            wait(run, ea, equal, timeout)
+            wait(run, &caller, ea, equal, timeout)
         },
     )?;
     linker.func_wrap(
@@ -49,7 +58,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut caller: Caller<'_, T>, addr: i32, count: i32, offset: i32| {
             let run = run_of(caller.data_mut());
             let ea = check(run, &memory, addr, offset, 4)?;
-            let woken = run.parking.notify(ea, count as u32);
+            let woken = run.parking.notify(ea, count as u32, &run.threads.census);
             Ok(woken as i32)
         },
     )?;
@@ -107,13 +116,32 @@ fn atomic_u64(memory: &SharedMemory, ea: u64) -> &AtomicU64 {
 
 fn wait<T>(
     run: &Run<T>,
+    caller: &Caller<'_, T>,
     ea: u64,
     equal: impl FnOnce() -> bool,
     timeout: i64,
 ) -> wasmtime::Result<i32> {
     let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
-    let result = run.parking.wait(ea, equal, timeout)?;
-    Ok(result as i32)
+    registry::with_current(|slot| slot.enter_park(ea, timeout.is_some()));
+    let result = run
+        .parking
+        .wait(ea, equal, timeout, &run.threads.census, |deadlocked| {
+            if deadlocked {
+                // Every other thread sleeps for good: this one dumps them.
+                let own = backtrace_text(
+                    &WasmBacktrace::capture(caller),
+                    run.program.frame_map.as_ref(),
+                );
+                match registry::current_slot() {
+                    Some(slot) => run.deadlocked(Some((&slot, own))),
+                    None => run.deadlocked(None),
+                }
+            } else {
+                registry::answer_dump(caller);
+            }
+        });
+    registry::with_current(ThreadSlot::running);
+    Ok(result? as i32)
 }
 
 #[cfg(test)]

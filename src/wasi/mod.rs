@@ -54,4 +54,23 @@ pub trait WasiView: Send + 'static {
     fn proc_exit(&mut self, code: i32) -> wasmtime::Error {
         wasmtime::Error::new(ProcExit(code))
     }
+
+    /// Called as the thread enters WASI function `name` (after the stop
+    /// check), for embedders that publish what their threads do. The default
+    /// does nothing.
+    fn call_started(caller: &wasmtime::Caller<'_, Self>, name: &'static std::ffi::CStr)
+    where
+        Self: Sized,
+    {
+        let _ = (caller, name);
+    }
+
+    /// Called as the WASI function entered last returns (also when it
+    /// failed). The default does nothing.
+    fn call_finished(caller: &wasmtime::Caller<'_, Self>)
+    where
+        Self: Sized,
+    {
+        let _ = caller;
+    }
 }

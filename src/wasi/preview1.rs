@@ -2,6 +2,8 @@
 //! wrapper that checks the stop signal, snapshots the caller's memory, and
 //! calls the implementation in the module for its concept.
 
+use std::ffi::CStr;
+
 use wasmtime::{Caller, Extern, Linker, Result};
 
 use crate::wasi::errno::{Errno, Error, WasiResult};
@@ -16,6 +18,7 @@ const MODULE: &str = "wasi_snapshot_preview1";
 /// while the call was blocked.
 fn call<T: WasiView>(
     caller: &mut Caller<'_, T>,
+    name: &'static CStr,
     f: impl FnOnce(&WasiCtx, &MemView) -> WasiResult<()>,
 ) -> Result<i32> {
     caller.data().wasi().stop_signal().check()?;
@@ -32,8 +35,11 @@ fn call<T: WasiView>(
     let mem = memory
         .map(|m| m.view(&*caller))
         .unwrap_or_else(MemView::empty);
-    let cx = caller.data().wasi();
-    match f(cx, &mem) {
+    // The view hears of the call's entry and exit (thread states).
+    T::call_started(caller, name);
+    let result = f(caller.data().wasi(), &mem);
+    T::call_finished(caller);
+    match result {
         Ok(()) => Ok(0),
         Err(Error::Errno(e)) => Ok(i32::from(e.0)),
         Err(Error::Stopped) => Err(wasmtime::Error::new(Stopped)),
@@ -64,10 +70,10 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     )?;
     linker.func_wrap(m, "proc_raise", |mut c: Caller<'_, T>, _sig: i32| {
         // Signals are not supported (the spec lets hosts say so).
-        call(&mut c, |_, _| Err(Errno::NOSYS.into()))
+        call(&mut c, c"proc_raise", |_, _| Err(Errno::NOSYS.into()))
     })?;
     linker.func_wrap(m, "sched_yield", |mut c: Caller<'_, T>| {
-        call(&mut c, |_, _| {
+        call(&mut c, c"sched_yield", |_, _| {
             std::thread::yield_now();
             Ok(())
         })
@@ -76,7 +82,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "random_get",
         |mut c: Caller<'_, T>, buf: i32, len: i32| {
-            call(&mut c, |_, mem| {
+            call(&mut c, c"random_get", |_, mem| {
                 Ok(random::fill(mem, buf as u32, len as u32)?)
             })
         },
@@ -85,7 +91,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "clock_res_get",
         |mut c: Caller<'_, T>, id: i32, out: i32| {
-            call(&mut c, |_, mem| {
+            call(&mut c, c"clock_res_get", |_, mem| {
                 Ok(mem.write_u64(out as u32, clock::resolution(id as u32)?)?)
             })
         },
@@ -94,7 +100,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "clock_time_get",
         |mut c: Caller<'_, T>, id: i32, _precision: i64, out: i32| {
-            call(&mut c, |_, mem| {
+            call(&mut c, c"clock_time_get", |_, mem| {
                 Ok(mem.write_u64(out as u32, clock::now(id as u32)?)?)
             })
         },
@@ -103,7 +109,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "args_sizes_get",
         |mut c: Caller<'_, T>, n: i32, size: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"args_sizes_get", |cx, mem| {
                 Ok(args::sizes(mem, &cx.args, n as u32, size as u32)?)
             })
         },
@@ -112,7 +118,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "args_get",
         |mut c: Caller<'_, T>, ptrs: i32, buf: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"args_get", |cx, mem| {
                 Ok(args::get(mem, &cx.args, ptrs as u32, buf as u32)?)
             })
         },
@@ -121,7 +127,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "environ_sizes_get",
         |mut c: Caller<'_, T>, n: i32, size: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"environ_sizes_get", |cx, mem| {
                 Ok(args::sizes(
                     mem,
                     &args::environ(&cx.env),
@@ -135,7 +141,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "environ_get",
         |mut c: Caller<'_, T>, ptrs: i32, buf: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"environ_get", |cx, mem| {
                 Ok(args::get(
                     mem,
                     &args::environ(&cx.env),
@@ -149,7 +155,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "poll_oneoff",
         |mut c: Caller<'_, T>, subs: i32, events: i32, n: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"poll_oneoff", |cx, mem| {
                 poll::poll_oneoff(cx, mem, subs as u32, events as u32, n as u32, out as u32)
             })
         },
@@ -160,7 +166,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_read",
         |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_read", |cx, mem| {
                 fd::read(cx, mem, f as u32, iovs as u32, n as u32, out as u32)
             })
         },
@@ -169,7 +175,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_write",
         |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_write", |cx, mem| {
                 fd::write(cx, mem, f as u32, iovs as u32, n as u32, out as u32)
             })
         },
@@ -178,7 +184,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_pread",
         |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_pread", |cx, mem| {
                 fd::pread(
                     cx,
                     mem,
@@ -195,7 +201,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_pwrite",
         |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_pwrite", |cx, mem| {
                 fd::pwrite(
                     cx,
                     mem,
@@ -212,29 +218,33 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_seek",
         |mut c: Caller<'_, T>, f: i32, off: i64, whence: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_seek", |cx, mem| {
                 fd::seek(cx, mem, f as u32, off, u8_arg(whence)?, out as u32)
             })
         },
     )?;
     linker.func_wrap(m, "fd_tell", |mut c: Caller<'_, T>, f: i32, out: i32| {
-        call(&mut c, |cx, mem| fd::tell(cx, mem, f as u32, out as u32))
+        call(&mut c, c"fd_tell", |cx, mem| {
+            fd::tell(cx, mem, f as u32, out as u32)
+        })
     })?;
     linker.func_wrap(m, "fd_close", |mut c: Caller<'_, T>, f: i32| {
-        call(&mut c, |cx, _| fd::close(cx, f as u32))
+        call(&mut c, c"fd_close", |cx, _| fd::close(cx, f as u32))
     })?;
     linker.func_wrap(
         m,
         "fd_renumber",
         |mut c: Caller<'_, T>, from: i32, to: i32| {
-            call(&mut c, |cx, _| fd::renumber(cx, from as u32, to as u32))
+            call(&mut c, c"fd_renumber", |cx, _| {
+                fd::renumber(cx, from as u32, to as u32)
+            })
         },
     )?;
     linker.func_wrap(
         m,
         "fd_fdstat_get",
         |mut c: Caller<'_, T>, f: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_fdstat_get", |cx, mem| {
                 fd::fdstat_get(cx, mem, f as u32, out as u32)
             })
         },
@@ -243,7 +253,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_fdstat_set_flags",
         |mut c: Caller<'_, T>, f: i32, flags: i32| {
-            call(&mut c, |cx, _| {
+            call(&mut c, c"fd_fdstat_set_flags", |cx, _| {
                 fd::fdstat_set_flags(cx, f as u32, u16_arg(flags)?)
             })
         },
@@ -252,7 +262,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_fdstat_set_rights",
         |mut c: Caller<'_, T>, f: i32, base: i64, inheriting: i64| {
-            call(&mut c, |cx, _| {
+            call(&mut c, c"fd_fdstat_set_rights", |cx, _| {
                 fd::fdstat_set_rights(cx, f as u32, base as u64, inheriting as u64)
             })
         },
@@ -261,7 +271,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_filestat_get",
         |mut c: Caller<'_, T>, f: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_filestat_get", |cx, mem| {
                 fd::filestat_get(cx, mem, f as u32, out as u32)
             })
         },
@@ -270,7 +280,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_filestat_set_size",
         |mut c: Caller<'_, T>, f: i32, size: i64| {
-            call(&mut c, |cx, _| {
+            call(&mut c, c"fd_filestat_set_size", |cx, _| {
                 fd::filestat_set_size(cx, f as u32, size as u64)
             })
         },
@@ -279,7 +289,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_filestat_set_times",
         |mut c: Caller<'_, T>, f: i32, atim: i64, mtim: i64, fst: i32| {
-            call(&mut c, |cx, _| {
+            call(&mut c, c"fd_filestat_set_times", |cx, _| {
                 fd::filestat_set_times(cx, f as u32, atim as u64, mtim as u64, u16_arg(fst)?)
             })
         },
@@ -288,7 +298,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_advise",
         |mut c: Caller<'_, T>, f: i32, off: i64, len: i64, advice: i32| {
-            call(&mut c, |cx, _| {
+            call(&mut c, c"fd_advise", |cx, _| {
                 fd::advise(cx, f as u32, off as u64, len as u64, u8_arg(advice)?)
             })
         },
@@ -297,22 +307,22 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_allocate",
         |mut c: Caller<'_, T>, f: i32, off: i64, len: i64| {
-            call(&mut c, |cx, _| {
+            call(&mut c, c"fd_allocate", |cx, _| {
                 fd::allocate(cx, f as u32, off as u64, len as u64)
             })
         },
     )?;
     linker.func_wrap(m, "fd_sync", |mut c: Caller<'_, T>, f: i32| {
-        call(&mut c, |cx, _| fd::sync(cx, f as u32, false))
+        call(&mut c, c"fd_sync", |cx, _| fd::sync(cx, f as u32, false))
     })?;
     linker.func_wrap(m, "fd_datasync", |mut c: Caller<'_, T>, f: i32| {
-        call(&mut c, |cx, _| fd::sync(cx, f as u32, true))
+        call(&mut c, c"fd_datasync", |cx, _| fd::sync(cx, f as u32, true))
     })?;
     linker.func_wrap(
         m,
         "fd_readdir",
         |mut c: Caller<'_, T>, f: i32, buf: i32, len: i32, cookie: i64, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_readdir", |cx, mem| {
                 fd::readdir(
                     cx,
                     mem,
@@ -329,7 +339,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_prestat_get",
         |mut c: Caller<'_, T>, f: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_prestat_get", |cx, mem| {
                 fd::prestat_get(cx, mem, f as u32, out as u32)
             })
         },
@@ -338,7 +348,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "fd_prestat_dir_name",
         |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"fd_prestat_dir_name", |cx, mem| {
                 fd::prestat_dir_name(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -358,7 +368,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
          inheriting: i64,
          fdflags: i32,
          out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_open", |cx, mem| {
                 path::open(
                     cx,
                     mem,
@@ -379,7 +389,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "path_create_directory",
         |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_create_directory", |cx, mem| {
                 path::create_directory(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -388,7 +398,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "path_remove_directory",
         |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_remove_directory", |cx, mem| {
                 path::remove_directory(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -397,7 +407,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "path_unlink_file",
         |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_unlink_file", |cx, mem| {
                 path::unlink_file(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -406,7 +416,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "path_filestat_get",
         |mut c: Caller<'_, T>, f: i32, flags: i32, p: i32, len: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_filestat_get", |cx, mem| {
                 path::filestat_get(
                     cx,
                     mem,
@@ -430,7 +440,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
          atim: i64,
          mtim: i64,
          fst: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_filestat_set_times", |cx, mem| {
                 path::filestat_set_times(
                     cx,
                     mem,
@@ -456,7 +466,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
          nf: i32,
          np: i32,
          nl: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_link", |cx, mem| {
                 path::link(
                     cx,
                     mem,
@@ -475,7 +485,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "path_rename",
         |mut c: Caller<'_, T>, of: i32, op: i32, ol: i32, nf: i32, np: i32, nl: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_rename", |cx, mem| {
                 path::rename(
                     cx, mem, of as u32, op as u32, ol as u32, nf as u32, np as u32, nl as u32,
                 )
@@ -486,7 +496,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "path_symlink",
         |mut c: Caller<'_, T>, op: i32, ol: i32, f: i32, np: i32, nl: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_symlink", |cx, mem| {
                 path::symlink(
                     cx, mem, op as u32, ol as u32, f as u32, np as u32, nl as u32,
                 )
@@ -497,7 +507,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "path_readlink",
         |mut c: Caller<'_, T>, f: i32, p: i32, len: i32, buf: i32, buf_len: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"path_readlink", |cx, mem| {
                 path::readlink(
                     cx,
                     mem,
@@ -517,7 +527,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "sock_accept",
         |mut c: Caller<'_, T>, f: i32, flags: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"sock_accept", |cx, mem| {
                 sock::accept(cx, mem, f as u32, u16_arg(flags)?, out as u32)
             })
         },
@@ -532,7 +542,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
          flags: i32,
          out_len: i32,
          out_flags: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"sock_recv", |cx, mem| {
                 sock::recv(
                     cx,
                     mem,
@@ -550,7 +560,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "sock_send",
         |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, flags: i32, out: i32| {
-            call(&mut c, |cx, mem| {
+            call(&mut c, c"sock_send", |cx, mem| {
                 sock::send(
                     cx,
                     mem,
@@ -567,7 +577,9 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
         m,
         "sock_shutdown",
         |mut c: Caller<'_, T>, f: i32, how: i32| {
-            call(&mut c, |cx, _| sock::shutdown(cx, f as u32, u8_arg(how)?))
+            call(&mut c, c"sock_shutdown", |cx, _| {
+                sock::shutdown(cx, f as u32, u8_arg(how)?)
+            })
         },
     )?;
     Ok(())

@@ -259,9 +259,18 @@ fn wait_entered(shared: &Shared, n: u32) {
 
 impl Matrix {
     pub fn new() -> Matrix {
-        let plain = Engine::new(&Config::default()).expect("engine");
+        // Every thread waiting untimed while the host ends the program would
+        // be a deadlock (ended at once by weft): this matrix measures how
+        // the host's interrupt and timeout stop such threads, so it turns
+        // detection off (tests/deadlock.rs covers detection).
+        let plain = Engine::new(&Config {
+            deadlock_detection: false,
+            ..Config::default()
+        })
+        .expect("engine");
         let timed = Engine::new(&Config {
             timeout: Some(TIMEOUT),
+            deadlock_detection: false,
             ..Config::default()
         })
         .expect("engine");
@@ -407,6 +416,7 @@ fn short(outcome: &Outcome) -> String {
         Outcome::Trap(t) => format!("trap (tid {})", t.tid),
         Outcome::Interrupted => "interrupted".into(),
         Outcome::TimedOut => "timed out".into(),
+        Outcome::Deadlock(_) => "deadlock".into(),
     }
 }
 

@@ -1,0 +1,333 @@
+//! What observing threads costs, and how fast deadlocks are found:
+//! `cargo bench --bench observe`. Prints figures; asserts nothing.
+//!
+//! * WASI-call overhead: a loop of 2,000,000 `clock_time_get` calls
+//!   (ns per call). Run the same file against an older weft to compare:
+//!   the state word is the only thing on this path.
+//! * Snapshot (`Instance::threads`) and dump (`Instance::dump`) cost with
+//!   N parked threads, and with N spinning threads (answers via the epoch).
+//! * Deadlock detection latency: a two-thread WAT deadlock (and the wasi-sdk
+//!   pthread deadlocks when `WASI_SDK_PATH` is set), from the moment the
+//!   last thread parks to `run` returning, over many runs.
+//! * False positives: runs of ping-pong through untimed waits, and of the
+//!   pthread producer/consumer and worker-pool guests (with `WASI_SDK_PATH`).
+//!
+//! Options (after `--`): `--only a,b` from `wasi snapshot detect stress`,
+//! `--runs N` (stress runs per guest, default 2000).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use weft::runtime::{
+    Config, Engine, HostFunc, HostFuncs, Instance, Outcome, Program, Val, ValType,
+};
+use weft::wasi::{Stdio, WasiConfig};
+
+fn quiet() -> WasiConfig {
+    let mut c = WasiConfig::new();
+    c.stdout(Stdio::Capture)
+        .stderr(Stdio::Capture)
+        .stdin(Stdio::Null);
+    c
+}
+
+fn const_fn(module: &str, name: &str, v: i32) -> HostFunc {
+    HostFunc {
+        module: module.into(),
+        name: name.into(),
+        params: vec![],
+        results: vec![ValType::I32],
+        callback: Arc::new(move |_, _, out| {
+            out[0] = Val::I32(v);
+            Ok(())
+        }),
+    }
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p) as usize]
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+const CLOCK_LOOP: &str = r#"(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+  (import "test" "n" (func $n (result i32)))
+  (memory 1)
+  (func (export "_start") (local $i i32) (local $n i32)
+    (local.set $n (call $n))
+    (loop $l
+      (drop (call $now (i32.const 1) (i64.const 0) (i32.const 64)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"#;
+
+fn wasi_overhead(engine: &Engine) {
+    let program = Program::from_bytes(engine, CLOCK_LOOP.as_bytes()).unwrap();
+    let n = 2_000_000;
+    let mut host = HostFuncs::new();
+    host.define(const_fn("test", "n", n));
+    let mut times = Vec::new();
+    for _ in 0..7 {
+        let inst = Instance::new(&program, &quiet(), &host).unwrap();
+        let t = Instant::now();
+        assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
+        times.push(t.elapsed());
+    }
+    let m = median(&mut times);
+    println!(
+        "WASI call (clock_time_get) loop: {:.1} ns per call (median of 7 x {n})",
+        m.as_secs_f64() * 1e9 / f64::from(n)
+    );
+}
+
+/// `_start` spawns "test" "n" children doing `mode` (0: park untimed, 1:
+/// spin), then parks untimed itself.
+const MANY: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "test" "n" (func $n (result i32)))
+  (import "test" "mode" (func $mode (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func $spin (loop $l (br $l)))
+  (func $park (drop (memory.atomic.wait32 (i32.const 64) (i32.const 0) (i64.const -1))))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (if (i32.eqz (call $mode)) (then (call $park)) (else (call $spin))))
+  (func (export "_start") (local $i i32)
+    (loop $l
+      (drop (call $spawn (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (call $n))))
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const -1)))))"#;
+
+fn snapshot_and_dump(engine: &Engine) {
+    let program = Program::from_bytes(engine, MANY.as_bytes()).unwrap();
+    for (mode, what) in [(0, "parked"), (1, "spinning")] {
+        for n in [1, 15, 127] {
+            if mode == 1 && n > 15 {
+                continue;
+            }
+            let mut host = HostFuncs::new();
+            host.define(const_fn("test", "n", n));
+            host.define(const_fn("test", "mode", mode));
+            let inst = Instance::new(&program, &quiet(), &host).unwrap();
+            inst.start().unwrap();
+            let t = Instant::now();
+            while inst.threads().threads.len() < n as usize + 1
+                || inst.threads().threads.iter().any(|t| {
+                    !matches!(
+                        t.state,
+                        weft::runtime::ThreadState::Parked { .. }
+                            | weft::runtime::ThreadState::Running
+                    )
+                })
+            {
+                assert!(t.elapsed() < Duration::from_secs(20));
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let mut snaps = Vec::new();
+            for _ in 0..200 {
+                let t = Instant::now();
+                std::hint::black_box(inst.threads());
+                snaps.push(t.elapsed());
+            }
+            let mut dumps = Vec::new();
+            let mut answered = 0;
+            for _ in 0..20 {
+                let t = Instant::now();
+                let d = inst.dump();
+                dumps.push(t.elapsed());
+                answered += d.threads.iter().filter(|t| t.backtrace.is_some()).count();
+            }
+            println!(
+                "{:>3} threads ({what} + main parked): snapshot {} median, dump {} median / {} max ({} of {} answered)",
+                n + 1,
+                us(median(&mut snaps)),
+                us(median(&mut dumps)),
+                us(pct(&mut dumps, 1.0)),
+                answered,
+                20 * (n + 1)
+            );
+            inst.interrupt();
+            inst.wait(None);
+        }
+    }
+}
+
+const DEADLOCK: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (drop (memory.atomic.wait32 (i32.const 64) (i32.const 0) (i64.const -1))))
+  (func (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const -1)))))"#;
+
+/// The same shape without the deadlock: the child wakes main and returns.
+const NO_DEADLOCK: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (i32.atomic.store (i32.const 128) (i32.const 1))
+    (drop (memory.atomic.notify (i32.const 128) (i32.const 1))))
+  (func (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const -1)))))"#;
+
+fn time_runs(engine: &Engine, bytes: &[u8], runs: usize, want_deadlock: bool) -> Vec<Duration> {
+    let program = Program::from_bytes(engine, bytes).unwrap();
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let inst = Instance::new(&program, &quiet(), &HostFuncs::new()).unwrap();
+        let t = Instant::now();
+        let o = inst.run().unwrap();
+        times.push(t.elapsed());
+        assert_eq!(matches!(o, Outcome::Deadlock(_)), want_deadlock, "{o:?}");
+    }
+    times
+}
+
+fn pthread_guest(stem: &str) -> Option<Vec<u8>> {
+    let sdk = PathBuf::from(std::env::var_os("WASI_SDK_PATH")?);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("weft-observe-{stem}.wasm"));
+    let ok = Command::new(sdk.join("bin/clang"))
+        .args(["--target=wasm32-wasip1-threads", "-pthread", "-O2"])
+        .arg(format!(
+            "--sysroot={}",
+            sdk.join("share/wasi-sysroot").display()
+        ))
+        .args([
+            "-Wl,--import-memory,--export-memory,--max-memory=67108864",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(root.join(format!("c-tests/guests/pthreads/{stem}.c")))
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| std::fs::read(&out).ok()).flatten()
+}
+
+fn detect(engine: &Engine) {
+    let mut dl = time_runs(engine, DEADLOCK.as_bytes(), 300, true);
+    let mut ok = time_runs(engine, NO_DEADLOCK.as_bytes(), 300, false);
+    println!(
+        "deadlock (WAT, 2 threads): run returns after {} median / {} p99 / {} max; same program without the deadlock {} median: detection + dump ≈ {}",
+        us(median(&mut dl)),
+        us(pct(&mut dl, 0.99)),
+        us(pct(&mut dl, 1.0)),
+        us(median(&mut ok)),
+        us(median(&mut dl).saturating_sub(median(&mut ok)))
+    );
+    for stem in ["deadlock_lock_order", "deadlock_join", "deadlock_condvar"] {
+        let Some(bytes) = pthread_guest(stem) else {
+            println!("{stem}: WASI_SDK_PATH not set, skipped");
+            continue;
+        };
+        let mut t = time_runs(engine, &bytes, 100, true);
+        println!(
+            "{stem} (pthread C): run returns after {} median / {} max",
+            us(median(&mut t)),
+            us(pct(&mut t, 1.0))
+        );
+    }
+}
+
+fn stress(engine: &Engine, runs: usize) {
+    let ping = include_str!("../tests/guests/ping_pong.wat");
+    let program = Program::from_bytes(engine, ping.as_bytes()).unwrap();
+    let mut host = HostFuncs::new();
+    host.define(const_fn("test", "rounds", 1000));
+    let t = Instant::now();
+    let mut bad = 0;
+    for _ in 0..runs {
+        let inst = Instance::new(&program, &quiet(), &host).unwrap();
+        if inst.run().unwrap() != Outcome::Exit(0) {
+            bad += 1;
+        }
+    }
+    println!(
+        "ping-pong (1000 round trips through untimed waits): {runs} runs in {:.1} s, {bad} not exit 0",
+        t.elapsed().as_secs_f64()
+    );
+    for (stem, args) in [
+        ("producer_consumer", &["p"][..]),
+        ("busy_not_deadlocked", &["b"][..]),
+        ("busy_not_deadlocked", &["b", "timed"][..]),
+    ] {
+        let Some(bytes) = pthread_guest(stem) else {
+            println!("{stem}: WASI_SDK_PATH not set, skipped");
+            continue;
+        };
+        let program = Program::from_bytes(engine, &bytes).unwrap();
+        let t = Instant::now();
+        let mut bad = 0;
+        let n = if stem == "producer_consumer" {
+            runs
+        } else {
+            runs / 10
+        };
+        for _ in 0..n {
+            let mut cfg = quiet();
+            cfg.args(args.iter().copied());
+            let inst = Instance::new(&program, &cfg, &HostFuncs::new()).unwrap();
+            if inst.run().unwrap() != Outcome::Exit(0) {
+                bad += 1;
+            }
+        }
+        println!(
+            "{stem} {:?}: {n} runs in {:.1} s, {bad} not exit 0 (a false deadlock would count here)",
+            &args[1..],
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
+
+fn main() {
+    let mut only: Option<Vec<String>> = None;
+    let mut runs = 2000;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--only" => {
+                only = args
+                    .next()
+                    .map(|s| s.split(',').map(String::from).collect())
+            }
+            "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(runs),
+            _ => {}
+        }
+    }
+    let want = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+    let engine = Engine::new(&Config {
+        timeout: Some(Duration::from_secs(120)),
+        ..Config::default()
+    })
+    .unwrap();
+    if want("wasi") {
+        wasi_overhead(&engine);
+    }
+    if want("snapshot") {
+        // All threads parked untimed would be a deadlock: measure without detection.
+        let quiet_engine = Engine::new(&Config {
+            deadlock_detection: false,
+            ..Config::default()
+        })
+        .unwrap();
+        snapshot_and_dump(&quiet_engine);
+    }
+    if want("detect") {
+        detect(&engine);
+    }
+    if want("stress") {
+        stress(&engine, runs);
+    }
+}

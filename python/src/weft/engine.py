@@ -1,0 +1,189 @@
+"""Engine settings (:class:`Config`) and the compilation engine (:class:`Engine`)."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional, Union
+
+from . import _ffi
+from ._ffi import check, lib
+from ._handle import Handle
+from ._text import encode_path
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def timeout_to_ms(timeout: float, what: str = "timeout") -> int:
+    """Seconds (int or float, >= 0) to whole milliseconds, rounding up."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds, not {type(timeout).__name__}")
+    if math.isnan(timeout) or timeout < 0:
+        raise ValueError(f"{what} must be >= 0 seconds, got {timeout!r}")
+    if math.isinf(timeout):
+        return _ffi.WAIT_FOREVER
+    return min(math.ceil(timeout * 1000), _ffi.WAIT_FOREVER - 1)
+
+
+def _int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value}")
+    return value
+
+
+class Config(Handle):
+    """Engine settings: limits for every program run by engines made from it.
+
+    Every argument is optional; ``None`` keeps weft's default (1024 threads,
+    512 KiB wasm stack, 2 MiB OS stack, no memory cap, no timeout, no cache)::
+
+        config = weft.Config(max_threads=64, timeout=5.0)
+        engine = weft.Engine(config)
+
+    The settings are also writable attributes. Invalid values raise
+    :class:`weft.InvalidArgumentError` (a ``ValueError``) when set.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_threads: Optional[int] = None,
+        wasm_stack_size: Optional[int] = None,
+        os_stack_size: Optional[int] = None,
+        max_memory: Optional[int] = None,
+        timeout: Optional[float] = None,
+        cache_dir: Optional[PathLike] = None,
+    ) -> None:
+        super().__init__(lib.weft_config_new(), lib.weft_config_delete)
+        self._max_threads: Optional[int] = None
+        self._wasm_stack_size: Optional[int] = None
+        self._os_stack_size: Optional[int] = None
+        self._max_memory: Optional[int] = None
+        self._timeout: Optional[float] = None
+        self._cache_dir: Optional[PathLike] = None
+        if max_threads is not None:
+            self.max_threads = max_threads
+        if wasm_stack_size is not None:
+            self.wasm_stack_size = wasm_stack_size
+        if os_stack_size is not None:
+            self.os_stack_size = os_stack_size
+        if max_memory is not None:
+            self.max_memory = max_memory
+        if timeout is not None:
+            self.timeout = timeout
+        if cache_dir is not None:
+            self.cache_dir = cache_dir
+
+    @property
+    def max_threads(self) -> Optional[int]:
+        """Most guest threads (besides the main thread) alive at once per program."""
+        return self._max_threads
+
+    @max_threads.setter
+    def max_threads(self, value: int) -> None:
+        n = _int(value, "max_threads")
+        if n > 0xFFFFFFFF:
+            raise ValueError(f"max_threads is too large: {n}")
+        with self._use() as ptr:
+            check(lib.weft_config_set_max_threads(ptr, n))
+        self._max_threads = n
+
+    @property
+    def wasm_stack_size(self) -> Optional[int]:
+        """The wasm stack limit per guest thread, in bytes."""
+        return self._wasm_stack_size
+
+    @wasm_stack_size.setter
+    def wasm_stack_size(self, value: int) -> None:
+        n = _int(value, "wasm_stack_size")
+        with self._use() as ptr:
+            check(lib.weft_config_set_wasm_stack_size(ptr, n))
+        self._wasm_stack_size = n
+
+    @property
+    def os_stack_size(self) -> Optional[int]:
+        """The OS stack size of each guest thread, in bytes (at least 64 KiB)."""
+        return self._os_stack_size
+
+    @os_stack_size.setter
+    def os_stack_size(self, value: int) -> None:
+        n = _int(value, "os_stack_size")
+        with self._use() as ptr:
+            check(lib.weft_config_set_os_stack_size(ptr, n))
+        self._os_stack_size = n
+
+    @property
+    def max_memory(self) -> Optional[int]:
+        """Cap on each program's linear memory in bytes (0: none); ``memory.grow`` past it fails."""
+        return self._max_memory
+
+    @max_memory.setter
+    def max_memory(self, value: int) -> None:
+        n = _int(value, "max_memory")
+        if n >= 2**64:
+            raise ValueError(f"max_memory is too large: {n}")
+        with self._use() as ptr:
+            check(lib.weft_config_set_max_memory(ptr, n))
+        self._max_memory = n
+
+    @property
+    def timeout(self) -> Optional[float]:
+        """Wall-clock limit per run in seconds (``None``: none); the run then
+        raises :class:`weft.TimedOut`."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: Optional[float]) -> None:
+        ms = 0 if value is None else timeout_to_ms(value)
+        if value is not None and ms == 0:
+            raise ValueError("timeout must be > 0 seconds (None means no timeout)")
+        if ms == _ffi.WAIT_FOREVER:
+            ms = 0
+        with self._use() as ptr:
+            check(lib.weft_config_set_timeout_ms(ptr, ms))
+        self._timeout = value
+
+    @property
+    def cache_dir(self) -> Optional[PathLike]:
+        """A directory caching compiled modules across processes (``None``: off).
+        Use one only the current user can write: cached files are native code."""
+        return self._cache_dir
+
+    @cache_dir.setter
+    def cache_dir(self, value: Optional[PathLike]) -> None:
+        raw = b"" if value is None else encode_path(value, "cache_dir")
+        with self._use() as ptr:
+            check(lib.weft_config_set_cache_dir(ptr, raw, len(raw)))
+        self._cache_dir = value
+
+
+class Engine(Handle):
+    """A compilation engine with its limits; modules compiled with it share them.
+
+    ``Engine()`` uses the defaults; ``Engine(config)`` copies a :class:`Config`
+    (which may be closed afterwards). Engines are safe to use from any thread.
+    """
+
+    def __init__(self, config: Optional[Config] = None) -> None:
+        if config is not None and not isinstance(config, Config):
+            raise TypeError(f"config must be a weft.Config, not {type(config).__name__}")
+        out = _ffi.c_ptr()
+        if config is None:
+            check(lib.weft_engine_new(None, out))
+        else:
+            with config._use() as cptr:
+                check(lib.weft_engine_new(cptr, out))
+        super().__init__(out.value or 0, lib.weft_engine_delete)
+
+    @classmethod
+    def _adopt(cls, ptr: int) -> "Engine":
+        engine = cls.__new__(cls)
+        Handle.__init__(engine, ptr, lib.weft_engine_delete)
+        return engine
+
+    def clone(self) -> "Engine":
+        """A new reference to the same engine, closed independently."""
+        with self._use() as ptr:
+            return Engine._adopt(lib.weft_engine_clone(ptr))

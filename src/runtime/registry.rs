@@ -1,0 +1,240 @@
+//! The live guest threads of one run: their published states (for
+//! snapshots), the deadlock census, and thread dumps.
+//!
+//! A dump asks every thread for its wasm backtrace and waits (briefly) for
+//! the answers. A backtrace can only be taken on the thread that owns the
+//! store, so each thread answers itself, at the first point where it holds
+//! its `Caller` or store: a thread parked in `atomic.wait` is nudged awake,
+//! answers and parks again; a thread in a WASI call or host function answers
+//! as the call returns (frames at its call site); running wasm answers at
+//! its next epoch check (the dump increments the epoch), then continues
+//! untouched. A thread that does not answer within the dump's timeout is
+//! listed without frames.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use wasmtime::{AsContext, WasmBacktrace};
+
+use crate::runtime::census::Census;
+use crate::runtime::dump::backtrace_text;
+use crate::runtime::program::ProgramInner;
+use crate::runtime::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
+
+/// How long a thread dump waits for running threads to answer by default.
+pub const DUMP_TIMEOUT: Duration = Duration::from_millis(100);
+
+thread_local! {
+    /// The guest thread the calling OS thread runs now, and its registry:
+    /// how WASI calls, host functions, waits and the epoch callback find the
+    /// state to update, whatever the store data type.
+    static CURRENT: RefCell<Option<(Arc<ThreadSlot>, Arc<ThreadRegistry>)>> =
+        const { RefCell::new(None) };
+}
+
+/// The calling OS thread runs `slot`'s guest thread (named `name`) from now on.
+pub(crate) fn bind(registry: &Arc<ThreadRegistry>, slot: &Arc<ThreadSlot>, name: Option<&str>) {
+    slot.bind_current(name);
+    CURRENT.with(|c| *c.borrow_mut() = Some((slot.clone(), registry.clone())));
+}
+
+/// The calling OS thread stops running its guest thread.
+pub(crate) fn unbind() {
+    if let Some((slot, _)) = CURRENT.with(|c| c.borrow_mut().take()) {
+        slot.unbind();
+    }
+}
+
+/// Runs `f` on the calling OS thread's guest thread state, if it runs one.
+pub(crate) fn with_current(f: impl FnOnce(&ThreadSlot)) {
+    CURRENT.with(|c| {
+        if let Some((slot, _)) = c.borrow().as_ref() {
+            f(slot);
+        }
+    });
+}
+
+/// Answers a pending thread-dump request with the calling thread's wasm
+/// backtrace (from inside a host call or the epoch callback). One
+/// thread-local read and one atomic load when there is none.
+pub(crate) fn answer_dump(ctx: impl AsContext) {
+    let current = CURRENT.with(|c| c.borrow().clone());
+    if let Some((slot, registry)) = current {
+        if let Some(gen) = registry.pending(&slot) {
+            let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
+            let frames = backtrace_text(&WasmBacktrace::capture(ctx), map);
+            registry.answer(&slot, gen, frames);
+        }
+    }
+}
+
+/// The calling thread's own frames, if it is a guest thread inside a call.
+pub(crate) fn current_slot() -> Option<Arc<ThreadSlot>> {
+    CURRENT.with(|c| c.borrow().as_ref().map(|(s, _)| s.clone()))
+}
+
+/// The live threads of one run.
+pub(crate) struct ThreadRegistry {
+    slots: Mutex<Vec<Arc<ThreadSlot>>>,
+    /// The program, for mapping frames back to the original module.
+    program: Option<Arc<ProgramInner>>,
+    /// The main thread's slot (registered from the start).
+    pub(crate) main: Arc<ThreadSlot>,
+    pub(crate) census: Census,
+    /// `module.name` of each embedder host function, by index.
+    host_names: OnceLock<Vec<String>>,
+    /// Incremented by every dump request.
+    dump_gen: AtomicU64,
+    /// Backtraces answered, by TID: (request generation, frames).
+    answers: Mutex<HashMap<u32, (u64, String)>>,
+    answered: Condvar,
+}
+
+impl ThreadRegistry {
+    /// A registry holding the main thread (TID 0, idle, live).
+    pub(crate) fn new(program: Option<Arc<ProgramInner>>) -> ThreadRegistry {
+        let main = Arc::new(ThreadSlot::new(0, true));
+        let registry = ThreadRegistry {
+            slots: Mutex::new(Vec::new()),
+            program,
+            main: main.clone(),
+            census: Census::default(),
+            host_names: OnceLock::new(),
+            dump_gen: AtomicU64::new(0),
+            answers: Mutex::new(HashMap::new()),
+            answered: Condvar::new(),
+        };
+        registry.register(main);
+        registry
+    }
+
+    /// Registers a new spawned thread `tid` (starting) and returns its slot.
+    pub(crate) fn register_new(&self, tid: u32) -> Arc<ThreadSlot> {
+        let slot = Arc::new(ThreadSlot::new(tid, false));
+        self.register(slot.clone());
+        slot
+    }
+
+    fn slots(&self) -> MutexGuard<'_, Vec<Arc<ThreadSlot>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn answers(&self) -> MutexGuard<'_, HashMap<u32, (u64, String)>> {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a live thread (counted by the census from now on).
+    pub(crate) fn register(&self, slot: Arc<ThreadSlot>) {
+        self.census.thread_started();
+        slot.answered
+            .store(self.dump_gen.load(Ordering::Acquire), Ordering::Relaxed);
+        self.slots().push(slot);
+    }
+
+    /// Removes thread `tid`. Returns whether every remaining thread is now
+    /// parked for good (a deadlock).
+    pub(crate) fn deregister(&self, tid: u32) -> bool {
+        {
+            let mut slots = self.slots();
+            if let Some(i) = slots.iter().position(|s| s.tid == tid) {
+                slots.swap_remove(i);
+            }
+        }
+        // Its answer stays until the next dump: a dump in progress may still
+        // want it (a thread can answer and end at once).
+        self.census.thread_ended()
+    }
+
+    /// Records the embedder host functions' names (once, when linking).
+    pub(crate) fn set_host_names(&self, names: Vec<String>) {
+        let _ = self.host_names.set(names);
+    }
+
+    fn host_names(&self) -> &[String] {
+        self.host_names.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// Every live thread as it is now, by TID.
+    pub(crate) fn snapshot(&self) -> Vec<ThreadInfo> {
+        let slots: Vec<Arc<ThreadSlot>> = self.slots().clone();
+        let names = self.host_names();
+        let mut out: Vec<ThreadInfo> = slots.iter().map(|s| s.snapshot(names)).collect();
+        out.sort_by_key(|t| t.tid);
+        out
+    }
+
+    /// The dump request `slot`'s thread has not answered yet, if any. Cheap:
+    /// one load of a rarely written counter.
+    pub(crate) fn pending(&self, slot: &ThreadSlot) -> Option<u64> {
+        let gen = self.dump_gen.load(Ordering::Acquire);
+        (gen > slot.answered.load(Ordering::Relaxed)).then_some(gen)
+    }
+
+    /// `slot`'s thread answers request `gen` with its backtrace.
+    pub(crate) fn answer(&self, slot: &ThreadSlot, gen: u64, frames: String) {
+        slot.answered.store(gen, Ordering::Relaxed);
+        self.answers().insert(slot.tid, (gen, frames));
+        self.answered.notify_all();
+    }
+
+    /// A thread dump: every live thread's state and backtrace. `wake` makes
+    /// the threads look (nudges the parked, ticks the epoch); `own` is the
+    /// calling guest thread's own answer, when a guest thread dumps (the
+    /// deadlock detector). Threads that do not answer within `timeout` get
+    /// no frames.
+    pub(crate) fn dump(
+        &self,
+        wake: impl FnOnce(),
+        own: Option<(&ThreadSlot, String)>,
+        timeout: Duration,
+    ) -> Vec<ThreadInfo> {
+        let gen = self.dump_gen.fetch_add(1, Ordering::AcqRel) + 1;
+        let slots: Vec<Arc<ThreadSlot>> = self.slots().clone();
+        let names = self.host_names();
+        let mut threads: Vec<ThreadInfo> = slots.iter().map(|s| s.snapshot(names)).collect();
+        threads.sort_by_key(|t| t.tid);
+        self.answers()
+            .retain(|tid, _| threads.iter().any(|t| t.tid == *tid));
+        if let Some((slot, frames)) = own {
+            self.answer(slot, gen, frames);
+        }
+        // Threads in a blocking WASI call left their frames on the way in.
+        for slot in &slots {
+            if let Some(frames) = slot.call_site() {
+                let mut answers = self.answers();
+                if answers.get(&slot.tid).is_none_or(|a| a.0 < gen) {
+                    answers.insert(slot.tid, (gen, frames));
+                }
+            }
+        }
+        wake();
+        let deadline = Instant::now() + timeout;
+        // Threads with no wasm stack to show are not waited for.
+        let expects = |t: &ThreadInfo| !matches!(t.state, ThreadState::Idle | ThreadState::Ending);
+        let mut answers = self.answers();
+        loop {
+            let missing = threads
+                .iter()
+                .any(|t| expects(t) && answers.get(&t.tid).is_none_or(|a| a.0 < gen));
+            let now = Instant::now();
+            if !missing || now >= deadline {
+                break;
+            }
+            answers = self
+                .answered
+                .wait_timeout(answers, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        for t in &mut threads {
+            t.backtrace = answers
+                .get(&t.tid)
+                .filter(|a| a.0 >= gen)
+                .map(|a| a.1.clone());
+        }
+        threads
+    }
+}
