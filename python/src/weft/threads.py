@@ -103,7 +103,7 @@ def take_list(make: Callable[[Any, Any], Any], instance_ptr: int) -> Tuple[List[
     """Calls ``weft_instance_threads``/``dump`` and reads, then frees, the list."""
     out = _ffi.c_ptr()
     check(make(instance_ptr, ctypes.byref(out)))
-    handle = out.value
+    handle: int = out.value or 0
     try:
         n = int(lib.weft_thread_list_len(handle))
         threads = [_entry(handle, i) for i in range(n)]
