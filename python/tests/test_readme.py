@@ -50,7 +50,7 @@ FILE_COMMENT = re.compile(r"^(?://|#) ([\w./-]+\.\w+)(?::.*)?$")
 
 def test_readme_has_the_promised_examples():
     names = {e.name for e in examples()}
-    assert {"quickstart", "pthread", "rayon", "host", "timeout", "reactor"} <= names
+    assert {"quickstart", "pthread", "rayon", "host", "timeout", "hang", "reactor"} <= names
 
 
 @pytest.mark.parametrize("example", examples(), ids=lambda e: e.name)

@@ -26,6 +26,7 @@ from .engine import Config, Engine
 from .errors import (
     ClosedError,
     CompileError,
+    Deadlock,
     Ended,
     Exited,
     HostError,
@@ -47,6 +48,7 @@ from .instance import Instance, Stats, completion_fd_available
 from .log import disable_logging, enable_logging
 from .module import Module
 from .oneshot import Completed, run
+from .threads import ThreadDump, ThreadInfo, ThreadState
 from .values import F32, F64, I32, I64, FuncType, ValType
 from .wasi import CAPTURE, INHERIT, NULL, Dir, Stdio, WasiConfig
 
@@ -54,11 +56,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CAPTURE", "F32", "F64", "I32", "I64", "INHERIT", "NULL",
-    "Caller", "ClosedError", "CompileError", "Completed", "Config", "Dir", "Ended", "Engine",
+    "Caller", "ClosedError", "CompileError", "Completed", "Config", "Deadlock", "Dir", "Ended", "Engine",
     "Exited", "FuncType", "HostError", "HostFuncs", "Instance", "InstantiateError",
     "InternalError", "Interrupted", "InvalidArgumentError", "IoError", "LinkError", "Memory",
-    "Module", "NotFoundError", "NullArgumentError", "StateError", "Stats", "Stdio", "TimedOut",
-    "Trap", "ValType", "WasiConfig", "WeftError",
+    "Module", "NotFoundError", "NullArgumentError", "StateError", "Stats", "Stdio", "ThreadDump",
+    "ThreadInfo", "ThreadState", "TimedOut", "Trap", "ValType", "WasiConfig", "WeftError",
     "completion_fd_available", "disable_logging", "enable_logging", "library_path",
     "library_version", "release_idle_threads", "run",
 ]

@@ -13,6 +13,9 @@ from ._text import encode_path
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+#: ``Config.profiler`` names and their ``WEFT_PROFILER_*`` numbers.
+PROFILERS = {None: 0, "perfmap": 1, "jitdump": 2}
+
 
 def timeout_to_ms(timeout: float, what: str = "timeout") -> int:
     """Seconds (int or float, >= 0) to whole milliseconds, rounding up."""
@@ -37,7 +40,8 @@ class Config(Handle):
     """Engine settings: limits for every program run by engines made from it.
 
     Every argument is optional; ``None`` keeps weft's default (1024 threads,
-    512 KiB wasm stack, 2 MiB OS stack, no memory cap, no timeout, no cache)::
+    512 KiB wasm stack, 2 MiB OS stack, no memory cap, no timeout, no cache,
+    deadlock detection on, no profiler)::
 
         config = weft.Config(max_threads=64, timeout=5.0)
         engine = weft.Engine(config)
@@ -55,6 +59,8 @@ class Config(Handle):
         max_memory: Optional[int] = None,
         timeout: Optional[float] = None,
         cache_dir: Optional[PathLike] = None,
+        deadlock_detection: Optional[bool] = None,
+        profiler: Optional[str] = None,
     ) -> None:
         super().__init__(lib.weft_config_new(), lib.weft_config_delete)
         self._max_threads: Optional[int] = None
@@ -63,6 +69,8 @@ class Config(Handle):
         self._max_memory: Optional[int] = None
         self._timeout: Optional[float] = None
         self._cache_dir: Optional[PathLike] = None
+        self._deadlock_detection = True
+        self._profiler: Optional[str] = None
         if max_threads is not None:
             self.max_threads = max_threads
         if wasm_stack_size is not None:
@@ -75,6 +83,10 @@ class Config(Handle):
             self.timeout = timeout
         if cache_dir is not None:
             self.cache_dir = cache_dir
+        if deadlock_detection is not None:
+            self.deadlock_detection = deadlock_detection
+        if profiler is not None:
+            self.profiler = profiler
 
     @property
     def max_threads(self) -> Optional[int]:
@@ -157,6 +169,42 @@ class Config(Handle):
         with self._use() as ptr:
             check(lib.weft_config_set_cache_dir(ptr, raw, len(raw)))
         self._cache_dir = value
+
+    @property
+    def deadlock_detection(self) -> bool:
+        """Whether a command whose every live thread is parked in an untimed
+        ``memory.atomic.wait`` ends at once with :class:`weft.Deadlock` (the
+        default: ``True``). Timed waits, sleeps, blocking reads, host
+        functions and reactors are never taken for a deadlock. Off, such a
+        program hangs until its timeout or an interrupt."""
+        return self._deadlock_detection
+
+    @deadlock_detection.setter
+    def deadlock_detection(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"deadlock_detection must be a bool, not {type(value).__name__}")
+        with self._use() as ptr:
+            check(lib.weft_config_set_deadlock_detection(ptr, value))
+        self._deadlock_detection = value
+
+    @property
+    def profiler(self) -> Optional[str]:
+        """How ``perf`` sees compiled guest functions: ``"perfmap"`` (writes
+        ``/tmp/perf-<pid>.map`` for ``perf report``), ``"jitdump"`` (a
+        ``jit-<pid>.dump`` for ``perf inject --jit``; needs a library built
+        with the cargo feature ``jitdump``, else :class:`weft.InvalidArgumentError`)
+        or ``None`` (the default)."""
+        return self._profiler
+
+    @profiler.setter
+    def profiler(self, value: Optional[str]) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"profiler must be a str or None, not {type(value).__name__}")
+        if value not in PROFILERS:
+            raise ValueError(f"profiler must be 'perfmap', 'jitdump' or None, got {value!r}")
+        with self._use() as ptr:
+            check(lib.weft_config_set_profiler(ptr, PROFILERS[value]))
+        self._profiler = value
 
 
 class Engine(Handle):

@@ -24,6 +24,7 @@ ERROR_STATE = 12
 ERROR_NOT_FOUND = 13
 ERROR_EXITED = 14
 ERROR_HOST = 15
+ERROR_DEADLOCK = 16
 
 
 class WeftError(Exception):
@@ -171,6 +172,15 @@ class HostError(WeftError):
     KIND = ERROR_HOST
 
 
+class Deadlock(WeftError):
+    """Every live thread of the program was parked in an untimed
+    ``memory.atomic.wait``: the run ended at once. The message starts with
+    ``deadlock:`` and holds the thread dump (every thread with its backtrace).
+    Turn detection off with ``Config(deadlock_detection=False)``."""
+
+    KIND = ERROR_DEADLOCK
+
+
 _BY_KIND: Dict[int, Type[WeftError]] = {
     cls.KIND: cls
     for cls in (
@@ -189,6 +199,7 @@ _BY_KIND: Dict[int, Type[WeftError]] = {
         NotFoundError,
         Exited,
         HostError,
+        Deadlock,
     )
 }
 

@@ -17,6 +17,7 @@ from .engine import timeout_to_ms
 from .errors import StateError, WeftError
 from .host import HostFuncs, Memory
 from .module import Module
+from .threads import ThreadDump, ThreadInfo, take_list
 from .values import Number, load, store_all
 from .wasi import WasiConfig
 
@@ -88,7 +89,9 @@ class Instance(Handle):
 
         ``proc_exit(n)`` in any thread, or ``_start`` returning (0), is not an
         error. Raises :class:`weft.Trap`, :class:`weft.Interrupted`,
-        :class:`weft.TimedOut`, :class:`weft.NotFoundError` (no ``_start``) or
+        :class:`weft.TimedOut`, :class:`weft.Deadlock` (every thread parked in
+        an untimed wait; the message holds the thread dump),
+        :class:`weft.NotFoundError` (no ``_start``) or
         :class:`weft.StateError` (already started). On Python's main thread a
         ``KeyboardInterrupt`` interrupts the program and is re-raised.
         """
@@ -209,6 +212,26 @@ class Instance(Handle):
         with self._use() as ptr:
             check(lib.weft_instance_stats(ptr, spawned, peak, live))
         return Stats(int(spawned.value), int(peak.value), int(live.value))
+
+    def threads(self) -> List[ThreadInfo]:
+        """A snapshot of every live guest thread, ordered by TID (main first):
+        state, OS thread, CPU time, time in the state; no backtraces (see
+        :meth:`dump`). Cheap, and callable from any thread while the program
+        runs, also from a host function."""
+        with self._use() as ptr:
+            threads, _ = take_list(lib.weft_instance_threads, ptr)
+        return threads
+
+    def dump(self) -> ThreadDump:
+        """A thread dump: :meth:`threads` plus each thread's wasm backtrace,
+        and the text rendering (``.text``, like a JVM thread dump). Running
+        threads answer at their next epoch check and continue; a thread that
+        has not answered within 100 ms (e.g. in a long host function or a
+        WASI sleep) has ``backtrace=None``. Callable from any thread, but not
+        from a host function of this program."""
+        with self._use() as ptr:
+            threads, text = take_list(lib.weft_instance_dump, ptr)
+        return ThreadDump(tuple(threads), text)
 
     @property
     def stdout(self) -> bytes:
