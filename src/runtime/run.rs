@@ -18,6 +18,7 @@ use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
+use crate::runtime::thread_pool;
 use crate::runtime::tids::{TidPool, MAX_TID};
 use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx, WasiView};
 
@@ -94,6 +95,14 @@ struct State {
     instantiating: bool,
 }
 
+impl State {
+    /// Threads that may still run guest code: spawned ones, the main thread
+    /// (running `_start` or a reactor call), the instantiating one.
+    fn busy(&self) -> u32 {
+        self.live + u32::from(self.main_running) + u32::from(self.instantiating)
+    }
+}
+
 impl Run {
     /// The shared state of a new run of `program`: its WASI context and,
     /// if the module imports one, its shared memory.
@@ -156,9 +165,21 @@ impl Run {
         }
     }
 
-    /// Records `outcome` if none is decided yet, then stops every thread.
+    /// Records `outcome`, decided by one of this run's own threads (the
+    /// caller), if none is decided yet, then stops every other thread.
     /// Returns whether this call decided it.
-    pub(crate) fn decide(&self, outcome: Outcome) -> bool {
+    pub(crate) fn decide(self: &Arc<Self>, outcome: Outcome) -> bool {
+        self.decide_by(outcome, 1)
+    }
+
+    /// [`Run::decide`] for a caller that is none of this run's threads (the
+    /// host interrupting, the watchdog, a failed instantiation).
+    pub(crate) fn decide_from_outside(self: &Arc<Self>, outcome: Outcome) -> bool {
+        self.decide_by(outcome, 0)
+    }
+
+    /// `callers`: how many of the busy threads counted in `State` the caller is.
+    fn decide_by(self: &Arc<Self>, outcome: Outcome, callers: u32) -> bool {
         let mut st = self.lock();
         if st.outcome.is_some() {
             return false;
@@ -167,17 +188,68 @@ impl Run {
         st.outcome = Some(outcome);
         st.ended_at = Some(Instant::now());
         self.ended.store(true, Ordering::SeqCst);
+        // Pairs with the fence in `new_store`: a thread whose store gets its
+        // epoch deadline after this either sees `ended` or is reached by the
+        // increment below.
+        fence(Ordering::SeqCst);
+        // Threads other than the caller, which must be stopped. None can be
+        // added now: `reserve_tid` and `enter_main` refuse once ended.
+        let others = st.busy().saturating_sub(callers);
         drop(st);
-        self.wasi.stop_signal().stop();
-        self.parking.stop();
-        // Running wasm checks `ended` at its next epoch tick.
-        self.program.engine.wasmtime().increment_epoch();
+        self.stop_threads();
         self.cond.notify_all();
+        if others > 0 {
+            self.keep_stopping();
+        }
         true
     }
 
-    /// Ends the program according to the error a guest call returned.
-    pub(crate) fn thread_failed(&self, tid: u32, err: &wasmtime::Error) {
+    /// Wakes every thread: blocked WASI calls, parked waits, and (through the
+    /// epoch) running wasm, which then sees `ended` in its epoch callback.
+    fn stop_threads(&self) {
+        self.wasi.stop_signal().stop();
+        self.parking.stop();
+        self.program.engine.wasmtime().increment_epoch();
+    }
+
+    /// Keeps stopping, on a pool thread, until no thread of the run is left.
+    ///
+    /// One epoch increment is not always enough: a thread whose epoch
+    /// callback read `ended` just before the end moves its deadline one tick
+    /// past that increment (Wasmtime reads the epoch after the callback
+    /// returns). Repeating the increment until the threads are gone closes
+    /// that window whatever the timing. The interval grows from 200 µs to
+    /// 50 ms, so a thread that never returns from a host function costs next
+    /// to nothing.
+    fn keep_stopping(self: &Arc<Self>) {
+        // Weak: the stopper must not keep the run alive, nor make
+        // `stop_and_join` wait for it.
+        let run = Arc::downgrade(self);
+        let job = Box::new(move || {
+            // Holding no program, this thread is the host's to release.
+            thread_pool::leave_program();
+            let mut interval = Duration::from_micros(200);
+            loop {
+                std::thread::sleep(interval);
+                if thread_pool::draining() {
+                    break;
+                }
+                let Some(run) = run.upgrade() else { break };
+                if run.lock().busy() == 0 {
+                    break;
+                }
+                run.stop_threads();
+                interval = (interval * 2).min(Duration::from_millis(50));
+            }
+        });
+        if let Err(e) = thread_pool::spawn_helper("weft-stopper", job) {
+            log::warn!("cannot start the thread that stops the program's threads: {e}");
+        }
+    }
+
+    /// Ends the program according to the error a guest call on the calling
+    /// thread returned.
+    pub(crate) fn thread_failed(self: &Arc<Self>, tid: u32, err: &wasmtime::Error) {
         match classify(tid, err, self.is_ended()) {
             ThreadEnd::Stopped => {}
             ThreadEnd::Exit(code) => {
@@ -222,9 +294,13 @@ impl Run {
         store
     }
 
-    /// Takes a TID for a new thread, respecting the thread limit.
+    /// Takes a TID for a new thread, respecting the thread limit. Fails once
+    /// the program has ended.
     pub(crate) fn reserve_tid(&self) -> Result<u32, String> {
         let mut st = self.lock();
+        if st.outcome.is_some() {
+            return Err("the program has ended".into());
+        }
         if st.live >= self.config.max_threads {
             return Err(format!("thread limit reached ({} live threads)", st.live));
         }
@@ -244,12 +320,19 @@ impl Run {
         self.cond.notify_all();
     }
 
-    /// The main thread starts running `_start`.
-    pub(crate) fn main_started(&self) {
-        self.lock().main_running = true;
+    /// The main thread starts running wasm: `_start`, or a reactor call on
+    /// the host's thread. Fails once the program has ended.
+    pub(crate) fn enter_main(&self) -> bool {
+        let mut st = self.lock();
+        if st.outcome.is_some() {
+            return false;
+        }
+        st.main_running = true;
+        true
     }
 
-    /// The main thread has finished and dropped its store.
+    /// The main thread has stopped running wasm (after `_start`, it has
+    /// dropped its store).
     pub(crate) fn main_finished(&self) {
         self.lock().main_running = false;
         self.cond.notify_all();
@@ -264,12 +347,39 @@ impl Run {
 
     /// Whether the main thread or any spawned thread is still running.
     pub(crate) fn is_busy(&self) -> bool {
-        let st = self.lock();
-        st.main_running || st.live > 0
+        self.lock().busy() > 0
     }
 
-    /// Waits for the outcome (up to `timeout`), then up to [`STOP_GRACE`] for
-    /// the threads to unwind.
+    /// Ends the program (as `outcome`, unless it already ended) from outside
+    /// it and waits, at most [`STOP_GRACE`], until every thread has stopped
+    /// and let go of the run (`extra_refs`: references the caller holds).
+    pub(crate) fn stop_and_join(self: &Arc<Self>, outcome: Outcome, extra_refs: usize) {
+        let deadline = Instant::now() + STOP_GRACE;
+        if self.is_busy() {
+            self.decide_from_outside(outcome);
+            let mut st = self.lock();
+            while st.busy() > 0 {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                st = self
+                    .cond
+                    .wait_timeout(st, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
+        // A finished thread signals before it drops its last reference.
+        while Arc::strong_count(self) > 1 + extra_refs && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+
+    /// Waits for the outcome, then for the threads to stop (up to
+    /// [`STOP_GRACE`] after the end), but never past `timeout`. `None` if
+    /// the program is still running or its threads are still stopping when
+    /// `timeout` passes.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> Option<Outcome> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut st = self.lock();
@@ -277,10 +387,14 @@ impl Run {
             let mut until = deadline;
             if let (Some(outcome), Some(at)) = (&st.outcome, st.ended_at) {
                 let grace_end = at + STOP_GRACE;
-                if (st.live == 0 && !st.main_running) || Instant::now() >= grace_end {
+                let now = Instant::now();
+                if st.busy() == 0 || now >= grace_end {
                     return Some(outcome.clone());
                 }
-                until = Some(until.map_or(grace_end, |d| d.max(grace_end)));
+                if deadline.is_some_and(|d| now >= d) {
+                    return None;
+                }
+                until = Some(until.map_or(grace_end, |d| d.min(grace_end)));
             } else if deadline.is_some_and(|d| Instant::now() >= d) {
                 return None;
             }
@@ -305,25 +419,29 @@ impl Run {
     /// or, with `instantiation_only`, its instantiation finishes first.
     pub(crate) fn spawn_watchdog(self: &Arc<Self>, timeout: Duration, instantiation_only: bool) {
         let run = self.clone();
-        let _ = std::thread::Builder::new()
-            .name("weft-watchdog".into())
-            .spawn(move || {
-                let deadline = Instant::now() + timeout;
-                let mut st = run.lock();
-                while st.outcome.is_none() && (st.instantiating || !instantiation_only) {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        drop(st);
-                        run.decide(Outcome::TimedOut);
-                        return;
-                    }
-                    st = run
-                        .cond
-                        .wait_timeout(st, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+        let deadline = Instant::now() + timeout;
+        let job = Box::new(move || {
+            let mut st = run.lock();
+            while st.outcome.is_none() && (st.instantiating || !instantiation_only) {
+                let now = Instant::now();
+                if now >= deadline {
+                    drop(st);
+                    run.decide_from_outside(Outcome::TimedOut);
+                    thread_pool::leave_program();
+                    return;
                 }
-            });
+                st = run
+                    .cond
+                    .wait_timeout(st, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            drop(st);
+            thread_pool::leave_program();
+        });
+        if let Err(e) = thread_pool::spawn_helper("weft-watchdog", job) {
+            log::warn!("cannot start the timeout watchdog: {e}");
+        }
     }
 
     pub(crate) fn stats(&self) -> Stats {

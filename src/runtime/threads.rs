@@ -9,7 +9,7 @@ use crate::runtime::error::TrapInfo;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ENTRY_NAME;
 use crate::runtime::run::Run;
-use crate::runtime::thread_pool::run_on_thread;
+use crate::runtime::thread_pool::{leave_program, run_on_thread};
 use crate::wasi::GuestMemory;
 
 /// What `thread-spawn` returns to the guest on any failure. wasi-libc turns
@@ -43,6 +43,12 @@ fn try_spawn(run: &Arc<Run>, start_arg: i32) -> Result<u32, String> {
     // From here on every failure must give the TID back.
     let prepared = (|| {
         let mut store = run.new_store(tid, Some(GuestMemory::Shared(memory.clone())));
+        // The end may have been decided since the check above, before the
+        // store's epoch deadline was set: then the end's epoch increment may
+        // not reach this thread (see `Run::new_store`), so it must not start.
+        if run.is_ended() {
+            return Err("the program has ended".to_string());
+        }
         let instance = run
             .instance_pre()
             .instantiate(&mut store)
@@ -79,6 +85,8 @@ fn try_spawn(run: &Arc<Run>, start_arg: i32) -> Result<u32, String> {
                 }
             }
             drop(store);
+            // Before the program can see this thread end.
+            leave_program();
             child.release_tid(tid);
         }),
     );
