@@ -7,7 +7,8 @@
 #   weft_libc_guest(<name> SOURCE <c file>)
 #       Non-threaded C against Debian's wasi-libc (--sysroot=/usr).
 #   weft_pthread_guest(<name> SOURCE <c file>)
-#       Portable pthread C with wasi-sdk (--target=wasm32-wasip1-threads -pthread).
+#       Portable pthread C with wasi-sdk: weft_add_wasm_guest(... THREADS), see
+#       WeftAddWasmGuest.cmake (the function installed for users).
 #
 # Each defines a target guest_<name> that produces ${WEFT_GUEST_DIR}/<name>.wasm.
 # WEFT_HAVE_THREADED_GUESTS / WEFT_HAVE_LIBC_GUESTS / WEFT_HAVE_PTHREAD_GUESTS
@@ -49,17 +50,44 @@ endif()
 message(STATUS "weft: threaded C guests (clang + wasm-ld): ${WEFT_HAVE_THREADED_GUESTS}")
 message(STATUS "weft: wasi-libc C guests (sysroot ${WEFT_WASI_SYSROOT}): ${WEFT_HAVE_LIBC_GUESTS}")
 
+# wasi-sdk pthread guests: required whenever WASI_SDK_PATH names a wasi-sdk
+# (a probe that cannot build is a configure error, not a silent skip).
+# Otherwise their tests are registered as skipped, giving
+# WEFT_PTHREAD_GUESTS_SKIPPED as the reason.
+option(WEFT_GUEST_TESTS "Build and run the wasi-sdk guest tests (pthread_*, sqlite) when WASI_SDK_PATH is set" ON)
 set(WEFT_HAVE_PTHREAD_GUESTS OFF)
-if(WASI_SDK_PATH)
-  if(EXISTS "${WASI_SDK_PATH}/bin/clang" AND EXISTS "${WASI_SDK_PATH}/share/wasi-sysroot")
-    set(WEFT_HAVE_PTHREAD_GUESTS ON)
-    set(WEFT_WASI_SDK_CLANG "${WASI_SDK_PATH}/bin/clang")
-    set(WEFT_WASI_SDK_SYSROOT "${WASI_SDK_PATH}/share/wasi-sysroot")
-  else()
-    message(WARNING "WASI_SDK_PATH=${WASI_SDK_PATH} has no bin/clang and share/wasi-sysroot; pthread guests are skipped")
+if(NOT WEFT_GUEST_TESTS)
+  set(WEFT_PTHREAD_GUESTS_SKIPPED "WEFT_GUEST_TESTS is OFF in this build")
+elseif(NOT WEFT_BUILD_CLI)
+  set(WEFT_PTHREAD_GUESTS_SKIPPED "weft-run is not built (WEFT_BUILD_CLI=OFF)")
+elseif(NOT WASI_SDK_PATH)
+  set(WEFT_PTHREAD_GUESTS_SKIPPED "no wasi-sdk: set WASI_SDK_PATH before configuring")
+else()
+  if(NOT WEFT_WASI_SDK_FOUND)
+    message(FATAL_ERROR "WASI_SDK_PATH=${WASI_SDK_PATH} has no bin/clang and share/wasi-sysroot")
   endif()
+  set(_probe_dir "${CMAKE_BINARY_DIR}/CMakeFiles/weft-wasi-sdk-probe")
+  file(MAKE_DIRECTORY "${_probe_dir}")
+  file(WRITE "${_probe_dir}/probe.c" "#include <pthread.h>\nstatic void *f(void *a) { return a; }\n"
+    "int main(void) { pthread_t t; return pthread_create(&t, 0, f, 0) || pthread_join(t, 0); }\n")
+  execute_process(
+    COMMAND "${WASI_SDK_PATH}/bin/clang" --target=wasm32-wasip1-threads "--sysroot=${WASI_SDK_PATH}/share/wasi-sysroot"
+            -pthread -Wl,--import-memory,--export-memory,--max-memory=1048576 probe.c -o probe.wasm
+    WORKING_DIRECTORY "${_probe_dir}" RESULT_VARIABLE _sdk_rc OUTPUT_VARIABLE _sdk_out ERROR_VARIABLE _sdk_out)
+  if(NOT _sdk_rc EQUAL 0)
+    message(FATAL_ERROR "WASI_SDK_PATH=${WASI_SDK_PATH} cannot build a pthread guest:\n${_sdk_out}")
+  endif()
+  set(WEFT_HAVE_PTHREAD_GUESTS ON)
 endif()
 message(STATUS "weft: wasi-sdk pthread guests (WASI_SDK_PATH=${WASI_SDK_PATH}): ${WEFT_HAVE_PTHREAD_GUESTS}")
+
+# weft_skipped_test(<name> <reason>): registers <name> as a test that ctest
+# reports as skipped (exit 77), so a test whose toolchain is missing is
+# listed by name instead of silently absent.
+function(weft_skipped_test name reason)
+  add_test(NAME ${name} COMMAND sh -c "echo \"skipped: $1\"; exit 77" skip "${reason}")
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS skipped)
+endfunction()
 
 set(_weft_thread_start "${PROJECT_SOURCE_DIR}/c-tests/guests/threaded/thread_start.s")
 
@@ -108,12 +136,7 @@ endfunction()
 
 function(weft_pthread_guest name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "SOURCE" "")
-  set(out "${WEFT_GUEST_DIR}/${name}.wasm")
-  add_custom_command(OUTPUT "${out}"
-    COMMAND "${WEFT_WASI_SDK_CLANG}" --target=wasm32-wasip1-threads "--sysroot=${WEFT_WASI_SDK_SYSROOT}"
-            -pthread -O2 -Wall -Werror -Wl,--max-memory=67108864
-            "${arg_SOURCE}" -o "${out}"
-    DEPENDS "${arg_SOURCE}"
-    COMMENT "wasi-sdk clang (wasm32-wasip1-threads) ${name}.wasm" VERBATIM)
-  add_custom_target(guest_${name} ALL DEPENDS "${out}")
+  weft_add_wasm_guest(guest_${name} THREADS SOURCES "${arg_SOURCE}"
+    OUTPUT_NAME ${name} OUTPUT_DIRECTORY "${WEFT_GUEST_DIR}"
+    COMPILE_OPTIONS -Wall -Wextra -Werror)
 endfunction()

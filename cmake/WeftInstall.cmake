@@ -21,6 +21,7 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/weftConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/weftConfig.cmake" "${PROJECT_BINARY_DIR}/weftConfigVersion.cmake"
+              "${CMAKE_CURRENT_LIST_DIR}/WeftAddWasmGuest.cmake"
   DESTINATION "${WEFT_INSTALL_CMAKEDIR}" COMPONENT weft)
 
 list(TRANSFORM WEFT_STATIC_NATIVE_LIBS PREPEND "-l" OUTPUT_VARIABLE _weft_pc_libs)

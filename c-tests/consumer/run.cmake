@@ -1,6 +1,8 @@
 # Installs the build tree into a fresh prefix, then configures, builds and
 # runs the consumer project against it: with find_package(weft CONFIG)
-# (shared and static) and with pkg-config.
+# (shared and static) and with pkg-config. With -DWASI_SDK_PATH=<sdk> it
+# instead builds the consumer's pthread guest with the installed
+# weft_add_wasm_guest() and runs it with the consumer host.
 set(prefix "${WORK_DIR}/prefix")
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
@@ -28,6 +30,22 @@ endif()
 run(readelf -d "${prefix}/lib/libweft.so")
 if(NOT last_out MATCHES "SONAME\\)[^\n]*libweft\\.so\\.[0-9]+\\]")
   message(FATAL_ERROR "libweft.so has no major-version SONAME:\n${last_out}")
+endif()
+
+if(WASI_SDK_PATH)
+  set(b "${WORK_DIR}/guest")
+  run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${b}" -G "${GENERATOR}" "-DCMAKE_C_COMPILER=${C_COMPILER}"
+      "-DCMAKE_PREFIX_PATH=${prefix}" "-DWASI_SDK_PATH=${WASI_SDK_PATH}")
+  run("${CMAKE_COMMAND}" --build "${b}" --target consumer guest)
+  if(NOT EXISTS "${b}/guest.wasm")
+    message(FATAL_ERROR "weft_add_wasm_guest() built no ${b}/guest.wasm")
+  endif()
+  execute_process(COMMAND "${b}/consumer" "${b}/guest.wasm" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out STREQUAL "guest: 4 threads counted to 4000\n")
+    message(FATAL_ERROR "the installed weft_add_wasm_guest() built a guest that failed (${rc}):\n${out}\n${err}")
+  endif()
+  message(STATUS "consumer: a pthread guest built with the installed weft_add_wasm_guest() runs")
+  return()
 endif()
 
 # find_package(weft CONFIG)

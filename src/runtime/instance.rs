@@ -16,6 +16,7 @@ use crate::runtime::linker;
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::program::Program;
 use crate::runtime::run::{Run, Stats, ThreadData, MAIN_TID};
+use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, WasiConfig, WasiCtx};
 
@@ -69,7 +70,10 @@ impl Instance {
         if let Some(timeout) = run.config.timeout {
             run.spawn_watchdog(timeout, true);
         }
-        let instantiated = run.instance_pre().instantiate(&mut store);
+        let instantiated = {
+            let _sigpipe = SigpipeBlocked::new();
+            run.instance_pre().instantiate(&mut store)
+        };
         run.set_instantiating(false);
         let failure = match (&instantiated, run.outcome()) {
             (Ok(_), None) => None,
@@ -80,16 +84,18 @@ impl Instance {
                     "the program ended while instantiating",
                 )
             })),
-            (Err(e), None) => Some(match classify(MAIN_TID, e, false) {
-                ThreadEnd::Trap(info) => Error::new(
-                    ErrorKind::Instantiate,
-                    format!("the module's start function trapped: {info}"),
-                ),
-                _ => Error::new(
-                    ErrorKind::Instantiate,
-                    format!("cannot instantiate module: {e:#}"),
-                ),
-            }),
+            (Err(e), None) => Some(
+                match classify(MAIN_TID, e, false, run.program.frame_map.as_ref()) {
+                    ThreadEnd::Trap(info) => Error::new(
+                        ErrorKind::Instantiate,
+                        format!("the module's start function trapped: {info}"),
+                    ),
+                    _ => Error::new(
+                        ErrorKind::Instantiate,
+                        format!("cannot instantiate module: {e:#}"),
+                    ),
+                },
+            ),
         };
         let instance = match (failure, instantiated) {
             (None, Ok(instance)) => instance,
@@ -284,7 +290,10 @@ impl Instance {
         if !self.run.enter_main() {
             self.ended_error()?;
         }
-        let called = func.call(&mut main.store, args, &mut results);
+        let called = {
+            let _sigpipe = SigpipeBlocked::new();
+            func.call(&mut main.store, args, &mut results)
+        };
         if let Err(e) = &called {
             // Before `main_finished`: the caller still counts as running.
             self.run.thread_failed(MAIN_TID, e);

@@ -15,8 +15,10 @@
 //! # Ok::<(), weft::runtime::Error>(())
 //! ```
 
+mod backtrace;
 mod cache;
 mod config;
+mod defined_memory;
 mod engine;
 mod error;
 mod host_func;
@@ -26,6 +28,7 @@ mod outcome;
 mod parking_lot;
 mod program;
 mod run;
+mod sigpipe;
 mod thread_pool;
 mod threads;
 mod tids;

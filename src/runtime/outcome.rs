@@ -2,6 +2,7 @@
 
 use wasmtime::{Trap, WasmBacktrace};
 
+use crate::runtime::backtrace::{self, FrameMap};
 use crate::runtime::error::{Error, ErrorKind, TrapInfo};
 use crate::wasi::{ProcExit, Stopped};
 
@@ -47,7 +48,13 @@ pub(crate) enum ThreadEnd {
 }
 
 /// Classifies the error a guest call on thread `tid` returned.
-pub(crate) fn classify(tid: u32, err: &wasmtime::Error, program_ended: bool) -> ThreadEnd {
+/// `frames` maps a rewritten module's backtrace back to the original module.
+pub(crate) fn classify(
+    tid: u32,
+    err: &wasmtime::Error,
+    program_ended: bool,
+    frames: Option<&FrameMap>,
+) -> ThreadEnd {
     if let Some(exit) = err.downcast_ref::<ProcExit>() {
         return ThreadEnd::Exit(exit.0);
     }
@@ -60,7 +67,7 @@ pub(crate) fn classify(tid: u32, err: &wasmtime::Error, program_ended: bool) -> 
     };
     let backtrace = err
         .downcast_ref::<WasmBacktrace>()
-        .map(|bt| bt.to_string().trim_end().to_string())
+        .map(|bt| backtrace::format(bt, frames))
         .unwrap_or_default();
     ThreadEnd::Trap(TrapInfo {
         tid,

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
 
+use crate::runtime::backtrace::FrameMap;
 use crate::runtime::cache;
+use crate::runtime::defined_memory::Unshareable;
 use crate::runtime::engine::Engine;
 use crate::runtime::error::{Error, ErrorKind, Result};
 
@@ -33,6 +35,8 @@ pub(crate) struct ProgramInner {
     /// `Ok` if `wasi_thread_start` exists with type `(i32, i32) -> ()`;
     /// otherwise why not. Only consulted when the guest spawns.
     pub(crate) entry: std::result::Result<(), String>,
+    /// How frames of the module weft rewrote map back to the given one.
+    pub(crate) frame_map: Option<FrameMap>,
 }
 
 impl Program {
@@ -43,14 +47,18 @@ impl Program {
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
         let cache_dir = engine.config().cache_dir.as_deref();
         if let Some(module) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
-            return Program::from_module(engine, module);
+            let map = crate::runtime::wait_rewrite::frame_map(bytes);
+            return Program::with_frame_map(engine, module, map);
         }
-        let module = crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
-            .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))?;
+        let (module, map) = crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
+            .map_err(|e| match e.downcast_ref::<Unshareable>() {
+                Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
+                None => Error::wrap(ErrorKind::Compile, "invalid module", e),
+            })?;
         if let Some(dir) = cache_dir {
             cache::store(engine, dir, bytes, &module);
         }
-        Program::from_module(engine, module)
+        Program::with_frame_map(engine, module, map)
     }
 
     /// The compiled machine code, for [`Program::deserialize`] by an engine
@@ -109,6 +117,14 @@ impl Program {
     ///
     /// [`STOP_GRACE`]: crate::runtime::STOP_GRACE
     pub fn from_module(engine: &Engine, module: Module) -> Result<Program> {
+        Program::with_frame_map(engine, module, None)
+    }
+
+    fn with_frame_map(
+        engine: &Engine,
+        module: Module,
+        frame_map: Option<FrameMap>,
+    ) -> Result<Program> {
         if !wasmtime::Engine::same(module.engine(), engine.wasmtime()) {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
@@ -164,6 +180,25 @@ impl Program {
                 _ => {}
             }
         }
+        if imports_spawn && memory_import.is_none() {
+            let defined = module.exports().find_map(|e| match e.ty() {
+                ExternType::Memory(_) => Some(e.name().to_string()),
+                _ => None,
+            });
+            if let Some(name) = defined {
+                // `from_bytes` turns such a memory into an import; a module
+                // compiled elsewhere cannot be changed any more.
+                return Err(Error::new(
+                    ErrorKind::Link,
+                    format!(
+                        "the module defines its memory (exported as \"{name}\") and imports \
+                         \"{SPAWN_MODULE}\" \"{SPAWN_NAME}\": each thread would get a private \
+                         copy; load it with Program::from_bytes (weft then shares the memory) or \
+                         link it with -Wl,--import-memory"
+                    ),
+                ));
+            }
+        }
         let entry = match module.get_export(ENTRY_NAME) {
             None => Err(format!("the module does not export \"{ENTRY_NAME}\"")),
             Some(ExternType::Func(ty)) if func_type_is(&ty, &[ValType::I32, ValType::I32], &[]) => {
@@ -181,6 +216,7 @@ impl Program {
                 memory_import,
                 imports_spawn,
                 entry,
+                frame_map,
             }),
         })
     }

@@ -250,7 +250,7 @@ impl Run {
     /// Ends the program according to the error a guest call on the calling
     /// thread returned.
     pub(crate) fn thread_failed(self: &Arc<Self>, tid: u32, err: &wasmtime::Error) {
-        match classify(tid, err, self.is_ended()) {
+        match classify(tid, err, self.is_ended(), self.program.frame_map.as_ref()) {
             ThreadEnd::Stopped => {}
             ThreadEnd::Exit(code) => {
                 self.decide(Outcome::Exit(code));

@@ -20,7 +20,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         |caller: Caller<'_, ThreadData>, addr: i32, expected: i32, timeout: i64, offset: i32| {
             let (memory, ea) = check(&caller, addr, offset, 4)?;
             let cell = atomic_u32(&memory, ea);
-            let equal = || cell.load(Ordering::SeqCst) == expected as u32;
+            let equal = || holds32(cell.load(Ordering::SeqCst), expected);
             wait(&caller, ea, equal, timeout)
         },
     )?;
@@ -30,7 +30,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<ThreadData>) -> wasmtime::Result
         |caller: Caller<'_, ThreadData>, addr: i32, expected: i64, timeout: i64, offset: i32| {
             let (memory, ea) = check(&caller, addr, offset, 8)?;
             let cell = atomic_u64(&memory, ea);
-            let equal = || cell.load(Ordering::SeqCst) == expected as u64;
+            let equal = || holds64(cell.load(Ordering::SeqCst), expected);
             wait(&caller, ea, equal, timeout)
         },
     )?;
@@ -69,6 +69,18 @@ fn check(
     Ok((memory.clone(), ea))
 }
 
+/// Whether a cell loaded natively holds the wasm value `expected`. Wasm
+/// memory is little-endian, so the load is read as `from_le`: a big-endian
+/// host compares the value the guest stored, as Wasmtime does.
+fn holds32(loaded: u32, expected: i32) -> bool {
+    u32::from_le(loaded) == expected as u32
+}
+
+/// [`holds32`] for `memory.atomic.wait64`.
+fn holds64(loaded: u64, expected: i64) -> bool {
+    u64::from_le(loaded) == expected as u64
+}
+
 /// The 4 bytes at `ea`, which [`check`] found aligned and in bounds.
 fn atomic_u32(memory: &SharedMemory, ea: u64) -> &AtomicU32 {
     let cell = &memory.data()[ea as usize];
@@ -94,4 +106,19 @@ fn wait(
     let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
     let result = caller.data().run.parking.wait(ea, equal, timeout)?;
     Ok(result as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_values_compare_in_little_endian_on_every_host() {
+        // The bytes a guest's `i32.store 1` leaves in memory.
+        let cell = AtomicU32::new(u32::from_ne_bytes([1, 0, 0, 0]));
+        assert!(holds32(cell.load(Ordering::SeqCst), 1));
+        assert!(!holds32(cell.load(Ordering::SeqCst), 0x0100_0000));
+        let cell = AtomicU64::new(u64::from_ne_bytes([2, 0, 0, 0, 0, 0, 0, 1]));
+        assert!(holds64(cell.load(Ordering::SeqCst), 0x0100_0000_0000_0002));
+    }
 }

@@ -36,6 +36,9 @@ use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
 use wasmparser::{Operator, Parser, Payload, TypeRef};
 use wasmtime::Module;
 
+use crate::runtime::backtrace::{body_starts, FrameMap};
+use crate::runtime::defined_memory;
+
 /// The reserved import module of the rewritten instructions.
 pub const INTERNAL_MODULE: &str = "weft:internal";
 /// `(addr i32, expected i32, timeout i64, offset i32) -> i32`
@@ -47,32 +50,66 @@ pub(crate) const NOTIFY: &str = "memory.atomic.notify";
 /// How many functions the rewrite imports.
 const ADDED: u32 = 3;
 
-/// Compiles `bytes` (binary or text), rewriting atomic waits when the module
-/// imports a shared memory. Errors are those of the original module.
-pub(crate) fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> wasmtime::Result<Module> {
-    let binary: Cow<'_, [u8]> = match wat::parse_bytes(bytes) {
+/// Compiles `bytes` (binary or text): a defined shared memory becomes an
+/// import (`defined_memory`), atomic waits are rewritten when the module
+/// imports a shared memory. Errors are those of the original module. Also
+/// returns how the rewritten module's frames map back (`None`: not rewritten).
+pub(crate) fn compile(
+    engine: &wasmtime::Engine,
+    bytes: &[u8],
+) -> wasmtime::Result<(Module, Option<FrameMap>)> {
+    let original: Cow<'_, [u8]> = match wat::parse_bytes(bytes) {
         Ok(b) => b,
         // Let Wasmtime word the error.
-        Err(_) => return Module::new(engine, bytes),
+        Err(_) => return Ok((Module::new(engine, bytes)?, None)),
     };
-    match rewrite(&binary) {
-        Ok(None) => Module::new(engine, &binary),
-        Ok(Some(rewritten)) => match Module::new(engine, &rewritten) {
-            Ok(module) => Ok(module),
+    let (binary, shared_map) = match defined_memory::import_defined_memory(&original) {
+        Ok(None) => (original.clone(), None),
+        Ok(Some((shared, map))) => (Cow::Owned(shared), Some(map)),
+        Err(refusal) => {
+            // An invalid module gets Wasmtime's own error first.
+            Module::validate(engine, &original)?;
+            return Err(wasmtime::Error::new(refusal));
+        }
+    };
+    let compiled = match rewrite(&binary) {
+        Ok(None) => (Module::new(engine, &binary)?, shared_map),
+        Ok(Some((rewritten, map))) => match Module::new(engine, &rewritten) {
+            Ok(module) => (module, Some(compose(shared_map.as_ref(), map))),
             // Report the original module's error, not the rewritten one's.
-            Err(e) => match Module::new(engine, &binary) {
-                Err(original) => Err(original),
-                Ok(module) => {
-                    log::warn!("atomic waits not made stoppable (rewrite rejected: {e:#})");
-                    Ok(module)
-                }
-            },
+            Err(e) => {
+                let module = Module::new(engine, &binary)?;
+                log::warn!("atomic waits not made stoppable (rewrite rejected: {e:#})");
+                (module, shared_map)
+            }
         },
         Err(e) => {
             let module = Module::new(engine, &binary)?;
             log::warn!("atomic waits not made stoppable (cannot rewrite: {e})");
-            Ok(module)
+            (module, shared_map)
         }
+    };
+    Ok(compiled)
+}
+
+/// The frame map [`compile`] returns for `bytes`, without compiling (for a
+/// module loaded from the cache).
+pub(crate) fn frame_map(bytes: &[u8]) -> Option<FrameMap> {
+    let original = wat::parse_bytes(bytes).ok()?;
+    let (binary, shared_map) = match defined_memory::import_defined_memory(&original) {
+        Ok(Some((shared, map))) => (Cow::Owned(shared), Some(map)),
+        _ => (original, None),
+    };
+    match rewrite(&binary) {
+        Ok(Some((_, map))) => Some(compose(shared_map.as_ref(), map)),
+        _ => shared_map,
+    }
+}
+
+fn compose(first: Option<&FrameMap>, then: FrameMap) -> FrameMap {
+    match first {
+        Some(f) => f.then(&then),
+        None => then,
     }
 }
 
@@ -90,7 +127,7 @@ struct Survey {
 
 /// Returns the rewritten module, or `None` when nothing needs rewriting.
 /// `bytes` must be a binary module.
-pub(crate) fn rewrite(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
+pub(crate) fn rewrite(bytes: &[u8]) -> Result<Option<(Vec<u8>, FrameMap)>, String> {
     // Fast path: every wait/notify is encoded 0xFE 0x00..=0x02.
     if !bytes.windows(2).any(|w| w[0] == 0xFE && w[1] <= 0x02) {
         return Ok(None);
@@ -107,12 +144,31 @@ pub(crate) fn rewrite(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
         func_imports: survey.func_imports,
         first_type: survey.types,
         has_type_section: survey.has_type_section,
+        body_starts: body_starts(bytes),
+        func: 0,
+        marks: Vec::new(),
     };
     let mut module = wasm_encoder::Module::new();
     rewriter
         .parse_core_module(&mut module, Parser::new(0), bytes)
         .map_err(|e| e.to_string())?;
-    Ok(Some(module.finish()))
+    let out = module.finish();
+    let new_starts = body_starts(&out);
+    let old_starts = &rewriter.body_starts;
+    let points = rewriter
+        .marks
+        .iter()
+        .filter_map(|&(f, new, old)| {
+            let f = f as usize;
+            Some((new_starts.get(f)? + new, old_starts.get(f)? + old))
+        })
+        .collect();
+    let map = FrameMap {
+        func_imports: survey.func_imports,
+        added_funcs: ADDED,
+        points,
+    };
+    Ok(Some((out, map)))
 }
 
 fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
@@ -179,6 +235,13 @@ struct Rewriter {
     func_imports: u32,
     first_type: u32,
     has_type_section: bool,
+    /// Where each function body starts in the input.
+    body_starts: Vec<u32>,
+    /// The function body being rewritten.
+    func: u32,
+    /// `(function, offset in the new body, offset in the old body)` wherever
+    /// the difference between the two changes.
+    marks: Vec<(u32, u32, u32)>,
 }
 
 impl Rewriter {
@@ -248,12 +311,24 @@ impl Reencode for Rewriter {
         func: wasmparser::FunctionBody<'_>,
     ) -> Result<(), reencode::Error> {
         let mut f: Function = self.new_function_with_parsed_locals(&func)?;
+        let start = func.range().start;
+        let mut delta = None;
         let mut reader = func.get_operators_reader()?;
         while !reader.eof() {
-            let op = reader.read()?;
+            let (op, at) = reader.read_with_offset()?;
+            let (new, old) = (f.byte_len() as u32, (at - start) as u32);
+            if delta != Some(i64::from(old) - i64::from(new)) {
+                delta = Some(i64::from(old) - i64::from(new));
+                self.marks.push((self.func, new, old));
+            }
             match replacement(&op, self.memory) {
                 Some((which, offset)) => {
                     f.instruction(&Instruction::I32Const(offset as i32));
+                    // A trap in the import is reported at this call: the
+                    // original instruction's offset.
+                    let call_at = f.byte_len() as u32;
+                    self.marks.push((self.func, call_at, old));
+                    delta = Some(i64::from(old) - i64::from(call_at));
                     f.instruction(&Instruction::Call(self.func_imports + which));
                 }
                 None => {
@@ -262,6 +337,7 @@ impl Reencode for Rewriter {
             }
         }
         code.function(&f);
+        self.func += 1;
         Ok(())
     }
 
@@ -305,7 +381,7 @@ mod tests {
           (elem declare func $g)
           (func (export "r") (result funcref) (ref.func $g)))"#;
         let bytes = wat::parse_str(wat).unwrap();
-        let out = rewrite(&bytes).unwrap().expect("rewritten");
+        let (out, _) = rewrite(&bytes).unwrap().expect("rewritten");
         let text = wasmprinter_like(&out);
         assert!(text.contains("weft:internal"), "{text}");
         let mut config = wasmtime::Config::new();

@@ -5,10 +5,17 @@
 //! path, a symlink pointing outside) fails with `EPERM`, a symlink loop with
 //! `ELOOP`. A directory under a read-only preopen refuses every change with
 //! `EROFS`.
+//!
+//! Trailing slashes follow POSIX (Linux): `"name/"` names `name`, which
+//! must then be a directory (a final symlink is followed): `rmdir("d/")` and
+//! `mkdir("d/")` work, `stat("file/")` and `open("file/")` are `ENOTDIR`,
+//! `unlink("d/")` is `EISDIR`, creating a non-directory `"new/"` is `EISDIR`
+//! (`open`) or `ENOENT` (`link`, `symlink`). Opening a directory for
+//! writing (`fd_write` among the requested rights) is `EISDIR`.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
@@ -27,6 +34,37 @@ use crate::wasi::memory::MemView;
 fn read_path(mem: &MemView, ptr: u32, len: u32) -> Result<PathBuf, Errno> {
     let bytes = mem.read(ptr, len)?;
     Ok(PathBuf::from(OsStr::from_bytes(&bytes)))
+}
+
+/// A path argument with its trailing slashes taken off, and whether it had
+/// any (then it names a directory). `"/"` stays as it is.
+fn read_dir_path(mem: &MemView, ptr: u32, len: u32) -> Result<(PathBuf, bool), Errno> {
+    let bytes = mem.read(ptr, len)?;
+    let mut end = bytes.len();
+    while end > 1 && bytes[end - 1] == b'/' {
+        end -= 1;
+    }
+    let slash = end < bytes.len();
+    Ok((PathBuf::from(OsStr::from_bytes(&bytes[..end])), slash))
+}
+
+/// `ENOTDIR` unless `path` (a final symlink followed) is a directory.
+fn require_dir(dir: &OpenDir, path: &Path) -> Result<(), Errno> {
+    if dir.dir.metadata(path)?.is_dir() {
+        Ok(())
+    } else {
+        Err(Errno::NOTDIR)
+    }
+}
+
+/// For a new non-directory named with a trailing slash: `EEXIST` if
+/// something is there, `missing` otherwise.
+fn slash_on_new_file(dir: &OpenDir, path: &Path, missing: Errno) -> Errno {
+    if dir.dir.symlink_metadata(path).is_ok() {
+        Errno::EXIST
+    } else {
+        missing
+    }
 }
 
 fn follow(flags: u32) -> bool {
@@ -50,10 +88,12 @@ pub fn open(
 ) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let dir = d.dir_with(rights::PATH_OPEN)?;
-    let path = read_path(mem, path, path_len)?;
+    let (path, slash) = read_dir_path(mem, path, path_len)?;
     if oflags & !oflags::ALL != 0 || fdflags & !fdflags::ALL != 0 {
         return Err(Errno::INVAL.into());
     }
+    // Write access to a directory is EISDIR, as open(2) reports it.
+    let writes = base & rights::FD_WRITE != 0;
     if oflags & oflags::CREAT != 0 {
         d.require(rights::PATH_CREATE_FILE)?;
     }
@@ -72,7 +112,15 @@ pub fn open(
     let (_, dir_inheriting) = d.rights();
     let base = base & dir_inheriting;
     let inheriting = inheriting & dir_inheriting;
-    let follow = follow(dirflags);
+    let mut follow = follow(dirflags);
+    if slash {
+        match dir.dir.metadata(&path) {
+            Ok(m) if m.is_dir() => follow = true,
+            Ok(_) => return Err(Errno::NOTDIR.into()),
+            Err(_) if oflags & oflags::CREAT != 0 => return Err(Errno::ISDIR.into()),
+            Err(e) => return Err(Errno::from(e).into()),
+        }
+    }
 
     let new = if oflags & oflags::DIRECTORY != 0 {
         if oflags & (oflags::CREAT | oflags::EXCL | oflags::TRUNC) != 0 {
@@ -83,6 +131,9 @@ pub fn open(
         } else {
             dir.dir.open_dir_nofollow(&path)?
         };
+        if writes {
+            return Err(Errno::ISDIR.into());
+        }
         dir_descriptor(sub, dir.read_only, base, inheriting)
     } else {
         let write = base & rights::FILE_WRITE != 0 || oflags & (oflags::CREAT | oflags::TRUNC) != 0;
@@ -104,12 +155,9 @@ pub fn open(
         }
         opts.read(read);
         opts.write(write);
-        // cap-std (like std) refuses append together with truncate, which
-        // POSIX allows: then O_APPEND is set after opening.
-        let append_later = fdflags & fdflags::APPEND != 0 && oflags & oflags::TRUNC != 0;
-        if fdflags & fdflags::APPEND != 0 && !append_later {
-            opts.append(true);
-        }
+        // `APPEND` and `NONBLOCK` are kept per guest descriptor (see
+        // `file.rs`); `O_NONBLOCK` still goes to open(2) for what it means
+        // there (a FIFO opens without waiting for its other end).
         if fdflags & fdflags::NONBLOCK != 0 {
             opts.nonblock(true);
         }
@@ -124,13 +172,13 @@ pub fn open(
         }
         let file = dir.dir.open_with(&path, &opts)?;
         if file.metadata()?.is_dir() {
+            if write {
+                return Err(Errno::ISDIR.into());
+            }
             let sub = cap_std::fs::Dir::from_std_file(file.into_std());
             dir_descriptor(sub, dir.read_only, base, inheriting)
         } else {
-            let f = OpenFile::new(file.into_std())?;
-            if append_later {
-                f.set_fdflags(f.fdflags() | fdflags::APPEND)?;
-            }
+            let f = OpenFile::opened(file.into_std(), fdflags)?;
             let mut base = base & f.max_rights();
             if !write {
                 base &= !rights::FILE_WRITE;
@@ -177,7 +225,7 @@ pub fn create_directory(
 ) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let dir = target(&d, rights::PATH_CREATE_DIRECTORY)?;
-    let path = read_path(mem, path, len)?;
+    let (path, _) = read_dir_path(mem, path, len)?;
     dir.writable()?;
     Ok(dir.dir.create_dir(path)?)
 }
@@ -192,7 +240,7 @@ pub fn remove_directory(
 ) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let dir = target(&d, rights::PATH_REMOVE_DIRECTORY)?;
-    let path = read_path(mem, path, len)?;
+    let (path, _) = read_dir_path(mem, path, len)?;
     dir.writable()?;
     Ok(dir.dir.remove_dir(path)?)
 }
@@ -201,8 +249,12 @@ pub fn remove_directory(
 pub fn unlink_file(cx: &WasiCtx, mem: &MemView, fd: u32, path: u32, len: u32) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let dir = target(&d, rights::PATH_UNLINK_FILE)?;
-    let path = read_path(mem, path, len)?;
+    let (path, slash) = read_dir_path(mem, path, len)?;
     dir.writable()?;
+    if slash {
+        require_dir(dir, &path)?;
+        return Err(Errno::ISDIR.into());
+    }
     Ok(dir.dir.remove_file(path)?)
 }
 
@@ -218,8 +270,11 @@ pub fn filestat_get(
 ) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let dir = target(&d, rights::PATH_FILESTAT_GET)?;
-    let path = read_path(mem, path, len)?;
-    let md = if follow(flags) {
+    let (path, slash) = read_dir_path(mem, path, len)?;
+    if slash {
+        require_dir(dir, &path)?;
+    }
+    let md = if slash || follow(flags) {
         dir.dir.metadata(path)?
     } else {
         dir.dir.symlink_metadata(path)?
@@ -243,10 +298,13 @@ pub fn filestat_set_times(
 ) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let dir = target(&d, rights::PATH_FILESTAT_SET_TIMES)?;
-    let path = read_path(mem, path, len)?;
+    let (path, slash) = read_dir_path(mem, path, len)?;
     let (a, m) = filestat::decode_times(atim, mtim, fst)?;
     dir.writable()?;
-    if follow(flags) {
+    if slash {
+        require_dir(dir, &path)?;
+    }
+    if slash || follow(flags) {
         dir.dir.set_times(path, a.spec(), m.spec())?;
     } else {
         dir.dir.set_symlink_times(path, a.spec(), m.spec())?;
@@ -272,13 +330,21 @@ pub fn link(
     let nd = cx.table.get(new_fd)?;
     let from = target(&od, rights::PATH_LINK_SOURCE)?;
     let to = target(&nd, rights::PATH_LINK_TARGET)?;
-    let old_path = read_path(mem, old_path, old_len)?;
-    let new_path = read_path(mem, new_path, new_len)?;
+    let (old_path, old_slash) = read_dir_path(mem, old_path, old_len)?;
+    let (new_path, new_slash) = read_dir_path(mem, new_path, new_len)?;
     if follow(old_flags) {
         return Err(Errno::INVAL.into());
     }
     from.writable()?;
     to.writable()?;
+    if old_slash {
+        // A directory cannot be hard-linked.
+        require_dir(from, &old_path)?;
+        return Err(Errno::PERM.into());
+    }
+    if new_slash {
+        return Err(slash_on_new_file(to, &new_path, Errno::NOENT).into());
+    }
     Ok(from.dir.hard_link(old_path, &to.dir, new_path)?)
 }
 
@@ -298,10 +364,17 @@ pub fn rename(
     let nd = cx.table.get(new_fd)?;
     let from = target(&od, rights::PATH_RENAME_SOURCE)?;
     let to = target(&nd, rights::PATH_RENAME_TARGET)?;
-    let old_path = read_path(mem, old_path, old_len)?;
-    let new_path = read_path(mem, new_path, new_len)?;
+    let (old_path, old_slash) = read_dir_path(mem, old_path, old_len)?;
+    let (new_path, new_slash) = read_dir_path(mem, new_path, new_len)?;
     from.writable()?;
     to.writable()?;
+    if old_slash || new_slash {
+        // Only a directory may be named with a trailing slash.
+        let old_is_dir = from.dir.symlink_metadata(&old_path)?.is_dir();
+        if !old_is_dir {
+            return Err(Errno::NOTDIR.into());
+        }
+    }
     Ok(from.dir.rename(old_path, &to.dir, new_path)?)
 }
 
@@ -319,8 +392,11 @@ pub fn symlink(
     let d = cx.table.get(fd)?;
     let dir = target(&d, rights::PATH_SYMLINK)?;
     let old_path = read_path(mem, old_path, old_len)?;
-    let new_path = read_path(mem, new_path, new_len)?;
+    let (new_path, new_slash) = read_dir_path(mem, new_path, new_len)?;
     dir.writable()?;
+    if new_slash {
+        return Err(slash_on_new_file(dir, &new_path, Errno::NOENT).into());
+    }
     Ok(dir.dir.symlink(old_path, new_path)?)
 }
 
@@ -339,7 +415,12 @@ pub fn readlink(
 ) -> WasiResult<()> {
     let d = cx.table.get(fd)?;
     let dir = target(&d, rights::PATH_READLINK)?;
-    let path = read_path(mem, path, len)?;
+    let (path, slash) = read_dir_path(mem, path, len)?;
+    if slash {
+        // "link/" resolves the link: what is left is a directory, not a link.
+        require_dir(dir, &path)?;
+        return Err(Errno::INVAL.into());
+    }
     let link = dir.dir.read_link_contents(path)?;
     let bytes = link.as_os_str().as_bytes();
     let n = bytes.len().min(buf_len as usize);

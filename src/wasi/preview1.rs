@@ -2,12 +2,12 @@
 //! wrapper that checks the stop signal, snapshots the caller's memory, and
 //! calls the implementation in the module for its concept.
 
-use wasmtime::{Caller, Linker, Result};
+use wasmtime::{Caller, Extern, Linker, Result};
 
 use crate::wasi::errno::{Errno, Error, WasiResult};
 use crate::wasi::memory::MemView;
 use crate::wasi::stop::Stopped;
-use crate::wasi::{args, clock, fd, path, poll, random, sock, WasiCtx, WasiView};
+use crate::wasi::{args, clock, fd, path, poll, random, sock, GuestMemory, WasiCtx, WasiView};
 
 const MODULE: &str = "wasi_snapshot_preview1";
 
@@ -15,16 +15,24 @@ const MODULE: &str = "wasi_snapshot_preview1";
 /// has ended; maps the result to an errno, or to a trap if the program ended
 /// while the call was blocked.
 fn call<T: WasiView>(
-    caller: &Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     f: impl FnOnce(&WasiCtx, &MemView) -> WasiResult<()>,
 ) -> Result<i32> {
-    let data = caller.data();
-    let cx = data.wasi();
-    cx.stop_signal().check()?;
-    let mem = data
+    caller.data().wasi().stop_signal().check()?;
+    // The thread's memory; during the module's start function a memory the
+    // module defines is not known to the store data yet: use its export.
+    let memory = caller
+        .data()
         .guest_memory()
-        .map(|m| m.view(caller))
+        .or_else(|| match caller.get_export("memory") {
+            Some(Extern::Memory(m)) => Some(GuestMemory::Plain(m)),
+            Some(Extern::SharedMemory(m)) => Some(GuestMemory::Shared(m)),
+            _ => None,
+        });
+    let mem = memory
+        .map(|m| m.view(&*caller))
         .unwrap_or_else(MemView::empty);
+    let cx = caller.data().wasi();
     match f(cx, &mem) {
         Ok(()) => Ok(0),
         Err(Error::Errno(e)) => Ok(i32::from(e.0)),
@@ -54,29 +62,39 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
             Err(caller.data_mut().proc_exit(code))
         },
     )?;
-    linker.func_wrap(m, "proc_raise", |c: Caller<'_, T>, _sig: i32| {
+    linker.func_wrap(m, "proc_raise", |mut c: Caller<'_, T>, _sig: i32| {
         // Signals are not supported (the spec lets hosts say so).
-        call(&c, |_, _| Err(Errno::NOSYS.into()))
+        call(&mut c, |_, _| Err(Errno::NOSYS.into()))
     })?;
-    linker.func_wrap(m, "sched_yield", |c: Caller<'_, T>| {
-        call(&c, |_, _| {
+    linker.func_wrap(m, "sched_yield", |mut c: Caller<'_, T>| {
+        call(&mut c, |_, _| {
             std::thread::yield_now();
             Ok(())
         })
     })?;
-    linker.func_wrap(m, "random_get", |c: Caller<'_, T>, buf: i32, len: i32| {
-        call(&c, |_, mem| Ok(random::fill(mem, buf as u32, len as u32)?))
-    })?;
-    linker.func_wrap(m, "clock_res_get", |c: Caller<'_, T>, id: i32, out: i32| {
-        call(&c, |_, mem| {
-            Ok(mem.write_u64(out as u32, clock::resolution(id as u32)?)?)
-        })
-    })?;
+    linker.func_wrap(
+        m,
+        "random_get",
+        |mut c: Caller<'_, T>, buf: i32, len: i32| {
+            call(&mut c, |_, mem| {
+                Ok(random::fill(mem, buf as u32, len as u32)?)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "clock_res_get",
+        |mut c: Caller<'_, T>, id: i32, out: i32| {
+            call(&mut c, |_, mem| {
+                Ok(mem.write_u64(out as u32, clock::resolution(id as u32)?)?)
+            })
+        },
+    )?;
     linker.func_wrap(
         m,
         "clock_time_get",
-        |c: Caller<'_, T>, id: i32, _precision: i64, out: i32| {
-            call(&c, |_, mem| {
+        |mut c: Caller<'_, T>, id: i32, _precision: i64, out: i32| {
+            call(&mut c, |_, mem| {
                 Ok(mem.write_u64(out as u32, clock::now(id as u32)?)?)
             })
         },
@@ -84,22 +102,26 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "args_sizes_get",
-        |c: Caller<'_, T>, n: i32, size: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, n: i32, size: i32| {
+            call(&mut c, |cx, mem| {
                 Ok(args::sizes(mem, &cx.args, n as u32, size as u32)?)
             })
         },
     )?;
-    linker.func_wrap(m, "args_get", |c: Caller<'_, T>, ptrs: i32, buf: i32| {
-        call(&c, |cx, mem| {
-            Ok(args::get(mem, &cx.args, ptrs as u32, buf as u32)?)
-        })
-    })?;
+    linker.func_wrap(
+        m,
+        "args_get",
+        |mut c: Caller<'_, T>, ptrs: i32, buf: i32| {
+            call(&mut c, |cx, mem| {
+                Ok(args::get(mem, &cx.args, ptrs as u32, buf as u32)?)
+            })
+        },
+    )?;
     linker.func_wrap(
         m,
         "environ_sizes_get",
-        |c: Caller<'_, T>, n: i32, size: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, n: i32, size: i32| {
+            call(&mut c, |cx, mem| {
                 Ok(args::sizes(
                     mem,
                     &args::environ(&cx.env),
@@ -109,21 +131,25 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
             })
         },
     )?;
-    linker.func_wrap(m, "environ_get", |c: Caller<'_, T>, ptrs: i32, buf: i32| {
-        call(&c, |cx, mem| {
-            Ok(args::get(
-                mem,
-                &args::environ(&cx.env),
-                ptrs as u32,
-                buf as u32,
-            )?)
-        })
-    })?;
+    linker.func_wrap(
+        m,
+        "environ_get",
+        |mut c: Caller<'_, T>, ptrs: i32, buf: i32| {
+            call(&mut c, |cx, mem| {
+                Ok(args::get(
+                    mem,
+                    &args::environ(&cx.env),
+                    ptrs as u32,
+                    buf as u32,
+                )?)
+            })
+        },
+    )?;
     linker.func_wrap(
         m,
         "poll_oneoff",
-        |c: Caller<'_, T>, subs: i32, events: i32, n: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, subs: i32, events: i32, n: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 poll::poll_oneoff(cx, mem, subs as u32, events as u32, n as u32, out as u32)
             })
         },
@@ -133,8 +159,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_read",
-        |c: Caller<'_, T>, f: i32, iovs: i32, n: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 fd::read(cx, mem, f as u32, iovs as u32, n as u32, out as u32)
             })
         },
@@ -142,8 +168,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_write",
-        |c: Caller<'_, T>, f: i32, iovs: i32, n: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 fd::write(cx, mem, f as u32, iovs as u32, n as u32, out as u32)
             })
         },
@@ -151,8 +177,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_pread",
-        |c: Caller<'_, T>, f: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            call(&mut c, |cx, mem| {
                 fd::pread(
                     cx,
                     mem,
@@ -168,8 +194,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_pwrite",
-        |c: Caller<'_, T>, f: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            call(&mut c, |cx, mem| {
                 fd::pwrite(
                     cx,
                     mem,
@@ -185,29 +211,39 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_seek",
-        |c: Caller<'_, T>, f: i32, off: i64, whence: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, off: i64, whence: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 fd::seek(cx, mem, f as u32, off, u8_arg(whence)?, out as u32)
             })
         },
     )?;
-    linker.func_wrap(m, "fd_tell", |c: Caller<'_, T>, f: i32, out: i32| {
-        call(&c, |cx, mem| fd::tell(cx, mem, f as u32, out as u32))
+    linker.func_wrap(m, "fd_tell", |mut c: Caller<'_, T>, f: i32, out: i32| {
+        call(&mut c, |cx, mem| fd::tell(cx, mem, f as u32, out as u32))
     })?;
-    linker.func_wrap(m, "fd_close", |c: Caller<'_, T>, f: i32| {
-        call(&c, |cx, _| fd::close(cx, f as u32))
-    })?;
-    linker.func_wrap(m, "fd_renumber", |c: Caller<'_, T>, from: i32, to: i32| {
-        call(&c, |cx, _| fd::renumber(cx, from as u32, to as u32))
-    })?;
-    linker.func_wrap(m, "fd_fdstat_get", |c: Caller<'_, T>, f: i32, out: i32| {
-        call(&c, |cx, mem| fd::fdstat_get(cx, mem, f as u32, out as u32))
+    linker.func_wrap(m, "fd_close", |mut c: Caller<'_, T>, f: i32| {
+        call(&mut c, |cx, _| fd::close(cx, f as u32))
     })?;
     linker.func_wrap(
         m,
+        "fd_renumber",
+        |mut c: Caller<'_, T>, from: i32, to: i32| {
+            call(&mut c, |cx, _| fd::renumber(cx, from as u32, to as u32))
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "fd_fdstat_get",
+        |mut c: Caller<'_, T>, f: i32, out: i32| {
+            call(&mut c, |cx, mem| {
+                fd::fdstat_get(cx, mem, f as u32, out as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        m,
         "fd_fdstat_set_flags",
-        |c: Caller<'_, T>, f: i32, flags: i32| {
-            call(&c, |cx, _| {
+        |mut c: Caller<'_, T>, f: i32, flags: i32| {
+            call(&mut c, |cx, _| {
                 fd::fdstat_set_flags(cx, f as u32, u16_arg(flags)?)
             })
         },
@@ -215,8 +251,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_fdstat_set_rights",
-        |c: Caller<'_, T>, f: i32, base: i64, inheriting: i64| {
-            call(&c, |cx, _| {
+        |mut c: Caller<'_, T>, f: i32, base: i64, inheriting: i64| {
+            call(&mut c, |cx, _| {
                 fd::fdstat_set_rights(cx, f as u32, base as u64, inheriting as u64)
             })
         },
@@ -224,8 +260,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_filestat_get",
-        |c: Caller<'_, T>, f: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 fd::filestat_get(cx, mem, f as u32, out as u32)
             })
         },
@@ -233,15 +269,17 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_filestat_set_size",
-        |c: Caller<'_, T>, f: i32, size: i64| {
-            call(&c, |cx, _| fd::filestat_set_size(cx, f as u32, size as u64))
+        |mut c: Caller<'_, T>, f: i32, size: i64| {
+            call(&mut c, |cx, _| {
+                fd::filestat_set_size(cx, f as u32, size as u64)
+            })
         },
     )?;
     linker.func_wrap(
         m,
         "fd_filestat_set_times",
-        |c: Caller<'_, T>, f: i32, atim: i64, mtim: i64, fst: i32| {
-            call(&c, |cx, _| {
+        |mut c: Caller<'_, T>, f: i32, atim: i64, mtim: i64, fst: i32| {
+            call(&mut c, |cx, _| {
                 fd::filestat_set_times(cx, f as u32, atim as u64, mtim as u64, u16_arg(fst)?)
             })
         },
@@ -249,8 +287,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_advise",
-        |c: Caller<'_, T>, f: i32, off: i64, len: i64, advice: i32| {
-            call(&c, |cx, _| {
+        |mut c: Caller<'_, T>, f: i32, off: i64, len: i64, advice: i32| {
+            call(&mut c, |cx, _| {
                 fd::advise(cx, f as u32, off as u64, len as u64, u8_arg(advice)?)
             })
         },
@@ -258,23 +296,23 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "fd_allocate",
-        |c: Caller<'_, T>, f: i32, off: i64, len: i64| {
-            call(&c, |cx, _| {
+        |mut c: Caller<'_, T>, f: i32, off: i64, len: i64| {
+            call(&mut c, |cx, _| {
                 fd::allocate(cx, f as u32, off as u64, len as u64)
             })
         },
     )?;
-    linker.func_wrap(m, "fd_sync", |c: Caller<'_, T>, f: i32| {
-        call(&c, |cx, _| fd::sync(cx, f as u32, false))
+    linker.func_wrap(m, "fd_sync", |mut c: Caller<'_, T>, f: i32| {
+        call(&mut c, |cx, _| fd::sync(cx, f as u32, false))
     })?;
-    linker.func_wrap(m, "fd_datasync", |c: Caller<'_, T>, f: i32| {
-        call(&c, |cx, _| fd::sync(cx, f as u32, true))
+    linker.func_wrap(m, "fd_datasync", |mut c: Caller<'_, T>, f: i32| {
+        call(&mut c, |cx, _| fd::sync(cx, f as u32, true))
     })?;
     linker.func_wrap(
         m,
         "fd_readdir",
-        |c: Caller<'_, T>, f: i32, buf: i32, len: i32, cookie: i64, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, buf: i32, len: i32, cookie: i64, out: i32| {
+            call(&mut c, |cx, mem| {
                 fd::readdir(
                     cx,
                     mem,
@@ -287,14 +325,20 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
             })
         },
     )?;
-    linker.func_wrap(m, "fd_prestat_get", |c: Caller<'_, T>, f: i32, out: i32| {
-        call(&c, |cx, mem| fd::prestat_get(cx, mem, f as u32, out as u32))
-    })?;
+    linker.func_wrap(
+        m,
+        "fd_prestat_get",
+        |mut c: Caller<'_, T>, f: i32, out: i32| {
+            call(&mut c, |cx, mem| {
+                fd::prestat_get(cx, mem, f as u32, out as u32)
+            })
+        },
+    )?;
     linker.func_wrap(
         m,
         "fd_prestat_dir_name",
-        |c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
+            call(&mut c, |cx, mem| {
                 fd::prestat_dir_name(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -304,7 +348,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_open",
-        |c: Caller<'_, T>,
+        |mut c: Caller<'_, T>,
          f: i32,
          dirflags: i32,
          p: i32,
@@ -314,7 +358,7 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
          inheriting: i64,
          fdflags: i32,
          out: i32| {
-            call(&c, |cx, mem| {
+            call(&mut c, |cx, mem| {
                 path::open(
                     cx,
                     mem,
@@ -334,8 +378,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_create_directory",
-        |c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
+            call(&mut c, |cx, mem| {
                 path::create_directory(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -343,8 +387,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_remove_directory",
-        |c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
+            call(&mut c, |cx, mem| {
                 path::remove_directory(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -352,8 +396,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_unlink_file",
-        |c: Caller<'_, T>, f: i32, p: i32, len: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, p: i32, len: i32| {
+            call(&mut c, |cx, mem| {
                 path::unlink_file(cx, mem, f as u32, p as u32, len as u32)
             })
         },
@@ -361,8 +405,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_filestat_get",
-        |c: Caller<'_, T>, f: i32, flags: i32, p: i32, len: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, flags: i32, p: i32, len: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 path::filestat_get(
                     cx,
                     mem,
@@ -378,8 +422,15 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_filestat_set_times",
-        |c: Caller<'_, T>, f: i32, flags: i32, p: i32, len: i32, atim: i64, mtim: i64, fst: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>,
+         f: i32,
+         flags: i32,
+         p: i32,
+         len: i32,
+         atim: i64,
+         mtim: i64,
+         fst: i32| {
+            call(&mut c, |cx, mem| {
                 path::filestat_set_times(
                     cx,
                     mem,
@@ -397,8 +448,15 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_link",
-        |c: Caller<'_, T>, of: i32, oflags: i32, op: i32, ol: i32, nf: i32, np: i32, nl: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>,
+         of: i32,
+         oflags: i32,
+         op: i32,
+         ol: i32,
+         nf: i32,
+         np: i32,
+         nl: i32| {
+            call(&mut c, |cx, mem| {
                 path::link(
                     cx,
                     mem,
@@ -416,8 +474,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_rename",
-        |c: Caller<'_, T>, of: i32, op: i32, ol: i32, nf: i32, np: i32, nl: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, of: i32, op: i32, ol: i32, nf: i32, np: i32, nl: i32| {
+            call(&mut c, |cx, mem| {
                 path::rename(
                     cx, mem, of as u32, op as u32, ol as u32, nf as u32, np as u32, nl as u32,
                 )
@@ -427,8 +485,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_symlink",
-        |c: Caller<'_, T>, op: i32, ol: i32, f: i32, np: i32, nl: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, op: i32, ol: i32, f: i32, np: i32, nl: i32| {
+            call(&mut c, |cx, mem| {
                 path::symlink(
                     cx, mem, op as u32, ol as u32, f as u32, np as u32, nl as u32,
                 )
@@ -438,8 +496,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "path_readlink",
-        |c: Caller<'_, T>, f: i32, p: i32, len: i32, buf: i32, buf_len: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, p: i32, len: i32, buf: i32, buf_len: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 path::readlink(
                     cx,
                     mem,
@@ -458,8 +516,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "sock_accept",
-        |c: Caller<'_, T>, f: i32, flags: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, flags: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 sock::accept(cx, mem, f as u32, u16_arg(flags)?, out as u32)
             })
         },
@@ -467,8 +525,14 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "sock_recv",
-        |c: Caller<'_, T>, f: i32, iovs: i32, n: i32, flags: i32, out_len: i32, out_flags: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>,
+         f: i32,
+         iovs: i32,
+         n: i32,
+         flags: i32,
+         out_len: i32,
+         out_flags: i32| {
+            call(&mut c, |cx, mem| {
                 sock::recv(
                     cx,
                     mem,
@@ -485,8 +549,8 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap(
         m,
         "sock_send",
-        |c: Caller<'_, T>, f: i32, iovs: i32, n: i32, flags: i32, out: i32| {
-            call(&c, |cx, mem| {
+        |mut c: Caller<'_, T>, f: i32, iovs: i32, n: i32, flags: i32, out: i32| {
+            call(&mut c, |cx, mem| {
                 sock::send(
                     cx,
                     mem,
@@ -499,9 +563,13 @@ pub fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
             })
         },
     )?;
-    linker.func_wrap(m, "sock_shutdown", |c: Caller<'_, T>, f: i32, how: i32| {
-        call(&c, |cx, _| sock::shutdown(cx, f as u32, u8_arg(how)?))
-    })?;
+    linker.func_wrap(
+        m,
+        "sock_shutdown",
+        |mut c: Caller<'_, T>, f: i32, how: i32| {
+            call(&mut c, |cx, _| sock::shutdown(cx, f as u32, u8_arg(how)?))
+        },
+    )?;
     Ok(())
 }
 

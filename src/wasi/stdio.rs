@@ -1,11 +1,14 @@
 //! Standard streams: how each [`Stdio`] choice becomes descriptor 0, 1 or 2.
 //!
-//! Host-backed choices (`Inherit` for stdin, `File`, `Fd`) become ordinary
-//! host descriptors ([`OpenFile`]), so reads from a terminal or pipe block in
-//! `poll(2)` together with the stop signal. The rest are in-memory
-//! [`Stream`]s.
+//! Host-backed choices (`Inherit`, `File`, `Fd`) become ordinary host
+//! descriptors ([`OpenFile`]): `Inherit` duplicates the host's own fd 0, 1
+//! or 2. So a guest's write reaches the host descriptor before `fd_write`
+//! returns — there is no buffer in between (such as Rust's `std::io::stdout`,
+//! which only a Rust `main` flushes) to lose a last line without a newline
+//! or to reorder output with the host's own writes — and reads and writes
+//! on terminals and pipes wait in `poll(2)` together with the stop signal.
+//! The rest are in-memory [`Stream`]s.
 
-use std::io::Write;
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 
@@ -19,10 +22,6 @@ use crate::wasi::file::OpenFile;
 pub enum Stream {
     /// Reads see end of file; writes are discarded.
     Null,
-    /// The host process's stdout (through Rust's `std::io::stdout`).
-    HostStdout,
-    /// The host process's stderr.
-    HostStderr,
     /// Writes are appended to a buffer the host can read.
     Capture(Arc<Mutex<Vec<u8>>>),
     /// Reads return these bytes, then end of file.
@@ -55,8 +54,6 @@ impl Stream {
     pub fn write(&self, bytes: &[u8]) -> Result<usize, Errno> {
         match self {
             Stream::Null => {}
-            Stream::HostStdout => std::io::stdout().lock().write_all(bytes)?,
-            Stream::HostStderr => std::io::stderr().lock().write_all(bytes)?,
             Stream::Capture(buf) => buf
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -85,13 +82,8 @@ impl Stream {
         }
     }
 
-    /// Flushes host streams.
+    /// Nothing to flush: in-memory streams hold no host buffer.
     pub fn sync(&self) -> Result<(), Errno> {
-        match self {
-            Stream::HostStdout => std::io::stdout().flush()?,
-            Stream::HostStderr => std::io::stderr().flush()?,
-            _ => {}
-        }
         Ok(())
     }
 }
@@ -119,15 +111,20 @@ pub fn descriptor(
             pos: Mutex::new(0),
         }),
         Stdio::Bytes(_) => stream(Stream::Null),
-        Stdio::Inherit if input => {
-            match rustix::io::fcntl_dupfd_cloexec(std::io::stdin().as_fd(), 3) {
-                Ok(fd) => host(std::fs::File::from(fd)),
-                // The host has no stdin: behave as `Null`.
+        Stdio::Inherit => {
+            // Only the descriptor is borrowed here, never Rust's buffers.
+            let dup = |own| rustix::io::fcntl_dupfd_cloexec(own, 3);
+            let own = match fd {
+                0 => dup(std::io::stdin().as_fd()),
+                1 => dup(std::io::stdout().as_fd()),
+                _ => dup(std::io::stderr().as_fd()),
+            };
+            match own {
+                Ok(dup) => host(std::fs::File::from(dup)),
+                // The host has no such stream: behave as `Null`.
                 Err(_) => stream(Stream::Null),
             }
         }
-        Stdio::Inherit if fd == 1 => stream(Stream::HostStdout),
-        Stdio::Inherit => stream(Stream::HostStderr),
         Stdio::File(path) => {
             let file = if input {
                 std::fs::File::open(path)

@@ -1,0 +1,1 @@
+//! Empty: see Cargo.toml (this crate only names the SQLite source to fetch).
