@@ -8,6 +8,7 @@
 #[path = "termination/probe.rs"]
 mod probe;
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -364,4 +365,74 @@ fn reentering_an_instance_from_its_host_callback_is_a_state_error() {
         "the nested call must fail with WEFT_ERROR_STATE"
     );
     assert_eq!(inner, Ok(5));
+}
+
+/// A guest that opens `name` in the preopened directory (fd 3) for writing
+/// and writes 64 KiB to it in a loop, forever. Exits with 100 + errno if the
+/// open fails, 200 + errno if a write does.
+fn fifo_writer(name: &str) -> String {
+    format!(
+        r#"(module
+      (import "wasi_snapshot_preview1" "path_open"
+        (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 2)
+      (data (i32.const 100) "{name}")
+      (func (export "_start") (local $e i32)
+        (i32.store (i32.const 0) (i32.const 1024))
+        (i32.store (i32.const 4) (i32.const 65536))
+        (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const {len})
+                                  (i32.const 0) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 20)))
+        (if (local.get $e) (then (call $exit (i32.add (i32.const 100) (local.get $e)))))
+        (loop $l
+          (local.set $e (call $write (i32.load (i32.const 20)) (i32.const 0) (i32.const 1) (i32.const 16)))
+          (if (local.get $e) (then (call $exit (i32.add (i32.const 200) (local.get $e)))))
+          (br $l))))"#,
+        len = name.len()
+    )
+}
+
+#[test]
+fn the_timeout_stops_blocked_fifo_writes_and_opens() {
+    let _serial = serial();
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("lifecycle-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["full", "noreader"] {
+        let path = std::ffi::CString::new(dir.join(name).to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    }
+    // A reader that never reads: the guest's writes fill the FIFO and block.
+    let _reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(dir.join("full"))
+        .unwrap();
+    let config = Config {
+        timeout: Some(Duration::from_millis(300)),
+        ..Config::default()
+    };
+    let engine = Engine::new(&config).unwrap();
+    // "full": blocked in fd_write; "noreader": blocked opening a FIFO that
+    // nobody opens for reading.
+    for name in ["full", "noreader"] {
+        let program = Program::from_bytes(&engine, fifo_writer(name).as_bytes()).unwrap();
+        let mut wasi = WasiConfig::new();
+        wasi.preopen_dir(&dir, "/");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let inst = Instance::new(&program, &wasi, &HostFuncs::new()).unwrap();
+            let at = Instant::now();
+            let _ = tx.send((inst.run().map_err(|e| e.to_string()), at.elapsed()));
+        });
+        let (outcome, took) = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{name}: the blocked thread was not stopped"));
+        assert_eq!(outcome, Ok(Outcome::TimedOut), "{name}");
+        assert!(took < Duration::from_secs(2), "{name}: took {took:?}");
+    }
+    assert_quiet("fifo");
 }
