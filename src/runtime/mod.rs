@@ -17,6 +17,7 @@
 
 mod backtrace;
 mod cache;
+mod compile_pool;
 mod config;
 mod defined_memory;
 mod engine;
@@ -35,6 +36,7 @@ mod tids;
 mod wait_imports;
 mod wait_rewrite;
 
+pub use compile_pool::release_idle_threads;
 pub use config::{Config, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result, TrapInfo};
@@ -43,7 +45,7 @@ pub use instance::Instance;
 pub use outcome::Outcome;
 pub use program::{Program, ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
 pub use run::{Stats, ThreadData, MAIN_TID, STOP_GRACE};
-pub use thread_pool::{release_idle_threads, IDLE_TIMEOUT, MAX_IDLE_THREADS};
+pub use thread_pool::{IDLE_TIMEOUT, MAX_IDLE_THREADS};
 pub use threads::SPAWN_FAILED;
 pub use tids::MAX_TID;
 pub use wait_rewrite::INTERNAL_MODULE;

@@ -9,7 +9,7 @@
 //! Besides the pool, weft starts short-lived helper threads (a program's
 //! timeout watchdog, the stopper that keeps stopping an ended program's
 //! threads). Every OS thread weft starts, pooled or not, is registered here,
-//! so that [`release_idle_threads`] can *join* every one that no longer
+//! so that `release_idle_threads` can *join* every one that no longer
 //! belongs to a running program: after it returns, no such thread runs code
 //! of the library, and a host can unload it.
 //!
@@ -36,7 +36,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 enum Handoff {
     /// Run this guest thread under this OS thread name.
     Run(String, Job),
-    /// Exit now (see [`release_idle_threads`]).
+    /// Exit now (see `release_idle_threads`).
     Exit,
 }
 
@@ -61,13 +61,13 @@ struct Registry {
     parked: Vec<Parked>,
     threads: BTreeMap<u64, Entry>,
     next_id: u64,
-    /// How many [`release_idle_threads`] calls are in progress: while any
+    /// How many `release_idle_threads` calls are in progress: while any
     /// is, a thread that leaves its program exits instead of parking.
     draining: usize,
 }
 
 struct Entry {
-    /// Taken by [`release_idle_threads`] to join the thread.
+    /// Taken by `release_idle_threads` to join the thread.
     handle: Option<JoinHandle<()>>,
     /// Whether the thread is done with its program (parked, between two
     /// jobs, or a helper that holds no program): then releasing joins it.
@@ -123,7 +123,7 @@ fn start_thread(
 }
 
 /// The last registry access of an exiting thread: it detaches itself,
-/// unless a [`release_idle_threads`] took its handle to join it.
+/// unless a `release_idle_threads` took its handle to join it.
 fn unregister(id: u64) {
     let entry = registry().threads.remove(&id);
     // Dropping our own handle detaches this thread.
@@ -132,7 +132,7 @@ fn unregister(id: u64) {
 
 /// Marks the calling thread as done with its program: a guest thread calls
 /// this right before it tells its program that it has ended, so that from
-/// the moment the host can see the end, [`release_idle_threads`] waits for
+/// the moment the host can see the end, `release_idle_threads` waits for
 /// this thread too.
 pub(crate) fn leave_program() {
     let id = THREAD_ID.with(Cell::get);
@@ -141,10 +141,16 @@ pub(crate) fn leave_program() {
     }
 }
 
-/// Whether a [`release_idle_threads`] is in progress: helper threads that
+/// Whether a `release_idle_threads` is in progress: helper threads that
 /// wait in a loop check this and exit early.
 pub(crate) fn draining() -> bool {
     registry().draining > 0
+}
+
+/// Runs `job` on a new, unpooled OS thread named `name` that belongs to no
+/// program (a compilation worker).
+pub(crate) fn spawn_idle(name: &str, job: Job) -> std::io::Result<()> {
+    start_thread(name.to_string(), None, true, job)
 }
 
 /// Runs `job` on a new, unpooled OS thread named `name` (a program's
@@ -259,15 +265,12 @@ fn wait_for_job(slot: &Arc<Slot>) -> Option<Job> {
     }
 }
 
-/// Makes every OS thread weft started that belongs to no running program
-/// exit, and waits until they have: parked idle threads, threads between a
-/// guest thread and the pool, finished helpers. Threads still running a
-/// guest thread are left alone. Returns how many threads were joined.
-///
-/// After it returns (with no program running), no thread executes code of
-/// the library, so a host can unload it. Calling it from a thread weft
-/// started (a host function) joins every other such thread but that one.
-pub fn release_idle_threads() -> usize {
+/// Makes every registered thread that belongs to no running program exit
+/// (parked ones are told to, those between a job and the pool exit instead
+/// of parking), and joins them. Called from a thread weft started (a host
+/// function), it joins every other such thread but that one. Returns how
+/// many threads were joined. See `compile_pool::release_idle_threads`.
+pub(crate) fn join_idle_threads() -> usize {
     let me = THREAD_ID.with(Cell::get);
     let handles: Vec<JoinHandle<()>> = {
         let mut reg = registry();
