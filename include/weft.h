@@ -646,12 +646,19 @@ uint8_t *weft_caller_memory_data(const struct weft_caller_t *caller);
 size_t weft_caller_memory_size(const struct weft_caller_t *caller);
 
 /**
- * Tells every parked idle OS thread (named `weft-idle`) to exit now rather
- * than after about a second idle, e.g. before counting the process's
- * threads or unloading the library. They belong to no program. Returns how
- * many were told; they exit within microseconds.
+ * Makes every OS thread weft started that belongs to no running program
+ * exit, and waits until they have: idle pooled threads (named `weft-idle`),
+ * threads on their way back to the pool after a guest thread ended, and
+ * finished helper threads. Threads of programs still running are left
+ * alone. Returns how many threads were joined.
  *
- * **Thread safety**: callable from any thread at any time.
+ * Once every instance is deleted and this returned, no thread runs code of
+ * the library, so a host may `dlclose` it (a thread stuck in a host function
+ * that never returns is the exception: see docs/termination.md). Without
+ * this call idle threads exit by themselves after about a second.
+ *
+ * **Thread safety**: callable from any thread at any time; it blocks until
+ * those threads have exited (microseconds, at most ~50 ms).
  */
 size_t weft_release_idle_threads(void);
 
@@ -711,9 +718,12 @@ struct weft_error_t *weft_instance_start(struct weft_instance_t *instance);
 
 /**
  * Waits up to `timeout_ms` milliseconds (`WEFT_WAIT_FOREVER`: no limit) for
- * the program to end. If it is still running, writes `*finished = false` and
- * returns NULL. If it ended, writes `*finished = true` and reports the
- * outcome as `weft_instance_run` does (`*exit_code` on exit, an error otherwise).
+ * the program to end and its threads to stop. Never blocks longer than
+ * `timeout_ms`. If the program is still running, or its other threads are
+ * still being stopped, writes `*finished = false` and returns NULL. Once it
+ * ended and every other thread stopped (or 250 ms passed since the end, see
+ * docs/termination.md), writes `*finished = true` and reports the outcome as
+ * `weft_instance_run` does (`*exit_code` on exit, an error otherwise).
  * Can be called again after it ended; it reports the same outcome.
  *
  * **Errors**: as `weft_instance_run`.
@@ -754,7 +764,9 @@ struct weft_error_t *weft_instance_initialize(struct weft_instance_t *instance);
 /**
  * Calls exported function `name` on the calling thread, in the main
  * thread's instance (for reactors; not after `weft_instance_start`).
- * Threads it spawns keep running after it returns.
+ * Threads it spawns keep running after it returns. A host function that
+ * fails during the call ends the program as a trap of the main thread
+ * (thread id 0), as a trap in the guest would.
  *
  * **Ownership**: `name` and `args` are borrowed for the call; `nresults`
  * values are written to `results`, which must hold exactly as many values as
@@ -763,7 +775,13 @@ struct weft_error_t *weft_instance_initialize(struct weft_instance_t *instance);
  * `WEFT_ERROR_INVALID_ARGUMENT` (wrong count or kinds); `WEFT_ERROR_TRAP`;
  * `WEFT_ERROR_EXITED` (the guest called `proc_exit`; see
  * `weft_error_exit_code`); `WEFT_ERROR_INTERRUPTED`/`WEFT_ERROR_TIMED_OUT`;
- * after the program ended, every call fails with the error that ended it.
+ * after the program ended, every call fails with the error that ended it;
+ * `WEFT_ERROR_STATE` when called from a host function of this same
+ * instance on the thread that is inside `weft_instance_call` (re-entering
+ * the instance from its own callback), and after `weft_instance_start`.
+ * **Thread safety**: calls from several threads are serialised; do not call
+ * `weft_instance_wait`/`weft_instance_run` on this instance from inside
+ * its own host functions (they would wait for themselves).
  */
 struct weft_error_t *weft_instance_call(struct weft_instance_t *instance,
                                         const char *name,

@@ -154,7 +154,12 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
                 "the program has already ended",
             ));
         }
-        self.run.main_started();
+        if !self.run.enter_main() {
+            return Err(Error::new(
+                ErrorKind::Ended,
+                "the program has already ended",
+            ));
+        }
         let result = catch_unwind(AssertUnwindSafe(|| start.call(&mut *store, ())));
         self.run.finish_main(result);
         self.run.main_finished();
@@ -183,7 +188,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// and stops every thread. Returns at once; [`WasiThreadsCtx::wait`] for
     /// the threads.
     pub fn interrupt(&self) {
-        self.run.decide(Outcome::Interrupted);
+        self.run.decide_from_outside(Outcome::Interrupted);
     }
 
     /// The outcome, once the program has ended.
@@ -224,6 +229,6 @@ impl<T> Drop for WasiThreadsCtx<T> {
     /// A program nobody can reach any more is interrupted, so its timeout
     /// clock and any thread that does not hold `T` let go of it.
     fn drop(&mut self) {
-        self.run.decide(Outcome::Interrupted);
+        self.run.decide_from_outside(Outcome::Interrupted);
     }
 }

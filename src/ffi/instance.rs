@@ -118,9 +118,12 @@ pub unsafe extern "C" fn weft_instance_start(instance: *mut weft_instance_t) -> 
 }
 
 /// Waits up to `timeout_ms` milliseconds (`WEFT_WAIT_FOREVER`: no limit) for
-/// the program to end. If it is still running, writes `*finished = false` and
-/// returns NULL. If it ended, writes `*finished = true` and reports the
-/// outcome as `weft_instance_run` does (`*exit_code` on exit, an error otherwise).
+/// the program to end and its threads to stop. Never blocks longer than
+/// `timeout_ms`. If the program is still running, or its other threads are
+/// still being stopped, writes `*finished = false` and returns NULL. Once it
+/// ended and every other thread stopped (or 250 ms passed since the end, see
+/// docs/termination.md), writes `*finished = true` and reports the outcome as
+/// `weft_instance_run` does (`*exit_code` on exit, an error otherwise).
 /// Can be called again after it ended; it reports the same outcome.
 ///
 /// **Errors**: as `weft_instance_run`.
@@ -211,7 +214,9 @@ pub unsafe extern "C" fn weft_instance_initialize(
 
 /// Calls exported function `name` on the calling thread, in the main
 /// thread's instance (for reactors; not after `weft_instance_start`).
-/// Threads it spawns keep running after it returns.
+/// Threads it spawns keep running after it returns. A host function that
+/// fails during the call ends the program as a trap of the main thread
+/// (thread id 0), as a trap in the guest would.
 ///
 /// **Ownership**: `name` and `args` are borrowed for the call; `nresults`
 /// values are written to `results`, which must hold exactly as many values as
@@ -220,7 +225,13 @@ pub unsafe extern "C" fn weft_instance_initialize(
 /// `WEFT_ERROR_INVALID_ARGUMENT` (wrong count or kinds); `WEFT_ERROR_TRAP`;
 /// `WEFT_ERROR_EXITED` (the guest called `proc_exit`; see
 /// `weft_error_exit_code`); `WEFT_ERROR_INTERRUPTED`/`WEFT_ERROR_TIMED_OUT`;
-/// after the program ended, every call fails with the error that ended it.
+/// after the program ended, every call fails with the error that ended it;
+/// `WEFT_ERROR_STATE` when called from a host function of this same
+/// instance on the thread that is inside `weft_instance_call` (re-entering
+/// the instance from its own callback), and after `weft_instance_start`.
+/// **Thread safety**: calls from several threads are serialised; do not call
+/// `weft_instance_wait`/`weft_instance_run` on this instance from inside
+/// its own host functions (they would wait for themselves).
 #[no_mangle]
 pub unsafe extern "C" fn weft_instance_call(
     instance: *mut weft_instance_t,

@@ -4,10 +4,11 @@
 //! state the threads share lives in `run`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use wasmtime::{Store, Val};
+use wasmtime::{Store, Val, ValType};
 
 use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, Result};
@@ -16,11 +17,11 @@ use crate::runtime::linker;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::Program;
 use crate::runtime::registry::{self, DUMP_TIMEOUT};
-use crate::runtime::run::{Run, Stats, MAIN_TID, STOP_GRACE};
+use crate::runtime::run::{Run, Stats, MAIN_TID};
 use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_pool;
-use crate::wasi::{GuestMemory, ProcExit, Stopped, WasiConfig, WasiCtx};
+use crate::wasi::{GuestMemory, WasiConfig, WasiCtx};
 
 struct MainThread {
     store: Store<ThreadData>,
@@ -33,6 +34,26 @@ pub struct Instance {
     run: Arc<Run<ThreadData>>,
     wasi: Arc<WasiCtx>,
     main: Mutex<Option<MainThread>>,
+    /// The [`thread_token`] of the thread inside `call`, or 0.
+    caller: AtomicU64,
+}
+
+/// A number unique to the calling OS thread (never 0).
+fn thread_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    TOKEN.with(|t| *t)
+}
+
+/// Clears [`Instance::caller`] when a call returns.
+struct CallerReset<'a>(&'a AtomicU64);
+
+impl Drop for CallerReset<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
 }
 
 impl Instance {
@@ -47,7 +68,16 @@ impl Instance {
             .instantiate_pre(&run.program.module)
             .map_err(|e| Error::wrap(ErrorKind::Link, "cannot link module", e))?;
         run.set_instance_pre(pre);
-        let instance = run.instantiate_main(&mut store, false)?;
+        let instance = match run.instantiate_main(&mut store, false) {
+            Ok(instance) => instance,
+            Err(e) => {
+                // The threads the start function spawned are stopped; wait
+                // until they have let go of the run too.
+                drop(store);
+                run.stop_and_join(Outcome::Interrupted, 0);
+                return Err(e);
+            }
+        };
         if store.data().memory.is_none() {
             if let Some(m) = instance.get_memory(&mut store, "memory") {
                 store.data_mut().memory = Some(GuestMemory::Plain(m));
@@ -59,10 +89,24 @@ impl Instance {
             wasi: run.wasi_ctx(),
             run,
             main: Mutex::new(Some(MainThread { store, instance })),
+            caller: AtomicU64::new(0),
         })
     }
 
+    /// Fails if the calling thread is inside a call of this instance (a host
+    /// callback re-entering it), which would otherwise deadlock.
+    fn check_not_reentered(&self) -> Result<()> {
+        if self.caller.load(Ordering::SeqCst) == thread_token() {
+            return Err(Error::new(
+                ErrorKind::State,
+                "the instance was re-entered from one of its own host functions",
+            ));
+        }
+        Ok(())
+    }
+
     fn take_main(&self) -> Result<MainThread> {
+        self.check_not_reentered()?;
         self.main
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -82,7 +126,9 @@ impl Instance {
             .map_err(|e| {
                 Error::wrap(ErrorKind::NotFound, "cannot run the module as a command", e)
             })?;
-        self.run.main_started();
+        if !self.run.enter_main() {
+            return self.ended_error();
+        }
         let run = self.run.clone();
         let spawned = thread_pool::run_on_thread(
             "weft-main".into(),
@@ -97,6 +143,8 @@ impl Instance {
                 run.finish_main(result);
                 drop(store);
                 registry::unbind();
+                // Before the host can see the main thread end.
+                thread_pool::leave_program();
                 run.main_finished();
             }),
         );
@@ -130,7 +178,7 @@ impl Instance {
     /// Ends the program as [`Outcome::Interrupted`] (unless it already ended).
     /// Callable from any thread.
     pub fn interrupt(&self) {
-        self.run.decide(Outcome::Interrupted);
+        self.run.decide_from_outside(Outcome::Interrupted);
     }
 
     /// The outcome, if the program has ended.
@@ -215,6 +263,9 @@ impl Instance {
     /// Calls export `name` on the calling thread, in the main thread's
     /// instance. Threads it spawns keep running after it returns.
     pub fn call(&self, name: &str, args: &[Val]) -> Result<Vec<Val>> {
+        self.check_not_reentered()?;
+        self.caller.store(thread_token(), Ordering::SeqCst);
+        let _reset = CallerReset(&self.caller);
         self.ended_error()?;
         let mut guard = self.main.lock().unwrap_or_else(|e| e.into_inner());
         let main = guard.as_mut().ok_or_else(|| {
@@ -243,7 +294,23 @@ impl Instance {
                 ),
             ));
         }
+        // Checked here, so that every error of the call itself is the
+        // guest's (a trap, `proc_exit`, a failing host function).
+        for (i, (arg, param)) in args.iter().zip(ty.params()).enumerate() {
+            let matches = arg
+                .ty(&main.store)
+                .is_ok_and(|t| ValType::matches(&t, &param));
+            if !matches {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("argument {i} of \"{name}\" must be of type {param}"),
+                ));
+            }
+        }
         let mut results = vec![Val::I32(0); ty.results().len()];
+        if !self.run.enter_main() {
+            self.ended_error()?;
+        }
         let slot = self.run.threads.main.clone();
         registry::bind(&self.run.threads, &slot, None);
         slot.running();
@@ -253,19 +320,17 @@ impl Instance {
         };
         slot.idle();
         registry::unbind();
+        if let Err(e) = &called {
+            // Before `leave_main`: the caller still counts as running.
+            self.run.thread_failed(MAIN_TID, e);
+        }
+        self.run.leave_main();
         match called {
             Ok(()) => Ok(results),
-            Err(e) => {
-                let is_type_error = !self.run.is_ended()
-                    && e.downcast_ref::<wasmtime::Trap>().is_none()
-                    && e.downcast_ref::<ProcExit>().is_none()
-                    && e.downcast_ref::<Stopped>().is_none();
-                if is_type_error {
-                    return Err(Error::wrap(ErrorKind::InvalidArgument, "bad arguments", e));
-                }
-                self.run.thread_failed(MAIN_TID, &e);
-                Err(self.ended_error().expect_err("the program has ended"))
-            }
+            Err(e) => Err(self
+                .ended_error()
+                .err()
+                .unwrap_or_else(|| Error::wrap(ErrorKind::Internal, "the call failed", e))),
         }
     }
 
@@ -281,18 +346,11 @@ impl Instance {
 
 impl Drop for Instance {
     /// Stops a program that is still running and waits (at most
-    /// [`STOP_GRACE`]) for its threads to let go of it, so that host-function
-    /// finalizers have run when this returns.
+    /// [`STOP_GRACE`](crate::runtime::STOP_GRACE)) for its threads to let go
+    /// of it, so that host-function finalizers have run when this returns.
     fn drop(&mut self) {
-        let deadline = Instant::now() + STOP_GRACE;
-        if self.run.is_busy() {
-            self.run.decide(Outcome::Interrupted);
-            self.run.wait(Some(STOP_GRACE));
-        }
+        // The main store (a reactor's, or one never started) holds the run too.
         drop(self.main.lock().unwrap_or_else(|e| e.into_inner()).take());
-        // A finished thread signals before it drops its last reference.
-        while Arc::strong_count(&self.run) > 1 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_micros(100));
-        }
+        self.run.stop_and_join(Outcome::Interrupted, 0);
     }
 }

@@ -18,6 +18,7 @@
 mod backtrace;
 mod cache;
 mod census;
+mod compile_pool;
 mod config;
 mod defined_memory;
 mod dump;
@@ -40,6 +41,7 @@ mod tids;
 pub(crate) mod wait_imports;
 pub(crate) mod wait_rewrite;
 
+pub use compile_pool::release_idle_threads;
 pub use config::{Config, Profiler, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
 pub use dump::ThreadDump;
 pub use engine::Engine;
@@ -52,7 +54,7 @@ pub use registry::DUMP_TIMEOUT;
 pub(crate) use run::{create_memory, Run};
 pub use run::{Stats, MAIN_TID, STOP_GRACE};
 pub use thread_data::ThreadData;
-pub use thread_pool::{release_idle_threads, IDLE_TIMEOUT, MAX_IDLE_THREADS};
+pub use thread_pool::{IDLE_TIMEOUT, MAX_IDLE_THREADS};
 pub use thread_state::{ThreadInfo, ThreadState};
 pub use threads::SPAWN_FAILED;
 pub use tids::MAX_TID;

@@ -8,6 +8,7 @@ use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
 
 use crate::runtime::backtrace::FrameMap;
 use crate::runtime::cache;
+use crate::runtime::compile_pool;
 use crate::runtime::defined_memory::Unshareable;
 use crate::runtime::engine::Engine;
 use crate::runtime::error::{Error, ErrorKind, Result};
@@ -49,11 +50,13 @@ impl Program {
         if let Some((module, map)) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
             return Program::with_frame_map(engine, module, map);
         }
-        let (module, map) = crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
-            .map_err(|e| match e.downcast_ref::<Unshareable>() {
-                Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
-                None => Error::wrap(ErrorKind::Compile, "invalid module", e),
-            })?;
+        let (module, map) = compile_pool::install(|| {
+            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
+        })
+        .map_err(|e| match e.downcast_ref::<Unshareable>() {
+            Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
+            None => Error::wrap(ErrorKind::Compile, "invalid module", e),
+        })?;
         if let Some(dir) = cache_dir {
             cache::store(engine, dir, bytes, &module, map.as_ref());
         }

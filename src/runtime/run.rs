@@ -14,7 +14,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use wasmtime::{InstancePre, MemoryType, SharedMemory, Store, UpdateDeadline};
@@ -27,6 +27,7 @@ use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
 use crate::runtime::registry::{answer_dump, ThreadRegistry, DUMP_TIMEOUT};
 use crate::runtime::sigpipe::SigpipeBlocked;
+use crate::runtime::thread_pool;
 use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::tids::{TidPool, MAX_TID};
 use crate::wasi::{Stopped, WasiCtx};
@@ -72,6 +73,12 @@ pub(crate) struct Run<T> {
     /// Readable once the outcome is decided (made on first request).
     completion: OnceLock<Completion>,
     pre: OnceLock<InstancePre<T>>,
+    /// This run itself, for the helper threads it starts (`keep_stopping`)
+    /// and for counting who still holds it (`stop_and_join`).
+    me: Weak<Run<T>>,
+    /// Starts `keep_stopping` for this run (made where `T` is known to be
+    /// `'static`, so that stopping works for every `Run<T>`).
+    stopper: Box<dyn Fn() + Send + Sync>,
     ended: AtomicBool,
     spawned: AtomicU64,
     state: Mutex<State>,
@@ -89,10 +96,21 @@ struct State {
     instantiating: bool,
 }
 
+impl State {
+    /// Threads that may still run guest code: spawned ones, the main thread
+    /// (running `_start` or a reactor call), the instantiating one.
+    fn busy(&self) -> u32 {
+        self.live + u32::from(self.main_running) + u32::from(self.instantiating)
+    }
+}
+
 impl<T> Run<T> {
     /// The shared state of a run of `program` in an embedder's stores: no
     /// WASI context (see [`Run::stop_wasi`]) and no memory of its own.
-    pub(crate) fn new_embedded(program: Arc<ProgramInner>) -> Arc<Self> {
+    pub(crate) fn new_embedded(program: Arc<ProgramInner>) -> Arc<Self>
+    where
+        T: Send + 'static,
+    {
         let config = program.engine.config().clone();
         Run::with_parts(program, config, None)
     }
@@ -101,9 +119,17 @@ impl<T> Run<T> {
         program: Arc<ProgramInner>,
         config: Config,
         memory: Option<SharedMemory>,
-    ) -> Arc<Self> {
+    ) -> Arc<Self>
+    where
+        T: Send + 'static,
+    {
         let threads = Arc::new(ThreadRegistry::new(Some(program.clone())));
-        Arc::new(Run {
+        Arc::new_cyclic(|me: &Weak<Run<T>>| Run {
+            me: me.clone(),
+            stopper: {
+                let me = me.clone();
+                Box::new(move || keep_stopping(me.clone()))
+            },
             program,
             config,
             wasi: OnceLock::new(),
@@ -176,9 +202,22 @@ impl<T> Run<T> {
         }
     }
 
-    /// Records `outcome` if none is decided yet, then stops every thread.
+    /// Records `outcome`, decided by one of this run's own threads (the
+    /// caller), if none is decided yet, then stops every other thread.
     /// Returns whether this call decided it.
     pub(crate) fn decide(&self, outcome: Outcome) -> bool {
+        self.decide_by(outcome, 1)
+    }
+
+    /// [`Run::decide`] for a caller that is none of this run's threads (the
+    /// host interrupting, the watchdog, a failed instantiation, the
+    /// deadlock detector, which may run on a thread that already left).
+    pub(crate) fn decide_from_outside(&self, outcome: Outcome) -> bool {
+        self.decide_by(outcome, 0)
+    }
+
+    /// `callers`: how many of the busy threads counted in `State` the caller is.
+    fn decide_by(&self, outcome: Outcome, callers: u32) -> bool {
         let mut st = self.lock();
         if st.outcome.is_some() {
             return false;
@@ -190,13 +229,28 @@ impl<T> Run<T> {
         if let Some(c) = self.completion.get() {
             c.signal();
         }
+        // Pairs with the fence in `prepare_store`: a thread whose store gets
+        // its epoch deadline after this either sees `ended` or is reached by
+        // the increment below.
+        fence(Ordering::SeqCst);
+        // Threads other than the caller, which must be stopped. None can be
+        // added now: `reserve_tid` and `enter_main` refuse once ended.
+        let others = st.busy().saturating_sub(callers);
         drop(st);
+        self.stop_threads();
+        self.cond.notify_all();
+        if others > 0 {
+            (self.stopper)();
+        }
+        true
+    }
+
+    /// Wakes every thread: blocked WASI calls, parked waits, and (through the
+    /// epoch) running wasm, which then sees `ended` in its epoch callback.
+    fn stop_threads(&self) {
         self.stop_wasi_now();
         self.parking.stop();
-        // Running wasm checks `ended` at its next epoch tick.
         self.program.engine.wasmtime().increment_epoch();
-        self.cond.notify_all();
-        true
     }
 
     /// Ends the program according to the error a guest call returned.
@@ -249,8 +303,8 @@ impl<T> Run<T> {
     where
         T: Send + 'static,
     {
+        self.set_instantiating(true);
         if let Some(timeout) = self.config.timeout {
-            self.set_instantiating(true);
             self.spawn_watchdog(timeout, !whole_run);
         }
         let instantiated = {
@@ -259,27 +313,38 @@ impl<T> Run<T> {
             self.instance_pre().instantiate(&mut *store)
         };
         self.set_instantiating(false);
-        match self.outcome() {
-            None => {}
-            Some(Outcome::Exit(code)) => return Err(Error::exited(code)),
-            Some(other) => {
-                return Err(other.into_result().err().unwrap_or_else(|| {
-                    Error::new(
+        let failure = match (&instantiated, self.outcome()) {
+            (Ok(_), None) => None,
+            (_, Some(Outcome::Exit(code))) => Some(Error::exited(code)),
+            (_, Some(other)) => Some(other.into_result().err().unwrap_or_else(|| {
+                Error::new(
+                    ErrorKind::Instantiate,
+                    "the program ended while instantiating",
+                )
+            })),
+            (Err(e), None) => Some(
+                match classify(MAIN_TID, e, false, self.program.frame_map.as_ref()) {
+                    ThreadEnd::Trap(info) => Error::new(
                         ErrorKind::Instantiate,
-                        "the program ended while instantiating",
-                    )
-                }))
+                        format!("the module's start function trapped: {info}"),
+                    ),
+                    _ => Error::new(
+                        ErrorKind::Instantiate,
+                        format!("cannot instantiate module: {e:#}"),
+                    ),
+                },
+            ),
+        };
+        match (failure, instantiated) {
+            (None, Ok(instance)) => Ok(instance),
+            (failure, _) => {
+                // Threads the start function spawned end with it, exactly as
+                // when `_start` fails: stopped and gone before this returns.
+                self.stop_threads_and_wait(Outcome::Interrupted, Instant::now() + STOP_GRACE);
+                Err(failure
+                    .unwrap_or_else(|| Error::new(ErrorKind::Internal, "instantiation failed")))
             }
         }
-        instantiated.map_err(|e| {
-            match classify(MAIN_TID, &e, false, self.program.frame_map.as_ref()) {
-                ThreadEnd::Trap(info) => Error::new(
-                    ErrorKind::Instantiate,
-                    format!("the module's start function trapped: {info}"),
-                ),
-                _ => Error::wrap(ErrorKind::Instantiate, "cannot instantiate module", e),
-            }
-        })
     }
 
     /// Ends the program according to how the main thread's call (`_start`,
@@ -304,6 +369,9 @@ impl<T> Run<T> {
     /// Takes a TID for a new thread, respecting the thread limit.
     pub(crate) fn reserve_tid(&self) -> Result<u32, String> {
         let mut st = self.lock();
+        if st.outcome.is_some() {
+            return Err("the program has ended".into());
+        }
         if st.live >= self.config.max_threads {
             return Err(format!("thread limit reached ({} live threads)", st.live));
         }
@@ -335,7 +403,7 @@ impl<T> Run<T> {
         }
         let dump = self.dump(own, DUMP_TIMEOUT);
         log::debug!("deadlock detected\n{dump}");
-        self.decide(Outcome::Deadlock(dump));
+        self.decide_from_outside(Outcome::Deadlock(dump));
     }
 
     /// Starts deadlock detection (a command's `_start` begins), if configured.
@@ -382,19 +450,31 @@ impl<T> Run<T> {
         Ok(raw)
     }
 
-    /// The main thread starts running `_start`.
-    pub(crate) fn main_started(&self) {
-        self.lock().main_running = true;
+    /// The main thread starts running wasm: `_start`, or a reactor call on
+    /// the host's thread. Fails once the program has ended.
+    pub(crate) fn enter_main(&self) -> bool {
+        let mut st = self.lock();
+        if st.outcome.is_some() {
+            return false;
+        }
+        st.main_running = true;
+        true
     }
 
-    /// The main thread has finished and dropped its store.
+    /// The main thread has finished `_start` and dropped its store.
     pub(crate) fn main_finished(&self) {
         let all_parked = self.threads.deregister(MAIN_TID);
-        self.lock().main_running = false;
-        self.cond.notify_all();
+        self.leave_main();
         if all_parked {
             self.deadlocked(None);
         }
+    }
+
+    /// The main thread has stopped running wasm: a reactor call returned
+    /// (the main thread stays registered, idle), or `_start` finished.
+    pub(crate) fn leave_main(&self) {
+        self.lock().main_running = false;
+        self.cond.notify_all();
     }
 
     /// Whether the main instance is being instantiated (its start function
@@ -406,8 +486,41 @@ impl<T> Run<T> {
 
     /// Whether the main thread or any spawned thread is still running.
     pub(crate) fn is_busy(&self) -> bool {
-        let st = self.lock();
-        st.main_running || st.live > 0
+        self.lock().busy() > 0
+    }
+
+    /// Ends the program (as `outcome`, unless it already ended) from outside
+    /// it and waits, until `deadline` at most, until no thread runs guest
+    /// code any more.
+    fn stop_threads_and_wait(&self, outcome: Outcome, deadline: Instant) {
+        if !self.is_busy() {
+            return;
+        }
+        self.decide_from_outside(outcome);
+        let mut st = self.lock();
+        while st.busy() > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            st = self
+                .cond
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Ends the program (as `outcome`, unless it already ended) from outside
+    /// it and waits, at most [`STOP_GRACE`], until every thread has stopped
+    /// and let go of the run (`extra_refs`: references the caller holds).
+    pub(crate) fn stop_and_join(&self, outcome: Outcome, extra_refs: usize) {
+        let deadline = Instant::now() + STOP_GRACE;
+        self.stop_threads_and_wait(outcome, deadline);
+        // A finished thread signals before it drops its last reference.
+        while self.me.strong_count() > 1 + extra_refs && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
+        }
     }
 
     /// Waits for the outcome (up to `timeout`), then up to [`STOP_GRACE`] for
@@ -419,10 +532,14 @@ impl<T> Run<T> {
             let mut until = deadline;
             if let (Some(outcome), Some(at)) = (&st.outcome, st.ended_at) {
                 let grace_end = at + STOP_GRACE;
-                if (st.live == 0 && !st.main_running) || Instant::now() >= grace_end {
+                let now = Instant::now();
+                if st.busy() == 0 || now >= grace_end {
                     return Some(outcome.clone());
                 }
-                until = Some(until.map_or(grace_end, |d| d.max(grace_end)));
+                if deadline.is_some_and(|d| now >= d) {
+                    return None;
+                }
+                until = Some(until.map_or(grace_end, |d| d.min(grace_end)));
             } else if deadline.is_some_and(|d| Instant::now() >= d) {
                 return None;
             }
@@ -450,25 +567,29 @@ impl<T> Run<T> {
         T: Send + 'static,
     {
         let run = self.clone();
-        let _ = std::thread::Builder::new()
-            .name("weft-watchdog".into())
-            .spawn(move || {
-                let deadline = Instant::now() + timeout;
-                let mut st = run.lock();
-                while st.outcome.is_none() && (st.instantiating || !instantiation_only) {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        drop(st);
-                        run.decide(Outcome::TimedOut);
-                        return;
-                    }
-                    st = run
-                        .cond
-                        .wait_timeout(st, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+        let deadline = Instant::now() + timeout;
+        let job = Box::new(move || {
+            let mut st = run.lock();
+            while st.outcome.is_none() && (st.instantiating || !instantiation_only) {
+                let now = Instant::now();
+                if now >= deadline {
+                    drop(st);
+                    run.decide_from_outside(Outcome::TimedOut);
+                    thread_pool::leave_program();
+                    return;
                 }
-            });
+                st = run
+                    .cond
+                    .wait_timeout(st, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            drop(st);
+            thread_pool::leave_program();
+        });
+        if let Err(e) = thread_pool::spawn_helper("weft-watchdog", job) {
+            log::warn!("cannot start the timeout watchdog: {e}");
+        }
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -478,6 +599,40 @@ impl<T> Run<T> {
             peak_live: st.peak,
             live: st.live,
         }
+    }
+}
+
+/// Keeps stopping, on a helper thread, until no thread of the run is left.
+///
+/// One epoch increment is not always enough: a thread whose epoch
+/// callback read `ended` just before the end moves its deadline one tick
+/// past that increment (Wasmtime reads the epoch after the callback
+/// returns). Repeating the increment until the threads are gone closes
+/// that window whatever the timing. The interval grows from 200 µs to
+/// 50 ms, so a thread that never returns from a host function costs next
+/// to nothing.
+fn keep_stopping<T: Send + 'static>(run: Weak<Run<T>>) {
+    // Weak: the stopper must not keep the run alive, nor make
+    // `stop_and_join` wait for it.
+    let job = Box::new(move || {
+        // Holding no program, this thread is the host's to release.
+        thread_pool::leave_program();
+        let mut interval = Duration::from_micros(200);
+        loop {
+            std::thread::sleep(interval);
+            if thread_pool::draining() {
+                break;
+            }
+            let Some(run) = run.upgrade() else { break };
+            if run.lock().busy() == 0 {
+                break;
+            }
+            run.stop_threads();
+            interval = (interval * 2).min(Duration::from_millis(50));
+        }
+    });
+    if let Err(e) = thread_pool::spawn_helper("weft-stopper", job) {
+        log::warn!("cannot start the thread that stops the program's threads: {e}");
     }
 }
 

@@ -6,10 +6,20 @@
 //! with the same stack size takes it and renames it `weft-thread-<tid>`.
 //! Idle threads exit after [`IDLE_TIMEOUT`]; at most [`MAX_IDLE_THREADS`] park.
 //!
+//! Besides the pool, weft starts short-lived helper threads (a program's
+//! timeout watchdog, the stopper that keeps stopping an ended program's
+//! threads). Every OS thread weft starts, pooled or not, is registered here,
+//! so that `release_idle_threads` can *join* every one that no longer
+//! belongs to a running program: after it returns, no such thread runs code
+//! of the library, and a host can unload it.
+//!
 //! This module knows nothing of programs: it runs jobs.
 
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Most idle OS threads kept parked for reuse, across all programs.
@@ -26,7 +36,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 enum Handoff {
     /// Run this guest thread under this OS thread name.
     Run(String, Job),
-    /// Exit now (see [`release_idle_threads`]).
+    /// Exit now (see `release_idle_threads`).
     Exit,
 }
 
@@ -40,23 +50,130 @@ struct Slot {
 struct Parked {
     stack_size: usize,
     slot: Arc<Slot>,
+    /// The thread's registry id.
+    id: u64,
 }
 
-/// Idle OS threads, most recently parked last (reusing those keeps their
-/// stacks warm). Bounded by [`MAX_IDLE_THREADS`].
-static POOL: Mutex<Vec<Parked>> = Mutex::new(Vec::new());
+/// Every OS thread weft started that has not exited yet.
+struct Registry {
+    /// Idle OS threads, most recently parked last (reusing those keeps their
+    /// stacks warm). Bounded by [`MAX_IDLE_THREADS`].
+    parked: Vec<Parked>,
+    threads: BTreeMap<u64, Entry>,
+    next_id: u64,
+    /// How many `release_idle_threads` calls are in progress: while any
+    /// is, a thread that leaves its program exits instead of parking.
+    draining: usize,
+}
 
-fn pool() -> MutexGuard<'static, Vec<Parked>> {
-    POOL.lock().unwrap_or_else(|e| e.into_inner())
+struct Entry {
+    /// Taken by `release_idle_threads` to join the thread.
+    handle: Option<JoinHandle<()>>,
+    /// Whether the thread is done with its program (parked, between two
+    /// jobs, or a helper that holds no program): then releasing joins it.
+    idle: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    parked: Vec::new(),
+    threads: BTreeMap::new(),
+    next_id: 1,
+    draining: 0,
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+thread_local! {
+    /// The calling thread's id in the registry (0: not started by weft).
+    static THREAD_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Starts a registered OS thread running `body`; `idle`: whether it
+/// belongs to no program from the start.
+fn start_thread(
+    name: String,
+    stack_size: Option<usize>,
+    idle: bool,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
+    let mut reg = registry();
+    let id = reg.next_id;
+    reg.next_id += 1;
+    let mut builder = std::thread::Builder::new().name(name);
+    if let Some(size) = stack_size {
+        builder = builder.stack_size(size);
+    }
+    // The registry stays locked until the entry exists, so the thread
+    // cannot unregister itself before it is registered.
+    let handle = builder.spawn(move || {
+        THREAD_ID.with(|t| t.set(id));
+        body();
+        unregister(id);
+    })?;
+    reg.threads.insert(
+        id,
+        Entry {
+            handle: Some(handle),
+            idle,
+        },
+    );
+    Ok(())
+}
+
+/// The last registry access of an exiting thread: it detaches itself,
+/// unless a `release_idle_threads` took its handle to join it.
+fn unregister(id: u64) {
+    let entry = registry().threads.remove(&id);
+    // Dropping our own handle detaches this thread.
+    drop(entry);
+}
+
+/// Marks the calling thread as done with its program: a guest thread calls
+/// this right before it tells its program that it has ended, so that from
+/// the moment the host can see the end, `release_idle_threads` waits for
+/// this thread too.
+pub(crate) fn leave_program() {
+    let id = THREAD_ID.with(Cell::get);
+    if let Some(entry) = registry().threads.get_mut(&id) {
+        entry.idle = true;
+    }
+}
+
+/// Whether a `release_idle_threads` is in progress: helper threads that
+/// wait in a loop check this and exit early.
+pub(crate) fn draining() -> bool {
+    registry().draining > 0
+}
+
+/// Runs `job` on a new, unpooled OS thread named `name` that belongs to no
+/// program (a compilation worker).
+pub(crate) fn spawn_idle(name: &str, job: Job) -> std::io::Result<()> {
+    start_thread(name.to_string(), None, true, job)
+}
+
+/// Runs `job` on a new, unpooled OS thread named `name` (a program's
+/// helper). Like a guest thread, it calls [`leave_program`] before it lets go
+/// of its program.
+pub(crate) fn spawn_helper(name: &str, job: Job) -> std::io::Result<()> {
+    start_thread(name.to_string(), None, false, job)
 }
 
 /// Runs `job` on an OS thread named `name` with a `stack_size` stack: a parked
 /// one if any has that stack size, otherwise a new one.
 pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::io::Result<()> {
     let parked = {
-        let mut idle = pool();
-        let found = idle.iter().rposition(|p| p.stack_size == stack_size);
-        found.map(|i| idle.swap_remove(i))
+        let mut reg = registry();
+        let found = reg.parked.iter().rposition(|p| p.stack_size == stack_size);
+        let parked = found.map(|i| reg.parked.swap_remove(i));
+        if let Some(p) = &parked {
+            // Busy from the hand-off on: releasing must not wait for it.
+            if let Some(entry) = reg.threads.get_mut(&p.id) {
+                entry.idle = false;
+            }
+        }
+        parked
     };
     if let Some(parked) = parked {
         // Out of the pool, the thread is ours: a worker that timed out and no
@@ -65,17 +182,17 @@ pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::i
         parked.slot.cond.notify_one();
         return Ok(());
     }
-    std::thread::Builder::new()
-        .name(name)
-        .stack_size(stack_size)
-        .spawn(move || worker(stack_size, job))
-        .map(drop)
+    start_thread(name, Some(stack_size), false, move || {
+        worker(stack_size, job)
+    })
 }
 
 /// An OS thread's life: run a guest thread, park, run the next one handed
-/// over, until it has been idle for [`IDLE_TIMEOUT`] or the pool is full.
+/// over, until it has been idle for [`IDLE_TIMEOUT`], the pool is full, or
+/// idle threads are being released.
 fn worker(stack_size: usize, first: Job) {
     block_sigpipe();
+    let id = THREAD_ID.with(Cell::get);
     let slot = Arc::new(Slot {
         job: Mutex::new(None),
         cond: Condvar::new(),
@@ -87,13 +204,17 @@ fn worker(stack_size: usize, first: Job) {
         let _ = catch_unwind(AssertUnwindSafe(job));
         set_os_thread_name(IDLE_NAME);
         {
-            let mut idle = pool();
-            if idle.len() >= MAX_IDLE_THREADS {
+            let mut reg = registry();
+            if let Some(entry) = reg.threads.get_mut(&id) {
+                entry.idle = true;
+            }
+            if reg.draining > 0 || reg.parked.len() >= MAX_IDLE_THREADS {
                 return;
             }
-            idle.push(Parked {
+            reg.parked.push(Parked {
                 stack_size,
                 slot: slot.clone(),
+                id,
             });
         }
         job = match wait_for_job(&slot) {
@@ -130,12 +251,12 @@ fn wait_for_job(slot: &Arc<Slot>) -> Option<Job> {
                 .0;
         } else {
             drop(guard);
-            let mut idle = pool();
-            if let Some(i) = idle.iter().position(|p| Arc::ptr_eq(&p.slot, slot)) {
-                idle.swap_remove(i);
+            let mut reg = registry();
+            if let Some(i) = reg.parked.iter().position(|p| Arc::ptr_eq(&p.slot, slot)) {
+                reg.parked.swap_remove(i);
                 return None;
             }
-            drop(idle);
+            drop(reg);
             // A spawn took this thread out of the pool: its hand-off is on
             // the way (it never gives up on a thread it took).
             may_leave = false;
@@ -144,16 +265,32 @@ fn wait_for_job(slot: &Arc<Slot>) -> Option<Job> {
     }
 }
 
-/// Tells every parked OS thread to exit now instead of after [`IDLE_TIMEOUT`]
-/// (for hosts about to unload weft or counting their threads). Returns how
-/// many were told; they exit asynchronously, within microseconds.
-pub fn release_idle_threads() -> usize {
-    let parked = std::mem::take(&mut *pool());
-    for p in &parked {
-        *p.slot.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff::Exit);
-        p.slot.cond.notify_one();
+/// Makes every registered thread that belongs to no running program exit
+/// (parked ones are told to, those between a job and the pool exit instead
+/// of parking), and joins them. Called from a thread weft started (a host
+/// function), it joins every other such thread but that one. Returns how
+/// many threads were joined. See `compile_pool::release_idle_threads`.
+pub(crate) fn join_idle_threads() -> usize {
+    let me = THREAD_ID.with(Cell::get);
+    let handles: Vec<JoinHandle<()>> = {
+        let mut reg = registry();
+        reg.draining += 1;
+        for p in std::mem::take(&mut reg.parked) {
+            *p.slot.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff::Exit);
+            p.slot.cond.notify_one();
+        }
+        reg.threads
+            .iter_mut()
+            .filter(|(id, e)| e.idle && **id != me)
+            .filter_map(|(_, e)| e.handle.take())
+            .collect()
+    };
+    let n = handles.len();
+    for h in handles {
+        let _ = h.join();
     }
-    parked.len()
+    registry().draining -= 1;
+    n
 }
 
 /// Blocks `SIGPIPE` on the calling thread, so a guest writing to a pipe or

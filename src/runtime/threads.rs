@@ -12,7 +12,7 @@ use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ENTRY_NAME;
 use crate::runtime::registry;
 use crate::runtime::run::Run;
-use crate::runtime::thread_pool::run_on_thread;
+use crate::runtime::thread_pool::{leave_program, run_on_thread};
 
 /// What `thread-spawn` returns to the guest on any failure. wasi-libc turns
 /// every negative result into `EAGAIN`.
@@ -66,6 +66,12 @@ fn try_spawn<T: Send + 'static>(
     let slot = run.threads.register_new(tid);
     let prepared = (|| {
         let mut store = new_store(tid);
+        // The end may have been decided since the check above, before the
+        // store's epoch deadline was set: then the end's epoch increment may
+        // not reach this thread (see `Run::prepare_store`), so it must not start.
+        if run.is_ended() {
+            return Err("the program has ended".to_string());
+        }
         let instance = run
             .instance_pre()
             .instantiate(&mut store)
@@ -107,6 +113,8 @@ fn try_spawn<T: Send + 'static>(
             }
             drop(store);
             registry::unbind();
+            // Before the program can see this thread end.
+            leave_program();
             child.release_tid(tid);
         }),
     );

@@ -170,7 +170,18 @@ pub fn open(
         if fdflags & fdflags::RSYNC != 0 {
             opts.rsync(true);
         }
-        let file = dir.dir.open_with(&path, &opts)?;
+        // open(2) of a FIFO without O_NONBLOCK waits for the other end, where
+        // the stop signal cannot reach. Such a FIFO is opened non-blocking
+        // (the guest's own NONBLOCK stays per descriptor, see `file.rs`).
+        let fifo = fdflags & fdflags::NONBLOCK == 0 && is_fifo(&dir.dir, &path, follow);
+        if fifo {
+            opts.nonblock(true);
+        }
+        let file = if fifo && write && !read {
+            open_fifo_writer(cx, &dir.dir, &path, &opts)?
+        } else {
+            dir.dir.open_with(&path, &opts)?
+        };
         if file.metadata()?.is_dir() {
             if write {
                 return Err(Errno::ISDIR.into());
@@ -427,4 +438,37 @@ pub fn readlink(
     mem.write(buf, &bytes[..n])?;
     mem.write_u32(out, n as u32)?;
     Ok(())
+}
+
+/// Whether `path` names a FIFO (following a final symlink if `follow`).
+fn is_fifo(dir: &cap_std::fs::Dir, path: &Path, follow: bool) -> bool {
+    use cap_std::fs::FileTypeExt;
+    let meta = if follow {
+        dir.metadata(path)
+    } else {
+        dir.symlink_metadata(path)
+    };
+    meta.is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// Opens a FIFO for writing as a blocking open(2) would, waiting for a
+/// reader, but stoppable: a non-blocking open fails with `ENXIO` while no
+/// reader is there, so it is retried (every 1 ms, backing off to 20 ms) until
+/// one is, or the program ends.
+fn open_fifo_writer(
+    cx: &WasiCtx,
+    dir: &cap_std::fs::Dir,
+    path: &Path,
+    opts: &cap_std::fs::OpenOptions,
+) -> WasiResult<cap_std::fs::File> {
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match dir.open_with(path, opts) {
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                cx.stop_signal().sleep(pause)?;
+                pause = (pause * 2).min(std::time::Duration::from_millis(20));
+            }
+            r => return Ok(r?),
+        }
+    }
 }
