@@ -42,7 +42,7 @@ static void usage(FILE *out)
         "  --env NAME=VALUE        set a guest environment variable; --env NAME copies\n"
         "                          the host's value; repeatable\n"
         "  --inherit-env           give the guest the whole host environment\n"
-        "  --max-threads N         most guest threads alive at once (default 1024)\n"
+        "  --max-threads N         most spawned threads alive at once, besides main (default 1024)\n"
         "  --max-memory BYTES      cap linear memory (suffixes K, M, G: KiB, MiB, GiB)\n"
         "  --timeout DURATION      stop the program after DURATION (e.g. 500ms, 2s, 1m;\n"
         "                          a bare number is seconds)\n"
