@@ -34,6 +34,38 @@ static int count_threads(void)
     return n;
 }
 
+/* Names the threads alive now, for the failure message. */
+static void print_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    if (!d) return;
+    while ((e = readdir(d))) {
+        char path[300], name[64] = "";
+        FILE *f;
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        if ((f = fopen(path, "r"))) {
+            if (!fgets(name, sizeof name, f)) name[0] = 0;
+            fclose(f);
+        }
+        fprintf(stderr, "  thread %s: %s", e->d_name, name);
+    }
+    closedir(d);
+}
+
+/* Whether the thread count comes back to `want` within 200 ms. */
+static int threads_settle(int want)
+{
+    struct timespec tick = {0, 1000000};
+    int i;
+    for (i = 0; i < 200; i++) {
+        if (count_threads() == want) return 1;
+        nanosleep(&tick, NULL);
+    }
+    return count_threads() == want;
+}
+
 static int library_mapped(const char *name)
 {
     char line[4096];
@@ -113,10 +145,14 @@ int main(int argc, char **argv)
         /* Right away: some threads are still on their way back to the pool. */
         released = p_weft_release_idle_threads();
         CHECK(released >= 1);
-        /* Every one of them has exited, not merely been told to. */
-        if (count_threads() != before) {
+        /* Every one of them has exited, not merely been told to. A joined
+         * thread can still be listed in /proc for a moment (the kernel wakes
+         * pthread_join before it has reaped the task), so allow 200 ms: far
+         * less than the 1 s after which an idle thread would leave on its own. */
+        if (!threads_settle(before)) {
             fprintf(stderr, "round %d: %d threads after release, %d before loading\n", round,
                     count_threads(), before);
+            print_threads();
             return 1;
         }
     }

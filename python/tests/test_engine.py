@@ -3,7 +3,7 @@
 import pytest
 
 import weft
-from wat import SPIN
+from wat import HELLO, SPIN
 
 
 def test_defaults():
@@ -88,3 +88,16 @@ def test_non_utf8_cache_dir_is_a_clear_error(tmp_path):
     with weft.Config() as c:
         with pytest.raises(weft.InvalidArgumentError, match="UTF-8"):
             c.cache_dir = bytes(tmp_path) + b"/\xff"
+
+
+def test_interrupt_wasm_setting_runs_programs_either_way():
+    with weft.Config() as c:
+        assert c.interrupt_wasm is True
+        with pytest.raises(TypeError, match="interrupt_wasm must be a bool"):
+            c.interrupt_wasm = 0  # type: ignore[assignment]
+    for on in (True, False):
+        with weft.Config(interrupt_wasm=on) as c, weft.Engine(c) as e:
+            assert c.interrupt_wasm is on
+            wasi = weft.WasiConfig(stdout=weft.CAPTURE, stderr=weft.CAPTURE)
+            with weft.Module(e, HELLO) as m, weft.Instance(m, wasi) as inst:
+                assert inst.run() == 0

@@ -615,8 +615,6 @@ fn keep_stopping<T: Send + 'static>(run: Weak<Run<T>>) {
     // Weak: the stopper must not keep the run alive, nor make
     // `stop_and_join` wait for it.
     let job = Box::new(move || {
-        // Holding no program, this thread is the host's to release.
-        thread_pool::leave_program();
         let mut interval = Duration::from_micros(200);
         loop {
             std::thread::sleep(interval);
@@ -631,7 +629,9 @@ fn keep_stopping<T: Send + 'static>(run: Weak<Run<T>>) {
             interval = (interval * 2).min(Duration::from_millis(50));
         }
     });
-    if let Err(e) = thread_pool::spawn_helper("weft-stopper", job) {
+    // Holding no program, this thread is the host's to release from the
+    // moment it exists (`release_idle_threads` joins it even before it runs).
+    if let Err(e) = thread_pool::spawn_idle("weft-stopper", job) {
         log::warn!("cannot start the thread that stops the program's threads: {e}");
     }
 }

@@ -148,7 +148,7 @@ pub(crate) fn draining() -> bool {
 }
 
 /// Runs `job` on a new, unpooled OS thread named `name` that belongs to no
-/// program (a compilation worker).
+/// program (a compilation worker, a program's stopper).
 pub(crate) fn spawn_idle(name: &str, job: Job) -> std::io::Result<()> {
     start_thread(name.to_string(), None, true, job)
 }
