@@ -1,6 +1,15 @@
 //! The only place that touches guest memory. Every access is bounds-checked
 //! and copies bytes in or out; no Rust reference into guest memory is ever
 //! created, because other guest threads may write shared memory at any time.
+//!
+//! A shared memory is read and written with relaxed atomic accesses, as
+//! Wasmtime requires of `SharedMemory::data` and as a wasm engine's own
+//! accesses behave: two WASI calls of different threads touching the same
+//! guest bytes (a guest's race, or one ordered by guest atomics the host
+//! cannot see) are then no data race in the host, whatever the guest does.
+//! A plain memory belongs to the one thread inside the call: plain copies.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use wasmtime::{AsContext, Memory, SharedMemory};
 
@@ -25,6 +34,8 @@ pub struct Fault;
 pub struct MemView {
     base: *mut u8,
     len: usize,
+    /// Other threads may access the bytes meanwhile: copy atomically.
+    shared: bool,
 }
 
 impl GuestMemory {
@@ -36,11 +47,13 @@ impl GuestMemory {
                 MemView {
                     base: data.as_ptr() as *mut u8,
                     len: data.len(),
+                    shared: true,
                 }
             }
             GuestMemory::Plain(m) => MemView {
                 base: m.data_ptr(&store),
                 len: m.data_size(&store),
+                shared: false,
             },
         }
     }
@@ -53,6 +66,17 @@ impl MemView {
         MemView {
             base: bytes.as_mut_ptr(),
             len: bytes.len(),
+            shared: false,
+        }
+    }
+
+    /// A view of `bytes` as if other threads shared them (unit tests).
+    #[cfg(test)]
+    fn of_shared_slice(bytes: &[AtomicU8]) -> MemView {
+        MemView {
+            base: bytes.as_ptr() as *mut u8,
+            len: bytes.len(),
+            shared: true,
         }
     }
 
@@ -62,6 +86,7 @@ impl MemView {
         MemView {
             base: std::ptr::null_mut(),
             len: 0,
+            shared: false,
         }
     }
 
@@ -89,10 +114,17 @@ impl MemView {
         if out.is_empty() {
             return Ok(());
         }
-        // SAFETY: `start..start+len` is inside the memory (checked above); the
-        // bytes are copied, never borrowed, so concurrent guest writes are races
-        // on plain bytes as in any shared wasm memory.
-        unsafe { std::ptr::copy(self.base.add(start), out.as_mut_ptr(), out.len()) };
+        // SAFETY: `start..start+len` is inside the memory (checked above) and
+        // `out` is a host buffer, never guest memory. A shared memory is only
+        // read atomically; a plain one has no other user during the call.
+        unsafe {
+            let src = self.base.add(start);
+            if self.shared {
+                load_relaxed(src, out);
+            } else {
+                std::ptr::copy(src, out.as_mut_ptr(), out.len());
+            }
+        }
         Ok(())
     }
 
@@ -111,7 +143,14 @@ impl MemView {
             return Ok(());
         }
         // SAFETY: bounds checked above; see `read_into`.
-        unsafe { std::ptr::copy(bytes.as_ptr(), self.base.add(start), bytes.len()) };
+        unsafe {
+            let dst = self.base.add(start);
+            if self.shared {
+                store_relaxed(bytes, dst);
+            } else {
+                std::ptr::copy(bytes.as_ptr(), dst, bytes.len());
+            }
+        }
         Ok(())
     }
 
@@ -159,11 +198,127 @@ impl MemView {
     }
 }
 
+/// Copies `out.len()` bytes from shared memory at `src` with relaxed atomic
+/// loads: bytes up to an 8-byte boundary, then whole words, then bytes.
+///
+/// # Safety
+/// `src..src + out.len()` is valid memory that is only accessed atomically
+/// (or by wasm) meanwhile, and does not overlap `out`.
+unsafe fn load_relaxed(src: *const u8, out: &mut [u8]) {
+    let head = src.align_offset(8).min(out.len());
+    let (bytes, rest) = out.split_at_mut(head);
+    for (i, b) in bytes.iter_mut().enumerate() {
+        // SAFETY: in bounds (caller); any address is aligned for `AtomicU8`.
+        *b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
+    }
+    // SAFETY: `head` is within the range (caller).
+    let src = unsafe { src.add(head) };
+    let whole = rest.len() / 8 * 8;
+    let mut words = rest.chunks_exact_mut(8);
+    for (i, w) in words.by_ref().enumerate() {
+        // SAFETY: in bounds; `src` is 8-aligned after the head.
+        let cell = unsafe { AtomicU64::from_ptr(src.add(8 * i).cast::<u64>().cast_mut()) };
+        w.copy_from_slice(&cell.load(Ordering::Relaxed).to_ne_bytes());
+    }
+    let tail = words.into_remainder();
+    // SAFETY: the tail follows the last whole word, within the range.
+    let src = unsafe { src.add(whole) };
+    for (i, b) in tail.iter_mut().enumerate() {
+        // SAFETY: as for the head.
+        *b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
+    }
+}
+
+/// Copies `bytes` to shared memory at `dst` with relaxed atomic stores (see
+/// [`load_relaxed`]).
+///
+/// # Safety
+/// As for [`load_relaxed`], with `dst..dst + bytes.len()` written.
+unsafe fn store_relaxed(bytes: &[u8], dst: *mut u8) {
+    let head = dst.align_offset(8).min(bytes.len());
+    let (first, rest) = bytes.split_at(head);
+    for (i, &b) in first.iter().enumerate() {
+        // SAFETY: in bounds (caller); any address is aligned for `AtomicU8`.
+        unsafe { AtomicU8::from_ptr(dst.add(i)) }.store(b, Ordering::Relaxed);
+    }
+    // SAFETY: `head` is within the range (caller).
+    let dst = unsafe { dst.add(head) };
+    let words = rest.chunks_exact(8);
+    let tail = words.remainder();
+    for (i, w) in words.enumerate() {
+        let word = u64::from_ne_bytes(w.try_into().expect("8 bytes"));
+        // SAFETY: in bounds; `dst` is 8-aligned after the head.
+        unsafe { AtomicU64::from_ptr(dst.add(8 * i).cast::<u64>()) }.store(word, Ordering::Relaxed);
+    }
+    // SAFETY: the tail follows the last whole word, within the range.
+    let dst = unsafe { dst.add(rest.len() - tail.len()) };
+    for (i, &b) in tail.iter().enumerate() {
+        // SAFETY: as for the head.
+        unsafe { AtomicU8::from_ptr(dst.add(i)) }.store(b, Ordering::Relaxed);
+    }
+}
+
 impl GuestMemory {
     /// Base address and current size, for handing to embedder callbacks that
     /// document the pointer's lifetime themselves.
     pub fn raw_parts(&self, store: impl AsContext) -> (*mut u8, usize) {
         let view = self.view(store);
         (view.base, view.len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(len: usize) -> Vec<AtomicU8> {
+        (0..len).map(|i| AtomicU8::new(i as u8)).collect()
+    }
+
+    #[test]
+    fn shared_copies_match_plain_copies_at_every_alignment_and_length() {
+        let cells = shared(64);
+        let view = MemView::of_shared_slice(&cells);
+        let mut plain: Vec<u8> = (0..64).collect();
+        let plain_view = MemView::of_slice(&mut plain);
+        for offset in 0..20u32 {
+            for len in 0..40usize {
+                let (mut a, mut b) = (vec![0; len], vec![0; len]);
+                view.read_into(offset, &mut a).unwrap();
+                plain_view.read_into(offset, &mut b).unwrap();
+                assert_eq!(a, b, "read at {offset}, {len} bytes");
+                let data: Vec<u8> = (0..len as u8).map(|x| x ^ 0xa5).collect();
+                view.write(offset, &data).unwrap();
+                plain_view.write(offset, &data).unwrap();
+                let now: Vec<u8> = cells.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+                assert_eq!(now, plain, "write at {offset}, {len} bytes");
+            }
+        }
+        assert_eq!(view.read(60, 5), Err(Fault));
+        assert_eq!(view.write(64, &[1]), Err(Fault));
+    }
+
+    /// Two WASI calls of different threads writing and reading the same
+    /// guest bytes at once (a racy guest) are no data race in the host:
+    /// ThreadSanitizer reported this on plain copies.
+    #[test]
+    fn threads_copying_the_same_shared_bytes_do_not_race() {
+        let cells = shared(4096);
+        std::thread::scope(|s| {
+            for t in 0..3u8 {
+                let cells = &cells;
+                s.spawn(move || {
+                    let view = MemView::of_shared_slice(cells);
+                    let mut buf = [0u8; 1000];
+                    for i in 0..200u32 {
+                        view.write(i % 7, &[t; 1000]).unwrap();
+                        view.read_into(3 + i % 5, &mut buf).unwrap();
+                        view.write_u32(2048, i).unwrap();
+                    }
+                });
+            }
+        });
+        let view = MemView::of_shared_slice(&cells);
+        assert!(view.read_u32(2048).unwrap() < 200);
     }
 }
