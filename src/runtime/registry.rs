@@ -61,13 +61,18 @@ pub(crate) fn with_current(f: impl FnOnce(&ThreadSlot)) {
 /// backtrace (from inside a host call or the epoch callback). One
 /// thread-local read and one atomic load when there is none.
 pub(crate) fn answer_dump(ctx: impl AsContext) {
-    let current = CURRENT.with(|c| c.borrow().clone());
-    if let Some((slot, registry)) = current {
-        if let Some(gen) = registry.pending(&slot) {
-            let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
-            let frames = backtrace_text(&WasmBacktrace::capture(ctx), map);
-            registry.answer(&slot, gen, frames);
-        }
+    // Clones (atomic reference counts) only when a request is pending: this
+    // runs after every WASI call.
+    let current = CURRENT.with(|c| {
+        let c = c.borrow();
+        let (slot, registry) = c.as_ref()?;
+        let gen = registry.pending(slot)?;
+        Some((slot.clone(), registry.clone(), gen))
+    });
+    if let Some((slot, registry, gen)) = current {
+        let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
+        let frames = backtrace_text(&WasmBacktrace::capture(ctx), map);
+        registry.answer(&slot, gen, frames);
     }
 }
 
