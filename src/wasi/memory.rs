@@ -9,9 +9,8 @@
 //! cannot see) are then no data race in the host, whatever the guest does.
 //! A plain memory belongs to the one thread inside the call: plain copies.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use wasmtime::{AsContext, Memory, SharedMemory};
 
@@ -122,7 +121,7 @@ impl MemView {
         unsafe {
             let src = self.base.add(start);
             if self.shared {
-                load_relaxed(src, out);
+                load_relaxed(src, out.as_mut_ptr(), out.len());
             } else {
                 std::ptr::copy(src, out.as_mut_ptr(), out.len());
             }
@@ -144,7 +143,12 @@ impl MemView {
         // SAFETY: as in `read_into`; afterwards all `out.len()` bytes are
         // initialised, so the cast slice is valid.
         unsafe {
-            std::ptr::copy(self.base.add(start), out.as_mut_ptr().cast(), out.len());
+            let (src, dst) = (self.base.add(start), out.as_mut_ptr().cast::<u8>());
+            if self.shared {
+                load_relaxed(src, dst, out.len());
+            } else {
+                std::ptr::copy(src, dst, out.len());
+            }
             Ok(std::slice::from_raw_parts_mut(
                 out.as_mut_ptr().cast(),
                 out.len(),
@@ -222,42 +226,45 @@ impl MemView {
     }
 }
 
-/// Copies `out.len()` bytes from shared memory at `src` with relaxed atomic
-/// loads: bytes up to an 8-byte boundary, then whole words, then bytes.
+/// Copies `len` bytes from shared memory at `src` to the host buffer `dst`
+/// with relaxed atomic loads: bytes up to an 8-byte boundary, then whole
+/// words, then bytes.
 ///
 /// # Safety
-/// `src..src + out.len()` is valid memory that is only accessed atomically
-/// (or by wasm) meanwhile, and does not overlap `out`.
-unsafe fn load_relaxed(src: *const u8, out: &mut [u8]) {
-    let head = src.align_offset(8).min(out.len());
-    let (bytes, rest) = out.split_at_mut(head);
-    for (i, b) in bytes.iter_mut().enumerate() {
-        // SAFETY: in bounds (caller); any address is aligned for `AtomicU8`.
-        *b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
+/// `src..src + len` is valid memory that is only accessed atomically (or by
+/// wasm) meanwhile; `dst..dst + len` is valid for writes and overlaps neither.
+unsafe fn load_relaxed(src: *const u8, dst: *mut u8, len: usize) {
+    let head = src.align_offset(8).min(len);
+    let words = (len - head) / 8;
+    let byte = |i: usize| {
+        // SAFETY: `i < len` (callers below); any address is aligned for
+        // `AtomicU8`.
+        unsafe {
+            let v = AtomicU8::from_ptr(src.add(i).cast_mut()).load(Ordering::Relaxed);
+            dst.add(i).write(v);
+        }
+    };
+    (0..head).for_each(byte);
+    for w in 0..words {
+        let i = head + 8 * w;
+        // SAFETY: `i + 8 <= len`; `src + i` is 8-aligned after the head.
+        unsafe {
+            let v =
+                AtomicU64::from_ptr(src.add(i).cast::<u64>().cast_mut()).load(Ordering::Relaxed);
+            dst.add(i)
+                .cast::<[u8; 8]>()
+                .write_unaligned(v.to_ne_bytes());
+        }
     }
-    // SAFETY: `head` is within the range (caller).
-    let src = unsafe { src.add(head) };
-    let whole = rest.len() / 8 * 8;
-    let mut words = rest.chunks_exact_mut(8);
-    for (i, w) in words.by_ref().enumerate() {
-        // SAFETY: in bounds; `src` is 8-aligned after the head.
-        let cell = unsafe { AtomicU64::from_ptr(src.add(8 * i).cast::<u64>().cast_mut()) };
-        w.copy_from_slice(&cell.load(Ordering::Relaxed).to_ne_bytes());
-    }
-    let tail = words.into_remainder();
-    // SAFETY: the tail follows the last whole word, within the range.
-    let src = unsafe { src.add(whole) };
-    for (i, b) in tail.iter_mut().enumerate() {
-        // SAFETY: as for the head.
-        *b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
-    }
+    (head + 8 * words..len).for_each(byte);
 }
 
 /// Copies `bytes` to shared memory at `dst` with relaxed atomic stores (see
 /// [`load_relaxed`]).
 ///
 /// # Safety
-/// As for [`load_relaxed`], with `dst..dst + bytes.len()` written.
+/// `dst..dst + bytes.len()` is valid memory that is only accessed atomically
+/// (or by wasm) meanwhile, and does not overlap `bytes`.
 unsafe fn store_relaxed(bytes: &[u8], dst: *mut u8) {
     let head = dst.align_offset(8).min(bytes.len());
     let (first, rest) = bytes.split_at(head);
@@ -311,6 +318,8 @@ mod tests {
                 view.read_into(offset, &mut a).unwrap();
                 plain_view.read_into(offset, &mut b).unwrap();
                 assert_eq!(a, b, "read at {offset}, {len} bytes");
+                let mut c = vec![MaybeUninit::uninit(); len];
+                assert_eq!(view.read_into_uninit(offset, &mut c).unwrap(), &b[..]);
                 let data: Vec<u8> = (0..len as u8).map(|x| x ^ 0xa5).collect();
                 view.write(offset, &data).unwrap();
                 plain_view.write(offset, &data).unwrap();
