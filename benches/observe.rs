@@ -1,9 +1,11 @@
 //! What observing threads costs, and how fast deadlocks are found:
 //! `cargo bench --bench observe`. Prints figures; asserts nothing.
 //!
-//! * WASI-call overhead: a loop of 2,000,000 `clock_time_get` calls
-//!   (ns per call). Run the same file against an older weft to compare:
-//!   the state word is the only thing on this path.
+//! * WASI-call overhead of the thread states: loops of `clock_time_get`
+//!   calls (ns per call) on 1 and 2 threads, through the runner (which
+//!   always publishes states) and through `weft::embed` with and without
+//!   the `WasiView` hooks that publish them — the same code but for the
+//!   state updates, so the difference is their cost.
 //! * Snapshot (`Instance::threads`) and dump (`Instance::dump`) cost with
 //!   N parked threads, and with N spinning threads (answers via the epoch).
 //! * Deadlock detection latency: a two-thread WAT deadlock (and the wasi-sdk
@@ -20,6 +22,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use weft::embed::{self, GuestMemory, WasiCtx, WasiThreadsCtx, WasiView};
 use weft::runtime::{
     Config, Engine, HostFunc, HostFuncs, Instance, Outcome, Program, Val, ValType,
 };
@@ -60,34 +63,151 @@ fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
+/// `_start` spawns "test" "threads" children that each make "test" "n"
+/// `clock_time_get` calls (or, with no children, makes them itself), then
+/// waits for them.
 const CLOCK_LOOP: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
   (import "test" "n" (func $n (result i32)))
-  (memory 1)
-  (func (export "_start") (local $i i32) (local $n i32)
+  (import "test" "threads" (func $threads (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func $calls (param $at i32) (local $i i32) (local $n i32)
     (local.set $n (call $n))
     (loop $l
-      (drop (call $now (i32.const 1) (i64.const 0) (i32.const 64)))
+      (drop (call $now (i32.const 1) (i64.const 0) (local.get $at)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"#;
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+    (call $calls (i32.add (i32.const 1024) (i32.mul (local.get $tid) (i32.const 64))))
+    (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
+  (func (export "_start") (local $i i32) (local $v i32)
+    (if (i32.eqz (call $threads)) (then (call $calls (i32.const 1024)) (return)))
+    (loop $s
+      (drop (call $spawn (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $s (i32.lt_u (local.get $i) (call $threads))))
+    (block $done
+      (loop $w
+        (local.set $v (i32.atomic.load (i32.const 0)))
+        (br_if $done (i32.eq (local.get $v) (call $threads)))
+        (drop (memory.atomic.wait32 (i32.const 0) (local.get $v) (i64.const -1)))
+        (br $w)))))"#;
+
+const CALLS: i32 = 1_000_000;
+const ROUNDS: usize = 7;
+
+/// The median time of [`ROUNDS`] runs of `run`, in ns per call of one thread.
+fn per_call(mut run: impl FnMut() -> Duration) -> f64 {
+    let mut times: Vec<Duration> = (0..ROUNDS).map(|_| run()).collect();
+    median(&mut times).as_secs_f64() * 1e9 / f64::from(CALLS)
+}
+
+/// An embedder's store data; `TRACK` says whether its `WasiView` forwards
+/// WASI calls to weft's thread states (`embed::wasi_call_started/finished`).
+struct EmbedHost<const TRACK: bool> {
+    wasi: Arc<WasiCtx>,
+    threads: Option<Arc<WasiThreadsCtx<EmbedHost<TRACK>>>>,
+}
+
+impl<const TRACK: bool> Clone for EmbedHost<TRACK> {
+    fn clone(&self) -> Self {
+        EmbedHost {
+            wasi: self.wasi.clone(),
+            threads: self.threads.clone(),
+        }
+    }
+}
+
+impl<const TRACK: bool> WasiView for EmbedHost<TRACK> {
+    fn wasi(&self) -> &WasiCtx {
+        &self.wasi
+    }
+
+    fn guest_memory(&self) -> Option<GuestMemory> {
+        self.threads.as_ref()?.guest_memory()
+    }
+
+    fn call_started(caller: &wasmtime::Caller<'_, Self>, name: &'static std::ffi::CStr) {
+        if TRACK {
+            embed::wasi_call_started(caller, name);
+        }
+    }
+
+    fn call_finished(caller: &wasmtime::Caller<'_, Self>) {
+        if TRACK {
+            embed::wasi_call_finished(caller);
+        }
+    }
+}
+
+/// One run of [`CLOCK_LOOP`] through `weft::embed` with `threads` children.
+fn embed_run<const TRACK: bool>(module: &wasmtime::Module, threads: i32) -> Duration {
+    let engine = module.engine();
+    let wasi = Arc::new(WasiCtx::new(&quiet()).unwrap());
+    let mut store = wasmtime::Store::new(
+        engine,
+        EmbedHost::<TRACK> {
+            wasi: wasi.clone(),
+            threads: None,
+        },
+    );
+    let mut linker = wasmtime::Linker::new(engine);
+    embed::add_wasi_to_linker(&mut linker).unwrap();
+    linker.func_wrap("test", "n", || CALLS).unwrap();
+    linker
+        .func_wrap("test", "threads", move || threads)
+        .unwrap();
+    embed::add_to_linker(&mut linker, &store, module, |h: &mut EmbedHost<TRACK>| {
+        h.threads.as_ref().unwrap()
+    })
+    .unwrap();
+    let ctx = Arc::new(
+        WasiThreadsCtx::new(module.clone(), Arc::new(linker))
+            .unwrap()
+            .with_wasi(&wasi),
+    );
+    store.data_mut().threads = Some(ctx.clone());
+    let instance = ctx.instantiate(&mut store).unwrap();
+    let t = Instant::now();
+    assert_eq!(
+        ctx.run_main(&mut store, &instance).unwrap(),
+        embed::Outcome::Exit(0)
+    );
+    t.elapsed()
+}
 
 fn wasi_overhead(engine: &Engine) {
     let program = Program::from_bytes(engine, CLOCK_LOOP.as_bytes()).unwrap();
-    let n = 2_000_000;
-    let mut host = HostFuncs::new();
-    host.define(const_fn("test", "n", n));
-    let mut times = Vec::new();
-    for _ in 0..7 {
-        let inst = Instance::new(&program, &quiet(), &host).unwrap();
-        let t = Instant::now();
-        assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
-        times.push(t.elapsed());
+    let embed_engine =
+        wasmtime::Engine::new(embed::configure(&mut wasmtime::Config::new())).unwrap();
+    let module = embed::compile(&embed_engine, CLOCK_LOOP.as_bytes()).unwrap();
+    for threads in [0, 2] {
+        let mut host = HostFuncs::new();
+        host.define(const_fn("test", "n", CALLS));
+        host.define(const_fn("test", "threads", threads));
+        let runner = per_call(|| {
+            let inst = Instance::new(&program, &quiet(), &host).unwrap();
+            let t = Instant::now();
+            assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
+            t.elapsed()
+        });
+        // Alternate the two embed variants so both see the same load.
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            with.push(embed_run::<true>(&module, threads));
+            without.push(embed_run::<false>(&module, threads));
+        }
+        let ns = |v: &mut Vec<Duration>| median(v).as_secs_f64() * 1e9 / f64::from(CALLS);
+        let (with, without) = (ns(&mut with), ns(&mut without));
+        println!(
+            "WASI call (clock_time_get), {} thread{}: runner {runner:.1} ns per call; embed with thread states {with:.1} ns, without {without:.1} ns: states cost {:.1} ns per call (median of {ROUNDS} x {CALLS} calls per thread)",
+            threads.max(1),
+            if threads > 1 { "s in parallel" } else { "" },
+            with - without,
+        );
     }
-    let m = median(&mut times);
-    println!(
-        "WASI call (clock_time_get) loop: {:.1} ns per call (median of 7 x {n})",
-        m.as_secs_f64() * 1e9 / f64::from(n)
-    );
 }
 
 /// `_start` spawns "test" "n" children doing `mode` (0: park untimed, 1:

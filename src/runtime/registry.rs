@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use wasmtime::{AsContext, WasmBacktrace};
+use std::ffi::CStr;
+
+use wasmtime::{AsContext, Caller, WasmBacktrace};
 
 use crate::runtime::census::Census;
 use crate::runtime::dump::backtrace_text;
@@ -69,6 +71,38 @@ pub(crate) fn answer_dump(ctx: impl AsContext) {
             registry.answer(&slot, gen, frames);
         }
     }
+}
+
+/// WASI calls that typically block for long: their frames are recorded on
+/// entry so a dump shows them without waiting for the call to return.
+const BLOCKING_CALLS: [&CStr; 3] = [c"poll_oneoff", c"sock_accept", c"sock_recv"];
+
+/// The calling guest thread enters WASI function `name` (weft's WASI calls
+/// this through `WasiView::call_started`): its state shows the call, and a
+/// call that may block for long records its frames for dumps meanwhile (a
+/// few microseconds, small next to a sleep). Nothing for a thread that is
+/// not a guest thread of a run.
+pub(crate) fn wasi_call_started<T>(caller: &Caller<'_, T>, name: &'static CStr) {
+    CURRENT.with(|c| {
+        if let Some((slot, registry)) = c.borrow().as_ref() {
+            slot.enter_wasi(name);
+            if BLOCKING_CALLS.contains(&name) {
+                let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
+                let bt = backtrace_text(&WasmBacktrace::capture(caller), map);
+                slot.set_call_site(Some(bt));
+            }
+        }
+    });
+}
+
+/// The WASI call entered last returns: the thread is back to running wasm,
+/// and answers a pending thread dump with the frames of its call site.
+pub(crate) fn wasi_call_finished<T>(caller: &Caller<'_, T>) {
+    with_current(|slot| {
+        slot.clear_call_site();
+        slot.running();
+    });
+    answer_dump(caller);
 }
 
 /// The calling thread's own frames, if it is a guest thread inside a call.
