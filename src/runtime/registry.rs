@@ -21,6 +21,7 @@ use std::ffi::CStr;
 
 use wasmtime::{AsContext, Caller, WasmBacktrace};
 
+use crate::runtime::backtrace::FrameMap;
 use crate::runtime::census::Census;
 use crate::runtime::dump::backtrace_text;
 use crate::runtime::program::ProgramInner;
@@ -63,32 +64,36 @@ pub(crate) fn with_current(f: impl FnOnce(&ThreadSlot)) {
 /// backtrace (from inside a host call or the epoch callback). One
 /// thread-local read and one atomic load when there is none.
 pub(crate) fn answer_dump(ctx: impl AsContext) {
-    let current = CURRENT.with(|c| c.borrow().clone());
-    if let Some((slot, registry)) = current {
-        if let Some(gen) = registry.pending(&slot) {
-            let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
-            let frames = backtrace_text(&WasmBacktrace::capture(ctx), map);
-            registry.answer(&slot, gen, frames);
+    CURRENT.with(|c| {
+        if let Some((slot, registry)) = c.borrow().as_ref() {
+            registry.answer_pending(slot, ctx);
         }
-    }
+    });
 }
 
-/// WASI calls that typically block for long: their frames are recorded on
-/// entry so a dump shows them without waiting for the call to return.
-const BLOCKING_CALLS: [&CStr; 3] = [c"poll_oneoff", c"sock_accept", c"sock_recv"];
+/// Whether WASI call `name` typically blocks for long: its frames are
+/// recorded on entry so a dump shows them without waiting for the call to
+/// return (`poll_oneoff`, `sock_accept`, `sock_recv`).
+fn blocks_for_long(name: &CStr) -> bool {
+    matches!(
+        name.to_bytes(),
+        b"poll_oneoff" | b"sock_accept" | b"sock_recv"
+    )
+}
 
 /// The calling guest thread enters WASI function `name` (weft's WASI calls
 /// this through `WasiView::call_started`): its state shows the call, and a
 /// call that may block for long records its frames for dumps meanwhile (a
 /// few microseconds, small next to a sleep). Nothing for a thread that is
-/// not a guest thread of a run.
+/// not a guest thread of a run. Costs one thread-local read, two relaxed
+/// stores and a read of the coarse clock (figures: `cargo bench --bench
+/// observe -- --only wasi`).
 pub(crate) fn wasi_call_started<T>(caller: &Caller<'_, T>, name: &'static CStr) {
     CURRENT.with(|c| {
         if let Some((slot, registry)) = c.borrow().as_ref() {
             slot.enter_wasi(name);
-            if BLOCKING_CALLS.contains(&name) {
-                let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
-                let bt = backtrace_text(&WasmBacktrace::capture(caller), map);
+            if blocks_for_long(name) {
+                let bt = backtrace_text(&WasmBacktrace::capture(caller), registry.frame_map());
                 slot.set_call_site(Some(bt));
             }
         }
@@ -98,11 +103,13 @@ pub(crate) fn wasi_call_started<T>(caller: &Caller<'_, T>, name: &'static CStr) 
 /// The WASI call entered last returns: the thread is back to running wasm,
 /// and answers a pending thread dump with the frames of its call site.
 pub(crate) fn wasi_call_finished<T>(caller: &Caller<'_, T>) {
-    with_current(|slot| {
-        slot.clear_call_site();
-        slot.running();
+    CURRENT.with(|c| {
+        if let Some((slot, registry)) = c.borrow().as_ref() {
+            slot.clear_call_site();
+            slot.running();
+            registry.answer_pending(slot, caller);
+        }
     });
-    answer_dump(caller);
 }
 
 /// The calling thread's own frames, if it is a guest thread inside a call.
@@ -205,6 +212,20 @@ impl ThreadRegistry {
     pub(crate) fn pending(&self, slot: &ThreadSlot) -> Option<u64> {
         let gen = self.dump_gen.load(Ordering::Acquire);
         (gen > slot.answered.load(Ordering::Relaxed)).then_some(gen)
+    }
+
+    /// The frame map of the run's program (original function indices).
+    fn frame_map(&self) -> Option<&FrameMap> {
+        self.program.as_ref().and_then(|p| p.frame_map.as_ref())
+    }
+
+    /// `slot`'s thread (the caller, which owns `ctx`) answers the dump
+    /// request it has not answered yet, if any, with its backtrace.
+    fn answer_pending(&self, slot: &ThreadSlot, ctx: impl AsContext) {
+        if let Some(gen) = self.pending(slot) {
+            let frames = backtrace_text(&WasmBacktrace::capture(ctx), self.frame_map());
+            self.answer(slot, gen, frames);
+        }
     }
 
     /// `slot`'s thread answers request `gen` with its backtrace.
