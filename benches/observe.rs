@@ -96,12 +96,38 @@ const CLOCK_LOOP: &str = r#"(module
         (br $w)))))"#;
 
 const CALLS: i32 = 1_000_000;
-const ROUNDS: usize = 7;
+const ROUNDS: usize = 9;
 
-/// The median time of [`ROUNDS`] runs of `run`, in ns per call of one thread.
-fn per_call(mut run: impl FnMut() -> Duration) -> f64 {
-    let mut times: Vec<Duration> = (0..ROUNDS).map(|_| run()).collect();
-    median(&mut times).as_secs_f64() * 1e9 / f64::from(CALLS)
+/// CPU time of the whole process (every thread) so far.
+fn process_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer.
+    assert_eq!(
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) },
+        0
+    );
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The wall and CPU time one `run` takes (CPU of every thread of the process).
+fn timed(run: impl FnOnce()) -> (Duration, Duration) {
+    let (wall, cpu) = (Instant::now(), process_cpu());
+    run();
+    (wall.elapsed(), process_cpu() - cpu)
+}
+
+/// Median wall ns per call of one thread, and median CPU ns per call, of
+/// `runs` (each of `calls` calls in total).
+fn per_call(runs: &mut [(Duration, Duration)], calls: f64) -> (f64, f64) {
+    let mut wall: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    let mut cpu: Vec<Duration> = runs.iter().map(|r| r.1).collect();
+    (
+        median(&mut wall).as_secs_f64() * 1e9 / f64::from(CALLS),
+        median(&mut cpu).as_secs_f64() * 1e9 / calls,
+    )
 }
 
 /// An embedder's store data; `TRACK` says whether its `WasiView` forwards
@@ -142,8 +168,9 @@ impl<const TRACK: bool> WasiView for EmbedHost<TRACK> {
     }
 }
 
-/// One run of [`CLOCK_LOOP`] through `weft::embed` with `threads` children.
-fn embed_run<const TRACK: bool>(module: &wasmtime::Module, threads: i32) -> Duration {
+/// One run of [`CLOCK_LOOP`] through `weft::embed` with `threads` children:
+/// its wall and CPU time.
+fn embed_run<const TRACK: bool>(module: &wasmtime::Module, threads: i32) -> (Duration, Duration) {
     let engine = module.engine();
     let wasi = Arc::new(WasiCtx::new(&quiet()).unwrap());
     let mut store = wasmtime::Store::new(
@@ -170,12 +197,12 @@ fn embed_run<const TRACK: bool>(module: &wasmtime::Module, threads: i32) -> Dura
     );
     store.data_mut().threads = Some(ctx.clone());
     let instance = ctx.instantiate(&mut store).unwrap();
-    let t = Instant::now();
-    assert_eq!(
-        ctx.run_main(&mut store, &instance).unwrap(),
-        embed::Outcome::Exit(0)
-    );
-    t.elapsed()
+    timed(|| {
+        assert_eq!(
+            ctx.run_main(&mut store, &instance).unwrap(),
+            embed::Outcome::Exit(0)
+        );
+    })
 }
 
 fn wasi_overhead(engine: &Engine) {
@@ -184,28 +211,34 @@ fn wasi_overhead(engine: &Engine) {
         wasmtime::Engine::new(embed::configure(&mut wasmtime::Config::new())).unwrap();
     let module = embed::compile(&embed_engine, CLOCK_LOOP.as_bytes()).unwrap();
     for threads in [0, 2] {
+        let calls = f64::from(CALLS) * f64::from(threads.max(1));
         let mut host = HostFuncs::new();
         host.define(const_fn("test", "n", CALLS));
         host.define(const_fn("test", "threads", threads));
-        let runner = per_call(|| {
-            let inst = Instance::new(&program, &quiet(), &host).unwrap();
-            let t = Instant::now();
-            assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
-            t.elapsed()
-        });
-        // Alternate the two embed variants so both see the same load.
-        let (mut with, mut without) = (Vec::new(), Vec::new());
+        // Alternate the three so that all see the same load.
+        let (mut runner, mut with, mut without) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
+            let inst = Instance::new(&program, &quiet(), &host).unwrap();
+            runner.push(timed(|| assert_eq!(inst.run().unwrap(), Outcome::Exit(0))));
             with.push(embed_run::<true>(&module, threads));
             without.push(embed_run::<false>(&module, threads));
         }
-        let ns = |v: &mut Vec<Duration>| median(v).as_secs_f64() * 1e9 / f64::from(CALLS);
-        let (with, without) = (ns(&mut with), ns(&mut without));
+        let (runner, with, without) = (
+            per_call(&mut runner, calls),
+            per_call(&mut with, calls),
+            per_call(&mut without, calls),
+        );
         println!(
-            "WASI call (clock_time_get), {} thread{}: runner {runner:.1} ns per call; embed with thread states {with:.1} ns, without {without:.1} ns: states cost {:.1} ns per call (median of {ROUNDS} x {CALLS} calls per thread)",
+            "WASI call (clock_time_get), {} thread{}: wall ns per call of one thread / CPU ns per call: runner {:.1} / {:.1}; embed with thread states {:.1} / {:.1}, without {:.1} / {:.1}: states cost {:.1} ns of CPU per call (medians of {ROUNDS} x {CALLS} calls per thread)",
             threads.max(1),
             if threads > 1 { "s in parallel" } else { "" },
-            with - without,
+            runner.0,
+            runner.1,
+            with.0,
+            with.1,
+            without.0,
+            without.1,
+            with.1 - without.1,
         );
     }
 }
@@ -336,7 +369,58 @@ fn pthread_guest(stem: &str) -> Option<Vec<u8>> {
     ok.then(|| std::fs::read(&out).ok()).flatten()
 }
 
+/// [`DEADLOCK`] with the moment of the last park marked: the child parks
+/// at once; main gives it 1 ms (a timed wait, never a deadlock), calls
+/// "test" "mark", then parks untimed: the deadlock.
+const DEADLOCK_MARKED: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "test" "mark" (func $mark))
+  (import "env" "memory" (memory 1 1 shared))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (drop (memory.atomic.wait32 (i32.const 64) (i32.const 0) (i64.const -1))))
+  (func (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const 1000000)))
+    (call $mark)
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const -1)))))"#;
+
+/// From the last thread parking (just after "test" "mark" returns) to `run`
+/// returning `Deadlock`: detection, the dump, stopping and joining.
+fn detection_to_end(engine: &Engine, runs: usize) -> Vec<Duration> {
+    let program = Program::from_bytes(engine, DEADLOCK_MARKED.as_bytes()).unwrap();
+    let marked = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let mut host = HostFuncs::new();
+    let m = marked.clone();
+    host.define(HostFunc {
+        module: "test".into(),
+        name: "mark".into(),
+        params: vec![],
+        results: vec![],
+        callback: Arc::new(move |_, _, _| {
+            *m.lock().unwrap() = Some(Instant::now());
+            Ok(())
+        }),
+    });
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let inst = Instance::new(&program, &quiet(), &host).unwrap();
+        let o = inst.run().unwrap();
+        let end = Instant::now();
+        assert!(matches!(o, Outcome::Deadlock(_)), "{o:?}");
+        let at = marked.lock().unwrap().take().expect("marked");
+        times.push(end - at);
+    }
+    times
+}
+
 fn detect(engine: &Engine) {
+    let mut lat = detection_to_end(engine, 300);
+    println!(
+        "deadlock (WAT, 2 threads): last thread parks -> run returns Deadlock (detection, dump, stop, join): {} median / {} p99 / {} max (300 runs)",
+        us(median(&mut lat)),
+        us(pct(&mut lat, 0.99)),
+        us(pct(&mut lat, 1.0))
+    );
     let mut dl = time_runs(engine, DEADLOCK.as_bytes(), 300, true);
     let mut ok = time_runs(engine, NO_DEADLOCK.as_bytes(), 300, false);
     println!(
