@@ -236,13 +236,21 @@ impl ThreadRegistry {
     }
 
     /// A thread dump: every live thread's state and backtrace. `wake` makes
-    /// the threads look (nudges the parked, ticks the epoch); `own` is the
-    /// calling guest thread's own answer, when a guest thread dumps (the
-    /// deadlock detector). Threads that do not answer within `timeout` get
-    /// no frames.
+    /// the threads look (nudges the parked, ticks the epoch); `tick` ticks
+    /// the epoch again while running threads are still missing (see below);
+    /// `own` is the calling guest thread's own answer, when a guest thread
+    /// dumps (the deadlock detector). Threads that do not answer within
+    /// `timeout` get no frames.
+    ///
+    /// One tick is not always enough: a thread still inside its epoch
+    /// callback (answering the previous dump) when the tick comes moves its
+    /// deadline one tick past it, as Wasmtime reads the epoch after the
+    /// callback returns. So the wait ticks again after 250 µs, 500 µs, ...
+    /// (at most every 20 ms) while answers are missing.
     pub(crate) fn dump(
         &self,
         wake: impl FnOnce(),
+        tick: impl Fn(),
         own: Option<(&ThreadSlot, String)>,
         timeout: Duration,
     ) -> Vec<ThreadInfo> {
@@ -270,6 +278,8 @@ impl ThreadRegistry {
         // Threads with no wasm stack to show are not waited for.
         let expects = |t: &ThreadInfo| !matches!(t.state, ThreadState::Idle | ThreadState::Ending);
         let mut answers = self.answers();
+        let mut interval = Duration::from_micros(250);
+        let mut next_tick = Instant::now() + interval;
         loop {
             let missing = threads
                 .iter()
@@ -278,9 +288,17 @@ impl ThreadRegistry {
             if !missing || now >= deadline {
                 break;
             }
+            if now >= next_tick {
+                drop(answers);
+                tick();
+                answers = self.answers();
+                interval = (interval * 2).min(Duration::from_millis(20));
+                next_tick = now + interval;
+                continue;
+            }
             answers = self
                 .answered
-                .wait_timeout(answers, deadline - now)
+                .wait_timeout(answers, deadline.min(next_tick) - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }

@@ -438,6 +438,7 @@ impl<T> Run<T> {
                 self.parking.nudge();
                 self.program.engine.wasmtime().increment_epoch();
             },
+            || self.program.engine.wasmtime().increment_epoch(),
             own,
             timeout,
         );
