@@ -151,7 +151,7 @@ impl<const TRACK: bool> WasiView for EmbedHost<TRACK> {
         &self.wasi
     }
 
-    fn guest_memory(&self) -> Option<GuestMemory> {
+    fn guest_memory(&self) -> Option<&GuestMemory> {
         self.threads.as_ref()?.guest_memory()
     }
 

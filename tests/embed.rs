@@ -45,7 +45,7 @@ impl WasiView for Host {
         &self.wasi
     }
 
-    fn guest_memory(&self) -> Option<GuestMemory> {
+    fn guest_memory(&self) -> Option<&GuestMemory> {
         self.threads.as_ref()?.guest_memory()
     }
 

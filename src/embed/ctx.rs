@@ -34,7 +34,8 @@ use crate::wasi::{GuestMemory, WasiCtx};
 pub struct WasiThreadsCtx<T> {
     run: Arc<Run<T>>,
     linker: Arc<Linker<T>>,
-    memory: OnceLock<SharedMemory>,
+    /// Always [`GuestMemory::Shared`], once known.
+    memory: OnceLock<GuestMemory>,
 }
 
 impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
@@ -130,7 +131,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         {
             let defined = self.linker.get(&mut *store, module, name).ok();
             if let Some(memory) = defined.and_then(|e| e.into_shared_memory()) {
-                let _ = self.memory.set(memory);
+                let _ = self.memory.set(GuestMemory::Shared(memory));
             }
         }
         self.run.prepare_store(store);
@@ -251,13 +252,16 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// defined), once [`WasiThreadsCtx::instantiate`] has run; `None` for a
     /// module that imports no memory.
     pub fn memory(&self) -> Option<SharedMemory> {
-        self.memory.get().cloned()
+        match self.memory.get()? {
+            GuestMemory::Shared(m) => Some(m.clone()),
+            GuestMemory::Plain(_) => None,
+        }
     }
 
     /// The shared memory as weft's WASI wants it: return this from
     /// [`WasiView::guest_memory`](crate::wasi::WasiView::guest_memory).
-    pub fn guest_memory(&self) -> Option<GuestMemory> {
-        self.memory().map(GuestMemory::Shared)
+    pub fn guest_memory(&self) -> Option<&GuestMemory> {
+        self.memory.get()
     }
 
     pub(crate) fn run(&self) -> &Arc<Run<T>> {

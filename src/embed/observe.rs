@@ -18,7 +18,7 @@
 //!     fn wasi(&self) -> &WasiCtx {
 //!         &self.wasi
 //!     }
-//!     fn guest_memory(&self) -> Option<GuestMemory> {
+//!     fn guest_memory(&self) -> Option<&GuestMemory> {
 //!         self.threads.as_ref()?.guest_memory()
 //!     }
 //!     fn call_started(caller: &Caller<'_, Self>, name: &'static std::ffi::CStr) {

@@ -28,8 +28,8 @@ impl WasiView for ThreadData {
         &self.wasi
     }
 
-    fn guest_memory(&self) -> Option<GuestMemory> {
-        self.memory.clone()
+    fn guest_memory(&self) -> Option<&GuestMemory> {
+        self.memory.as_ref()
     }
 
     fn proc_exit(&mut self, code: i32) -> wasmtime::Error {

@@ -5,6 +5,7 @@
 //! keeps using a descriptor another thread has just closed, and the host
 //! resource is released when the last user lets go.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::wasi::abi::rights;
@@ -32,6 +33,11 @@ pub struct Descriptor {
     pub kind: Kind,
     /// `(base, inheriting)` rights.
     rights: Mutex<(u64, u64)>,
+    /// The base rights again, read without the lock by [`require`]
+    /// (every I/O call checks them; they only ever shrink).
+    ///
+    /// [`require`]: Descriptor::require
+    base: AtomicU64,
 }
 
 impl Descriptor {
@@ -40,6 +46,7 @@ impl Descriptor {
         Descriptor {
             kind,
             rights: Mutex::new((base, inheriting)),
+            base: AtomicU64::new(base),
         }
     }
 
@@ -55,6 +62,7 @@ impl Descriptor {
             return Err(Errno::NOTCAPABLE);
         }
         *r = (base, inheriting);
+        self.base.store(base, Ordering::Relaxed);
         Ok(())
     }
 
@@ -63,7 +71,7 @@ impl Descriptor {
     /// wasi-common report reading a write-only file); any other missing
     /// right is `ENOTCAPABLE`.
     pub fn require(&self, needed: u64) -> Result<(), Errno> {
-        let missing = needed & !self.rights().0;
+        let missing = needed & !self.base.load(Ordering::Relaxed);
         if missing == 0 {
             Ok(())
         } else if missing & (rights::FD_READ | rights::FD_WRITE) != 0 {

@@ -28,9 +28,8 @@
 //! reads too (say the host also reads the same stdin) can find the data gone
 //! and block in the read; weft's own threads take turns (the locks above).
 
-use std::io::{IoSlice, Read, Write};
+use std::io::IoSlice;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
@@ -42,7 +41,7 @@ use rustix::net::{RecvFlags, SendFlags};
 use crate::wasi::abi::{fdflags, filetype, rights, whence, Filestat};
 use crate::wasi::errno::{Errno, Error, WasiResult};
 use crate::wasi::filestat::{self, TimeSet};
-use crate::wasi::iovec::IoVecs;
+use crate::wasi::iovec::{IoVecs, CHUNK};
 use crate::wasi::memory::MemView;
 use crate::wasi::stop::StopSignal;
 
@@ -289,7 +288,7 @@ impl OpenFile {
         }
         if self.shape == Shape::Regular {
             let _g = lock(&self.read_lock);
-            return Ok(iovs.fill(mem, false, |buf| Ok((&self.file).read(buf)?))?);
+            return Ok(iovs.fill(mem, false, |buf| Ok(rustix::io::read(&self.file, buf)?))?);
         }
         self.read_stream(stop, mem, iovs, RecvFlags::empty())
     }
@@ -316,7 +315,7 @@ impl OpenFile {
                 if socket {
                     Ok(rustix::net::recv(&self.file, &mut *buf, flags)?.0)
                 } else {
-                    Ok((&self.file).read(&mut *buf)?)
+                    Ok(rustix::io::read(&self.file, &mut *buf)?)
                 }
             });
             match r {
@@ -342,8 +341,12 @@ impl OpenFile {
             return Err(Errno::NOTCONN.into());
         }
         let _g = match self.shape {
-            Shape::Regular => lock(&self.read_lock),
-            _ => self.take(&self.write_lock)?,
+            // One write(2) is atomic with respect to the file position (the
+            // kernel's position lock): the position lock here only keeps a
+            // write of several chunks together.
+            Shape::Regular if iovs.total() <= CHUNK => None,
+            Shape::Regular => Some(lock(&self.read_lock)),
+            _ => Some(self.take(&self.write_lock)?),
         };
         let append = self.fdflags() & fdflags::APPEND != 0 && !self.host_append;
         let mut stopped = false;
@@ -359,7 +362,7 @@ impl OpenFile {
                     }),
                     _ => self.step(stop, PollFlags::OUT, || {
                         let step = &rest[..rest.len().min(STREAM_STEP)];
-                        Ok((&self.file).write(step)?)
+                        Ok(rustix::io::write(&self.file, step)?)
                     }),
                 };
                 match r {
@@ -394,7 +397,7 @@ impl OpenFile {
                 )
                 .map_err(Errno::from)
             } else {
-                (&self.file).write(bytes).map_err(Errno::from)
+                rustix::io::write(&self.file, bytes).map_err(Errno::from)
             };
             match r {
                 Err(Errno::INTR) => {}
@@ -410,7 +413,7 @@ impl OpenFile {
         }
         let mut at = offset;
         Ok(iovs.fill(mem, false, |buf| {
-            let n = self.file.read_at(buf, at)?;
+            let n = rustix::io::pread(&self.file, buf, at)?;
             at += n as u64;
             Ok(n)
         })?)
@@ -422,10 +425,20 @@ impl OpenFile {
             return Err(Errno::SPIPE.into());
         }
         let mut at = offset;
-        Ok(iovs.gather(mem, |chunk| {
-            self.file.write_all_at(chunk, at)?;
-            at += chunk.len() as u64;
-            Ok(chunk.len())
+        Ok(iovs.gather(mem, |mut chunk| {
+            let len = chunk.len();
+            while !chunk.is_empty() {
+                match rustix::io::pwrite(&self.file, chunk, at) {
+                    Ok(0) => return Err(Errno::IO),
+                    Ok(n) => {
+                        chunk = &chunk[n..];
+                        at += n as u64;
+                    }
+                    Err(rustix::io::Errno::INTR) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(len)
         })?)
     }
 

@@ -4,6 +4,8 @@
 //! `EFAULT` with nothing read or written. Data moves in bounded chunks so a
 //! huge list never makes the host allocate more than [`CHUNK`] at once.
 
+use std::mem::MaybeUninit;
+
 use crate::wasi::abi::IOVEC_SIZE;
 use crate::wasi::errno::Errno;
 use crate::wasi::memory::MemView;
@@ -116,17 +118,20 @@ impl IoVecs {
     ) -> Result<usize, Errno> {
         if self.total <= INLINE_GATHER {
             // Small writes: one copy into a stack buffer, one call of `sink`.
-            let mut small = [0u8; INLINE_GATHER];
+            // Not zeroed first: every byte passed on is copied in.
+            let mut small = [MaybeUninit::<u8>::uninit(); INLINE_GATHER];
             let mut at = 0;
             for &(base, len) in self.bufs.iter() {
                 let len = len as usize;
-                mem.read_into(base, &mut small[at..at + len])?;
+                mem.read_into_uninit(base, &mut small[at..at + len])?;
                 at += len;
             }
             if at == 0 {
                 return Ok(0);
             }
-            return sink(&small[..at]);
+            // SAFETY: the first `at` bytes were copied in above.
+            let bytes = unsafe { std::slice::from_raw_parts(small.as_ptr().cast::<u8>(), at) };
+            return sink(bytes);
         }
         let mut chunk = Vec::with_capacity(self.total.min(CHUNK));
         let mut done = 0usize;

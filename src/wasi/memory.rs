@@ -2,6 +2,8 @@
 //! and copies bytes in or out; no Rust reference into guest memory is ever
 //! created, because other guest threads may write shared memory at any time.
 
+use std::mem::MaybeUninit;
+
 use wasmtime::{AsContext, Memory, SharedMemory};
 
 /// A thread's linear memory: the program's shared memory, or an ordinary
@@ -94,6 +96,28 @@ impl MemView {
         // on plain bytes as in any shared wasm memory.
         unsafe { std::ptr::copy(self.base.add(start), out.as_mut_ptr(), out.len()) };
         Ok(())
+    }
+
+    /// [`read_into`](Self::read_into) for a buffer that is not initialised
+    /// yet; returns it initialised.
+    pub fn read_into_uninit<'a>(
+        &self,
+        offset: u32,
+        out: &'a mut [MaybeUninit<u8>],
+    ) -> Result<&'a mut [u8], Fault> {
+        let start = self.check(offset, out.len())?;
+        if out.is_empty() {
+            return Ok(&mut []);
+        }
+        // SAFETY: as in `read_into`; afterwards all `out.len()` bytes are
+        // initialised, so the cast slice is valid.
+        unsafe {
+            std::ptr::copy(self.base.add(start), out.as_mut_ptr().cast(), out.len());
+            Ok(std::slice::from_raw_parts_mut(
+                out.as_mut_ptr().cast(),
+                out.len(),
+            ))
+        }
     }
 
     /// Copies `len` bytes from guest address `offset` into a new vector.

@@ -45,8 +45,9 @@ pub trait WasiView: Send + 'static {
     /// The program's shared WASI context.
     fn wasi(&self) -> &WasiCtx;
 
-    /// The guest memory of the calling thread, if it has one.
-    fn guest_memory(&self) -> Option<GuestMemory>;
+    /// The guest memory of the calling thread, if it has one. Borrowed: every
+    /// WASI call asks, and a clone would cost atomic reference-count updates.
+    fn guest_memory(&self) -> Option<&GuestMemory>;
 
     /// Called by `proc_exit(code)` before it unwinds the calling thread. The
     /// returned error is what the guest call fails with; the default is

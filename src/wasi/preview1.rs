@@ -24,17 +24,14 @@ fn call<T: WasiView>(
     caller.data().wasi().stop_signal().check()?;
     // The thread's memory; during the module's start function a memory the
     // module defines is not known to the store data yet: use its export.
-    let memory = caller
-        .data()
-        .guest_memory()
-        .or_else(|| match caller.get_export("memory") {
-            Some(Extern::Memory(m)) => Some(GuestMemory::Plain(m)),
-            Some(Extern::SharedMemory(m)) => Some(GuestMemory::Shared(m)),
-            _ => None,
-        });
-    let mem = memory
-        .map(|m| m.view(&*caller))
-        .unwrap_or_else(MemView::empty);
+    let mem = match caller.data().guest_memory() {
+        Some(m) => m.view(&*caller),
+        None => match caller.get_export("memory") {
+            Some(Extern::Memory(m)) => GuestMemory::Plain(m).view(&*caller),
+            Some(Extern::SharedMemory(m)) => GuestMemory::Shared(m).view(&*caller),
+            _ => MemView::empty(),
+        },
+    };
     // The view hears of the call's entry and exit (thread states).
     T::call_started(caller, name);
     let result = f(caller.data().wasi(), &mem);
