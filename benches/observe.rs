@@ -1,9 +1,11 @@
 //! What observing threads costs, and how fast deadlocks are found:
 //! `cargo bench --bench observe`. Prints figures; asserts nothing.
 //!
-//! * WASI-call overhead: a loop of 2,000,000 `clock_time_get` calls
-//!   (ns per call). Run the same file against an older weft to compare:
-//!   the state word is the only thing on this path.
+//! * WASI-call overhead of the thread states: loops of `clock_time_get`
+//!   calls (ns per call) on 1 and 2 threads, through the runner (which
+//!   always publishes states) and through `weft::embed` with and without
+//!   the `WasiView` hooks that publish them — the same code but for the
+//!   state updates, so the difference is their cost.
 //! * Snapshot (`Instance::threads`) and dump (`Instance::dump`) cost with
 //!   N parked threads, and with N spinning threads (answers via the epoch).
 //! * Deadlock detection latency: a two-thread WAT deadlock (and the wasi-sdk
@@ -20,6 +22,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use weft::embed::{self, GuestMemory, WasiCtx, WasiThreadsCtx, WasiView};
 use weft::runtime::{
     Config, Engine, HostFunc, HostFuncs, Instance, Outcome, Program, Val, ValType,
 };
@@ -60,34 +63,184 @@ fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
+/// `_start` spawns "test" "threads" children that each make "test" "n"
+/// `clock_time_get` calls (or, with no children, makes them itself), then
+/// waits for them.
 const CLOCK_LOOP: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
   (import "test" "n" (func $n (result i32)))
-  (memory 1)
-  (func (export "_start") (local $i i32) (local $n i32)
+  (import "test" "threads" (func $threads (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func $calls (param $at i32) (local $i i32) (local $n i32)
     (local.set $n (call $n))
     (loop $l
-      (drop (call $now (i32.const 1) (i64.const 0) (i32.const 64)))
+      (drop (call $now (i32.const 1) (i64.const 0) (local.get $at)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))"#;
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+    (call $calls (i32.add (i32.const 1024) (i32.mul (local.get $tid) (i32.const 64))))
+    (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
+  (func (export "_start") (local $i i32) (local $v i32)
+    (if (i32.eqz (call $threads)) (then (call $calls (i32.const 1024)) (return)))
+    (loop $s
+      (drop (call $spawn (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $s (i32.lt_u (local.get $i) (call $threads))))
+    (block $done
+      (loop $w
+        (local.set $v (i32.atomic.load (i32.const 0)))
+        (br_if $done (i32.eq (local.get $v) (call $threads)))
+        (drop (memory.atomic.wait32 (i32.const 0) (local.get $v) (i64.const -1)))
+        (br $w)))))"#;
+
+const CALLS: i32 = 1_000_000;
+const ROUNDS: usize = 9;
+
+/// CPU time of the whole process (every thread) so far.
+fn process_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer.
+    assert_eq!(
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) },
+        0
+    );
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The wall and CPU time one `run` takes (CPU of every thread of the process).
+fn timed(run: impl FnOnce()) -> (Duration, Duration) {
+    let (wall, cpu) = (Instant::now(), process_cpu());
+    run();
+    (wall.elapsed(), process_cpu() - cpu)
+}
+
+/// Median wall ns per call of one thread, and median CPU ns per call, of
+/// `runs` (each of `calls` calls in total).
+fn per_call(runs: &mut [(Duration, Duration)], calls: f64) -> (f64, f64) {
+    let mut wall: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    let mut cpu: Vec<Duration> = runs.iter().map(|r| r.1).collect();
+    (
+        median(&mut wall).as_secs_f64() * 1e9 / f64::from(CALLS),
+        median(&mut cpu).as_secs_f64() * 1e9 / calls,
+    )
+}
+
+/// An embedder's store data; `TRACK` says whether its `WasiView` forwards
+/// WASI calls to weft's thread states (`embed::wasi_call_started/finished`).
+struct EmbedHost<const TRACK: bool> {
+    wasi: Arc<WasiCtx>,
+    threads: Option<Arc<WasiThreadsCtx<EmbedHost<TRACK>>>>,
+}
+
+impl<const TRACK: bool> Clone for EmbedHost<TRACK> {
+    fn clone(&self) -> Self {
+        EmbedHost {
+            wasi: self.wasi.clone(),
+            threads: self.threads.clone(),
+        }
+    }
+}
+
+impl<const TRACK: bool> WasiView for EmbedHost<TRACK> {
+    fn wasi(&self) -> &WasiCtx {
+        &self.wasi
+    }
+
+    fn guest_memory(&self) -> Option<&GuestMemory> {
+        self.threads.as_ref()?.guest_memory()
+    }
+
+    fn call_started(caller: &wasmtime::Caller<'_, Self>, name: &'static std::ffi::CStr) {
+        if TRACK {
+            embed::wasi_call_started(caller, name);
+        }
+    }
+
+    fn call_finished(caller: &wasmtime::Caller<'_, Self>) {
+        if TRACK {
+            embed::wasi_call_finished(caller);
+        }
+    }
+}
+
+/// One run of [`CLOCK_LOOP`] through `weft::embed` with `threads` children:
+/// its wall and CPU time.
+fn embed_run<const TRACK: bool>(module: &wasmtime::Module, threads: i32) -> (Duration, Duration) {
+    let engine = module.engine();
+    let wasi = Arc::new(WasiCtx::new(&quiet()).unwrap());
+    let mut store = wasmtime::Store::new(
+        engine,
+        EmbedHost::<TRACK> {
+            wasi: wasi.clone(),
+            threads: None,
+        },
+    );
+    let mut linker = wasmtime::Linker::new(engine);
+    embed::add_wasi_to_linker(&mut linker).unwrap();
+    linker.func_wrap("test", "n", || CALLS).unwrap();
+    linker
+        .func_wrap("test", "threads", move || threads)
+        .unwrap();
+    embed::add_to_linker(&mut linker, &store, module, |h: &mut EmbedHost<TRACK>| {
+        h.threads.as_ref().unwrap()
+    })
+    .unwrap();
+    let ctx = Arc::new(
+        WasiThreadsCtx::new(module.clone(), Arc::new(linker))
+            .unwrap()
+            .with_wasi(&wasi),
+    );
+    store.data_mut().threads = Some(ctx.clone());
+    let instance = ctx.instantiate(&mut store).unwrap();
+    timed(|| {
+        assert_eq!(
+            ctx.run_main(&mut store, &instance).unwrap(),
+            embed::Outcome::Exit(0)
+        );
+    })
+}
 
 fn wasi_overhead(engine: &Engine) {
     let program = Program::from_bytes(engine, CLOCK_LOOP.as_bytes()).unwrap();
-    let n = 2_000_000;
-    let mut host = HostFuncs::new();
-    host.define(const_fn("test", "n", n));
-    let mut times = Vec::new();
-    for _ in 0..7 {
-        let inst = Instance::new(&program, &quiet(), &host).unwrap();
-        let t = Instant::now();
-        assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
-        times.push(t.elapsed());
+    let embed_engine =
+        wasmtime::Engine::new(embed::configure(&mut wasmtime::Config::new())).unwrap();
+    let module = embed::compile(&embed_engine, CLOCK_LOOP.as_bytes()).unwrap();
+    for threads in [0, 2] {
+        let calls = f64::from(CALLS) * f64::from(threads.max(1));
+        let mut host = HostFuncs::new();
+        host.define(const_fn("test", "n", CALLS));
+        host.define(const_fn("test", "threads", threads));
+        // Alternate the three so that all see the same load.
+        let (mut runner, mut with, mut without) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let inst = Instance::new(&program, &quiet(), &host).unwrap();
+            runner.push(timed(|| assert_eq!(inst.run().unwrap(), Outcome::Exit(0))));
+            with.push(embed_run::<true>(&module, threads));
+            without.push(embed_run::<false>(&module, threads));
+        }
+        let (runner, with, without) = (
+            per_call(&mut runner, calls),
+            per_call(&mut with, calls),
+            per_call(&mut without, calls),
+        );
+        println!(
+            "WASI call (clock_time_get), {} thread{}: wall ns per call of one thread / CPU ns per call: runner {:.1} / {:.1}; embed with thread states {:.1} / {:.1}, without {:.1} / {:.1}: states cost {:.1} ns of CPU per call (medians of {ROUNDS} x {CALLS} calls per thread)",
+            threads.max(1),
+            if threads > 1 { "s in parallel" } else { "" },
+            runner.0,
+            runner.1,
+            with.0,
+            with.1,
+            without.0,
+            without.1,
+            with.1 - without.1,
+        );
     }
-    let m = median(&mut times);
-    println!(
-        "WASI call (clock_time_get) loop: {:.1} ns per call (median of 7 x {n})",
-        m.as_secs_f64() * 1e9 / f64::from(n)
-    );
 }
 
 /// `_start` spawns "test" "n" children doing `mode` (0: park untimed, 1:
@@ -216,7 +369,58 @@ fn pthread_guest(stem: &str) -> Option<Vec<u8>> {
     ok.then(|| std::fs::read(&out).ok()).flatten()
 }
 
+/// [`DEADLOCK`] with the moment of the last park marked: the child parks
+/// at once; main gives it 1 ms (a timed wait, never a deadlock), calls
+/// "test" "mark", then parks untimed: the deadlock.
+const DEADLOCK_MARKED: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "test" "mark" (func $mark))
+  (import "env" "memory" (memory 1 1 shared))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (drop (memory.atomic.wait32 (i32.const 64) (i32.const 0) (i64.const -1))))
+  (func (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const 1000000)))
+    (call $mark)
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const -1)))))"#;
+
+/// From the last thread parking (just after "test" "mark" returns) to `run`
+/// returning `Deadlock`: detection, the dump, stopping and joining.
+fn detection_to_end(engine: &Engine, runs: usize) -> Vec<Duration> {
+    let program = Program::from_bytes(engine, DEADLOCK_MARKED.as_bytes()).unwrap();
+    let marked = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let mut host = HostFuncs::new();
+    let m = marked.clone();
+    host.define(HostFunc {
+        module: "test".into(),
+        name: "mark".into(),
+        params: vec![],
+        results: vec![],
+        callback: Arc::new(move |_, _, _| {
+            *m.lock().unwrap() = Some(Instant::now());
+            Ok(())
+        }),
+    });
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let inst = Instance::new(&program, &quiet(), &host).unwrap();
+        let o = inst.run().unwrap();
+        let end = Instant::now();
+        assert!(matches!(o, Outcome::Deadlock(_)), "{o:?}");
+        let at = marked.lock().unwrap().take().expect("marked");
+        times.push(end - at);
+    }
+    times
+}
+
 fn detect(engine: &Engine) {
+    let mut lat = detection_to_end(engine, 300);
+    println!(
+        "deadlock (WAT, 2 threads): last thread parks -> run returns Deadlock (detection, dump, stop, join): {} median / {} p99 / {} max (300 runs)",
+        us(median(&mut lat)),
+        us(pct(&mut lat, 0.99)),
+        us(pct(&mut lat, 1.0))
+    );
     let mut dl = time_runs(engine, DEADLOCK.as_bytes(), 300, true);
     let mut ok = time_runs(engine, NO_DEADLOCK.as_bytes(), 300, false);
     println!(

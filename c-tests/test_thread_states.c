@@ -157,6 +157,15 @@ static void config_checks(void)
     weft_config_t *config = weft_config_new();
     CHECK_OK(weft_config_set_profiler(config, WEFT_PROFILER_PERFMAP));
     CHECK_OK(weft_config_set_profiler(config, WEFT_PROFILER_NONE));
+    /* jitdump is in default builds; one built without the cargo feature
+       refuses it, naming the feature. */
+    weft_error_t *jit = weft_config_set_profiler(config, WEFT_PROFILER_JITDUMP);
+    if (jit != NULL) {
+        CHECK(weft_error_kind(jit) == WEFT_ERROR_INVALID_ARGUMENT);
+        CHECK(strstr(weft_error_message(jit), "cargo feature `jitdump`") != NULL);
+        weft_error_delete(jit);
+    }
+    CHECK_OK(weft_config_set_profiler(config, WEFT_PROFILER_NONE));
     CHECK_ERR(weft_config_set_profiler(config, 77), WEFT_ERROR_INVALID_ARGUMENT);
     CHECK_ERR(weft_config_set_deadlock_detection(NULL, true), WEFT_ERROR_NULL_ARGUMENT);
     weft_config_delete(config);

@@ -44,8 +44,9 @@
 #define WEFT_PROFILER_PERFMAP 1
 
 /**
- * Write a jitdump file (`jit-<pid>.dump`) for `perf inject --jit`; needs a
- * library built with the cargo feature `jitdump`.
+ * Write a jitdump file (`jit-<pid>.dump`, in the current directory) for
+ * `perf record -k 1` and `perf inject --jit` (Linux); needs the cargo
+ * feature `jitdump`, which default builds have.
  */
 #define WEFT_PROFILER_JITDUMP 2
 
@@ -486,7 +487,8 @@ struct weft_error_t *weft_config_set_deadlock_detection(struct weft_config_t *co
  * (Wasmtime's profiling agents), one of `WEFT_PROFILER_*`.
  *
  * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for
- * an unknown value, or `WEFT_PROFILER_JITDUMP` in a library built without it.
+ * an unknown value, or `WEFT_PROFILER_JITDUMP` in a library built without
+ * the default cargo feature `jitdump` (the message names the feature).
  * **Thread safety**: mutates `config`; the caller serialises.
  */
 struct weft_error_t *weft_config_set_profiler(struct weft_config_t *config, uint32_t profiler);

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Caller, Engine, Instance, Linker, Module, Store};
 use weft::embed::{
-    self, ErrorKind, GuestMemory, Limits, Outcome, WasiCtx, WasiThreadsCtx, WasiView,
+    self, ErrorKind, GuestMemory, Limits, Outcome, ThreadDump, ThreadState, WasiCtx,
+    WasiThreadsCtx, WasiView,
 };
 use weft::wasi::{Stdio, WasiConfig};
 
@@ -46,6 +47,15 @@ impl WasiView for Host {
 
     fn guest_memory(&self) -> Option<&GuestMemory> {
         self.threads.as_ref()?.guest_memory()
+    }
+
+    // WASI calls show in thread snapshots and dumps.
+    fn call_started(caller: &Caller<'_, Self>, name: &'static std::ffi::CStr) {
+        embed::wasi_call_started(caller, name);
+    }
+
+    fn call_finished(caller: &Caller<'_, Self>) {
+        embed::wasi_call_finished(caller);
     }
 }
 
@@ -88,10 +98,18 @@ fn engine() -> &'static Engine {
 }
 
 /// The embedder's linker: weft's WASI and the typed host function
-/// `host.bump(by: i32) -> i64`, which adds `by` to the counter and returns it.
+/// `host.bump(by: i32) -> i64`, which adds `by` to the counter and returns it
+/// (and, for `tests/guests/thread_states.wat`, `test.children` returning 4
+/// and an `env.block` that returns at once).
 fn base_linker() -> Linker<Host> {
     let mut linker = Linker::new(engine());
     embed::add_wasi_to_linker(&mut linker).expect("wasi");
+    linker
+        .func_wrap("test", "children", || -> i32 { 4 })
+        .expect("host function");
+    linker
+        .func_wrap("env", "block", || {})
+        .expect("host function");
     linker
         .func_wrap("host", "bump", |caller: Caller<'_, Host>, by: i32| -> i64 {
             let mut counter = caller.data().counter.lock().unwrap();
@@ -603,9 +621,25 @@ fn c_pthread_guest_every_outcome() {
         ..Limits::default()
     };
     assert_eq!(run("spin", &short), Outcome::TimedOut);
-    // Threads parked in pthread_cond_wait (an untimed memory.atomic.wait).
+    // Threads parked in pthread_cond_wait (an untimed memory.atomic.wait)
+    // while main joins them: a deadlock, found at once...
     let start = Instant::now();
-    assert_eq!(run("wait", &short), Outcome::TimedOut);
+    match run("wait", &defaults) {
+        Outcome::Deadlock(dump) => assert_eq!(dump.threads.len(), 5, "{dump}"),
+        other => panic!("wait: {other:?}"),
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    // ... and, with detection off, stopped by the timeout.
+    let undetected = Limits {
+        deadlock_detection: false,
+        ..short.clone()
+    };
+    let start = Instant::now();
+    assert_eq!(run("wait", &undetected), Outcome::TimedOut);
     assert!(
         start.elapsed() < Duration::from_secs(1),
         "{:?}",
@@ -656,5 +690,103 @@ fn rust_std_thread_guest_calls_typed_host_functions_and_ends() {
     match outcome {
         Outcome::Trap(t) => assert_ne!(t.tid, 0, "{t}"),
         other => panic!("abort in a thread: {other:?}"),
+    }
+}
+
+#[test]
+fn a_deadlock_ends_run_main_at_once_with_a_dump() {
+    let _serial = serial();
+    let module = compile_wat(include_str!("guests/deadlock.wat"));
+    let start = Instant::now();
+    let (outcome, p) = prepare(&module, &["deadlock"], &Limits::default()).run();
+    let took = start.elapsed();
+    let Outcome::Deadlock(dump) = outcome else {
+        panic!("not a deadlock: {outcome:?}");
+    };
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+    assert_eq!(p.threads.stats().live, 0);
+    assert_eq!(dump.threads.len(), 2, "{dump}");
+    for (t, frame) in dump.threads.iter().zip(["wait_for_child", "wait_for_main"]) {
+        assert!(
+            matches!(t.state, ThreadState::Parked { timed: false, .. }),
+            "{dump}"
+        );
+        let bt = t.backtrace.as_deref().unwrap_or_default();
+        assert!(bt.contains(frame), "tid {}: {bt}\n{dump}", t.tid);
+    }
+    // The main thread is the one that called run_main.
+    assert!(dump.threads[0].os_tid.is_some(), "{dump}");
+    // Off: only the timeout ends it.
+    let off = Limits {
+        deadlock_detection: false,
+        timeout: Some(Duration::from_millis(100)),
+        ..Limits::default()
+    };
+    let (outcome, _) = prepare(&module, &["deadlock"], &off).run();
+    assert_eq!(outcome, Outcome::TimedOut);
+}
+
+#[test]
+fn snapshots_and_dumps_show_every_embedded_thread() {
+    let _serial = serial();
+    // tests/guests/thread_states.wat with 4 children: 1 spins, 2 parks
+    // untimed, 3 parks timed, 4 sleeps in poll_oneoff; main parks untimed.
+    let module = compile_wat(include_str!("guests/thread_states.wat"));
+    let p = prepare(&module, &["states"], &Limits::default());
+    let threads = p.threads.clone();
+    let watcher = std::thread::spawn(move || {
+        let settled = |d: &ThreadDump| {
+            let state = |tid| d.threads.iter().find(|t| t.tid == tid).map(|t| &t.state);
+            d.threads.len() == 5
+                && state(0)
+                    == Some(&ThreadState::Parked {
+                        address: 256,
+                        timed: false,
+                    })
+                && state(1) == Some(&ThreadState::Running)
+                && state(2)
+                    == Some(&ThreadState::Parked {
+                        address: 64,
+                        timed: false,
+                    })
+                && state(3)
+                    == Some(&ThreadState::Parked {
+                        address: 128,
+                        timed: true,
+                    })
+                && state(4) == Some(&ThreadState::WasiCall("poll_oneoff"))
+        };
+        let start = Instant::now();
+        let snap = loop {
+            let snap = threads.threads();
+            if settled(&snap) || start.elapsed() > Duration::from_secs(10) {
+                break snap;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let dump = threads.dump();
+        let still = threads.outcome();
+        threads.interrupt();
+        (snap, dump, still, settled)
+    });
+    let (outcome, p) = p.run();
+    let (snap, dump, still, settled) = watcher.join().unwrap();
+    assert!(settled(&snap), "{snap}");
+    assert!(!snap.with_backtraces);
+    assert_eq!(still, None, "the dump left the program running");
+    assert_eq!(outcome, Outcome::Interrupted);
+    assert_eq!(p.threads.stats().live, 0);
+    let main = &snap.threads[0];
+    assert!(main.os_tid.is_some() && !main.os_name.is_empty(), "{snap}");
+    for (tid, frame) in [
+        (0, "main_park"),
+        (1, "spin"),
+        (2, "park"),
+        (3, "park_timed"),
+        (4, "sleep"),
+    ] {
+        let t = dump.threads.iter().find(|t| t.tid == tid).expect("thread");
+        let bt = t.backtrace.as_deref().unwrap_or_default();
+        assert!(bt.contains(frame), "tid {tid}: {bt:?}\n{dump}");
     }
 }

@@ -174,6 +174,34 @@ fn a_dump_gives_backtraces_and_leaves_the_program_running() {
 }
 
 #[test]
+fn dumps_in_a_row_all_get_the_frames_of_a_spinning_thread() {
+    // A dump right after another used to come while the spinner was still
+    // in its epoch callback answering the previous one: its deadline then
+    // moved past the new tick, and every second dump timed out without its
+    // frames.
+    let inst = started(1, Arc::new(AtomicBool::new(false)));
+    let spinning = |d: &ThreadDump| {
+        matches!(state_of(d, 1), Some(ThreadState::Running))
+            && matches!(state_of(d, 0), Some(ThreadState::Parked { .. }))
+    };
+    assert!(spinning(&snapshot_until(&inst, spinning)));
+    let started_at = Instant::now();
+    for i in 0..30 {
+        let dump = inst.dump_with_timeout(Duration::from_secs(5));
+        let t1 = dump.threads.iter().find(|t| t.tid == 1).unwrap();
+        assert!(
+            t1.backtrace.as_deref().is_some_and(|b| b.contains("spin")),
+            "dump {i}: {dump}"
+        );
+    }
+    // Each answer takes a tick or two, not a timeout.
+    let took = started_at.elapsed();
+    assert!(took < Duration::from_secs(3), "30 dumps took {took:?}");
+    inst.interrupt();
+    assert_eq!(inst.wait(None), Some(Outcome::Interrupted));
+}
+
+#[test]
 fn a_thread_answers_a_dump_when_its_host_call_returns() {
     let release = Arc::new(AtomicBool::new(false));
     let inst = started(5, release.clone());

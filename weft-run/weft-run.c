@@ -60,7 +60,7 @@ static void usage(FILE *out)
         "                          with no arguments, and print its results\n"
         "  --profile=perfmap|jitdump\n"
         "                          let perf see guest functions: /tmp/perf-PID.map, or\n"
-        "                          a jitdump for perf inject --jit (if built with it)\n"
+        "                          ./jit-PID.dump for perf record -k 1 + perf inject --jit\n"
         "  --version               print weft-run's and the library's versions\n"
         "  --help                  print this help\n"
         "  --                      end of options\n"

@@ -8,7 +8,10 @@ use std::time::Duration;
 use wasmtime::{Instance, Linker, Module, SharedMemory, Store};
 
 use crate::embed::limits::Limits;
-use crate::runtime::{threads, Engine, Error, ErrorKind, Outcome, Program, Result, Run, Stats};
+use crate::runtime::{
+    threads, Engine, Error, ErrorKind, Outcome, Program, Result, Run, Stats, ThreadDump,
+    DUMP_TIMEOUT,
+};
 use crate::wasi::{GuestMemory, WasiCtx};
 
 /// The wasi-threads context of one program: what `thread-spawn` needs to
@@ -161,7 +164,11 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
                 "the program has already ended",
             ));
         }
+        // The calling thread is the main thread while `_start` runs: its
+        // state shows in snapshots, and deadlock detection is armed.
+        self.run.bind_main(None);
         let result = catch_unwind(AssertUnwindSafe(|| start.call(&mut *store, ())));
+        self.run.unbind_main();
         self.run.finish_main(result);
         self.run.main_finished();
         Ok(self.wait_for_end())
@@ -200,6 +207,45 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// Thread statistics of this program.
     pub fn stats(&self) -> Stats {
         self.run.stats()
+    }
+
+    /// Every live thread of the program as it is now (TID, OS thread, state,
+    /// CPU time, time in the state), without backtraces. Cheap (no thread is
+    /// disturbed); callable from any host thread at any time.
+    ///
+    /// The main thread shows its state while [`WasiThreadsCtx::run_main`]
+    /// runs it (an embedder calling exports itself leaves it `Idle`). WASI
+    /// calls show when `T`'s [`WasiView`](crate::wasi::WasiView) forwards
+    /// them (see [`wasi_call_started`](crate::embed::wasi_call_started));
+    /// the embedder's own host functions show as running wasm.
+    pub fn threads(&self) -> ThreadDump {
+        ThreadDump {
+            threads: self.run.threads.snapshot(),
+            with_backtraces: false,
+        }
+    }
+
+    /// A thread dump: [`WasiThreadsCtx::threads`] plus each thread's wasm
+    /// backtrace, waiting at most [`DUMP_TIMEOUT`] for threads to answer
+    /// (see [`WasiThreadsCtx::dump_with_timeout`]).
+    pub fn dump(&self) -> ThreadDump {
+        self.dump_with_timeout(DUMP_TIMEOUT)
+    }
+
+    /// [`WasiThreadsCtx::dump`], waiting at most `timeout` for the answers.
+    ///
+    /// Threads parked in `memory.atomic.wait` answer at once (the module
+    /// must come from [`compile`](crate::embed::compile)); running wasm
+    /// answers at its next epoch check (the dump increments the engine's
+    /// epoch, as [`WasiThreadsCtx::interrupt`] does); a thread in a WASI
+    /// call answers as the call returns (at once with its call site for
+    /// `poll_oneoff`, `sock_accept` and `sock_recv`, when WASI calls are
+    /// forwarded); a thread inside one of the embedder's host functions
+    /// answers at its next epoch check after the function returns. Threads
+    /// that do not answer in time are listed without frames. Call it from a
+    /// host thread, not from inside a host function of this program.
+    pub fn dump_with_timeout(&self, timeout: Duration) -> ThreadDump {
+        self.run.dump(None, timeout)
     }
 
     /// The program's shared memory (what [`add_to_linker`](crate::embed::add_to_linker)

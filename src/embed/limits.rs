@@ -26,6 +26,13 @@ pub struct Limits {
     /// when it passes the program ends as [`Outcome::TimedOut`](crate::embed::Outcome::TimedOut).
     /// Default: none.
     pub timeout: Option<Duration>,
+    /// End the program at once as [`Outcome::Deadlock`](crate::embed::Outcome::Deadlock),
+    /// with a thread dump, when every live thread is parked in an untimed
+    /// `memory.atomic.wait` while [`WasiThreadsCtx::run_main`](crate::embed::WasiThreadsCtx::run_main)
+    /// runs `_start` (nobody could ever wake them). Default: on, as in
+    /// weft's own runner. Needs a module made by [`compile`](crate::embed::compile)
+    /// (the waits of other modules are Wasmtime's, which weft cannot see).
+    pub deadlock_detection: bool,
 }
 
 impl Default for Limits {
@@ -34,6 +41,7 @@ impl Default for Limits {
             max_threads: DEFAULT_MAX_THREADS,
             os_stack_size: DEFAULT_OS_STACK,
             timeout: None,
+            deadlock_detection: true,
         }
     }
 }
@@ -45,6 +53,7 @@ impl Limits {
             max_threads: self.max_threads,
             os_stack_size: self.os_stack_size,
             timeout: self.timeout,
+            deadlock_detection: self.deadlock_detection,
             ..Config::default()
         }
     }

@@ -26,6 +26,13 @@
 //!   reached, the OS refusing a thread, the program already ended) returns a
 //!   negative value to the guest, as the wasi-threads proposal says.
 //! * **Limits and statistics**: [`Limits`] and [`WasiThreadsCtx::stats`].
+//! * **Deadlocks end, hung programs explain themselves.** While
+//!   [`WasiThreadsCtx::run_main`] runs `_start`, a program whose every live
+//!   thread is parked in an untimed `memory.atomic.wait` ends at once as
+//!   [`Outcome::Deadlock`] with a thread dump ([`Limits::deadlock_detection`]
+//!   turns it off); [`WasiThreadsCtx::threads`] and [`WasiThreadsCtx::dump`]
+//!   show every thread's state and backtrace from any host thread (WASI
+//!   calls too, when `T` forwards them: [`wasi_call_started`]).
 //!
 //! # Steps
 //!
@@ -111,14 +118,17 @@
 mod ctx;
 mod limits;
 mod linker;
+mod observe;
 
 pub use ctx::WasiThreadsCtx;
 pub use limits::Limits;
 pub use linker::{add_to_linker, add_wasi_to_linker, compile, configure};
+pub use observe::{wasi_call_finished, wasi_call_started};
 
 pub use crate::runtime::{
-    Error, ErrorKind, Outcome, Result, Stats, TrapInfo, ENTRY_NAME, MAIN_TID, MAX_TID,
-    SPAWN_FAILED, SPAWN_MODULE, SPAWN_NAME, STOP_GRACE,
+    Error, ErrorKind, Outcome, Result, Stats, ThreadDump, ThreadInfo, ThreadState, TrapInfo,
+    DUMP_TIMEOUT, ENTRY_NAME, MAIN_TID, MAX_TID, SPAWN_FAILED, SPAWN_MODULE, SPAWN_NAME,
+    STOP_GRACE,
 };
 pub use crate::wasi::{GuestMemory, WasiCtx, WasiView};
 

@@ -211,15 +211,17 @@ pub unsafe extern "C" fn weft_config_set_deadlock_detection(
 pub const WEFT_PROFILER_NONE: u32 = 0;
 /// Write `/tmp/perf-<pid>.map` so `perf report` names guest functions.
 pub const WEFT_PROFILER_PERFMAP: u32 = 1;
-/// Write a jitdump file (`jit-<pid>.dump`) for `perf inject --jit`; needs a
-/// library built with the cargo feature `jitdump`.
+/// Write a jitdump file (`jit-<pid>.dump`, in the current directory) for
+/// `perf record -k 1` and `perf inject --jit` (Linux); needs the cargo
+/// feature `jitdump`, which default builds have.
 pub const WEFT_PROFILER_JITDUMP: u32 = 2;
 
 /// Chooses a profiler through which `perf` sees compiled guest functions
 /// (Wasmtime's profiling agents), one of `WEFT_PROFILER_*`.
 ///
 /// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for
-/// an unknown value, or `WEFT_PROFILER_JITDUMP` in a library built without it.
+/// an unknown value, or `WEFT_PROFILER_JITDUMP` in a library built without
+/// the default cargo feature `jitdump` (the message names the feature).
 /// **Thread safety**: mutates `config`; the caller serialises.
 #[no_mangle]
 pub unsafe extern "C" fn weft_config_set_profiler(

@@ -53,7 +53,8 @@ pub enum Profiler {
     None,
     /// `/tmp/perf-<pid>.map`, read by `perf report`.
     PerfMap,
-    /// A jitdump file for `perf inject --jit` (cargo feature `jitdump`).
+    /// `./jit-<pid>.dump` in the current directory, for `perf record -k 1`
+    /// and `perf inject --jit` (Linux; the default cargo feature `jitdump`).
     JitDump,
 }
 
@@ -63,7 +64,8 @@ impl Profiler {
         if self == Profiler::JitDump && !cfg!(feature = "jitdump") {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
-                "jitdump profiling needs weft built with the cargo feature `jitdump`",
+                "jitdump profiling needs weft built with the cargo feature `jitdump` \
+                 (a default feature, left out of this build)",
             ));
         }
         Ok(())

@@ -30,7 +30,7 @@ mod linker;
 mod outcome;
 mod parking_lot;
 mod program;
-mod registry;
+pub(crate) mod registry;
 mod run;
 mod sigpipe;
 mod thread_data;

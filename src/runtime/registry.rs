@@ -17,8 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use wasmtime::{AsContext, WasmBacktrace};
+use std::ffi::CStr;
 
+use wasmtime::{AsContext, Caller, WasmBacktrace};
+
+use crate::runtime::backtrace::FrameMap;
 use crate::runtime::census::Census;
 use crate::runtime::dump::backtrace_text;
 use crate::runtime::program::ProgramInner;
@@ -61,19 +64,52 @@ pub(crate) fn with_current(f: impl FnOnce(&ThreadSlot)) {
 /// backtrace (from inside a host call or the epoch callback). One
 /// thread-local read and one atomic load when there is none.
 pub(crate) fn answer_dump(ctx: impl AsContext) {
-    // Clones (atomic reference counts) only when a request is pending: this
-    // runs after every WASI call.
-    let current = CURRENT.with(|c| {
-        let c = c.borrow();
-        let (slot, registry) = c.as_ref()?;
-        let gen = registry.pending(slot)?;
-        Some((slot.clone(), registry.clone(), gen))
+    CURRENT.with(|c| {
+        if let Some((slot, registry)) = c.borrow().as_ref() {
+            registry.answer_pending(slot, ctx);
+        }
     });
-    if let Some((slot, registry, gen)) = current {
-        let map = registry.program.as_ref().and_then(|p| p.frame_map.as_ref());
-        let frames = backtrace_text(&WasmBacktrace::capture(ctx), map);
-        registry.answer(&slot, gen, frames);
-    }
+}
+
+/// Whether WASI call `name` typically blocks for long: its frames are
+/// recorded on entry so a dump shows them without waiting for the call to
+/// return (`poll_oneoff`, `sock_accept`, `sock_recv`).
+fn blocks_for_long(name: &CStr) -> bool {
+    matches!(
+        name.to_bytes(),
+        b"poll_oneoff" | b"sock_accept" | b"sock_recv"
+    )
+}
+
+/// The calling guest thread enters WASI function `name` (weft's WASI calls
+/// this through `WasiView::call_started`): its state shows the call, and a
+/// call that may block for long records its frames for dumps meanwhile (a
+/// few microseconds, small next to a sleep). Nothing for a thread that is
+/// not a guest thread of a run. Costs one thread-local read, two relaxed
+/// stores and a read of the coarse clock (figures: `cargo bench --bench
+/// observe -- --only wasi`).
+pub(crate) fn wasi_call_started<T>(caller: &Caller<'_, T>, name: &'static CStr) {
+    CURRENT.with(|c| {
+        if let Some((slot, registry)) = c.borrow().as_ref() {
+            slot.enter_wasi(name);
+            if blocks_for_long(name) {
+                let bt = backtrace_text(&WasmBacktrace::capture(caller), registry.frame_map());
+                slot.set_call_site(Some(bt));
+            }
+        }
+    });
+}
+
+/// The WASI call entered last returns: the thread is back to running wasm,
+/// and answers a pending thread dump with the frames of its call site.
+pub(crate) fn wasi_call_finished<T>(caller: &Caller<'_, T>) {
+    CURRENT.with(|c| {
+        if let Some((slot, registry)) = c.borrow().as_ref() {
+            slot.clear_call_site();
+            slot.running();
+            registry.answer_pending(slot, caller);
+        }
+    });
 }
 
 /// The calling thread's own frames, if it is a guest thread inside a call.
@@ -178,6 +214,20 @@ impl ThreadRegistry {
         (gen > slot.answered.load(Ordering::Relaxed)).then_some(gen)
     }
 
+    /// The frame map of the run's program (original function indices).
+    fn frame_map(&self) -> Option<&FrameMap> {
+        self.program.as_ref().and_then(|p| p.frame_map.as_ref())
+    }
+
+    /// `slot`'s thread (the caller, which owns `ctx`) answers the dump
+    /// request it has not answered yet, if any, with its backtrace.
+    fn answer_pending(&self, slot: &ThreadSlot, ctx: impl AsContext) {
+        if let Some(gen) = self.pending(slot) {
+            let frames = backtrace_text(&WasmBacktrace::capture(ctx), self.frame_map());
+            self.answer(slot, gen, frames);
+        }
+    }
+
     /// `slot`'s thread answers request `gen` with its backtrace.
     pub(crate) fn answer(&self, slot: &ThreadSlot, gen: u64, frames: String) {
         slot.answered.store(gen, Ordering::Relaxed);
@@ -186,13 +236,21 @@ impl ThreadRegistry {
     }
 
     /// A thread dump: every live thread's state and backtrace. `wake` makes
-    /// the threads look (nudges the parked, ticks the epoch); `own` is the
-    /// calling guest thread's own answer, when a guest thread dumps (the
-    /// deadlock detector). Threads that do not answer within `timeout` get
-    /// no frames.
+    /// the threads look (nudges the parked, ticks the epoch); `tick` ticks
+    /// the epoch again while running threads are still missing (see below);
+    /// `own` is the calling guest thread's own answer, when a guest thread
+    /// dumps (the deadlock detector). Threads that do not answer within
+    /// `timeout` get no frames.
+    ///
+    /// One tick is not always enough: a thread still inside its epoch
+    /// callback (answering the previous dump) when the tick comes moves its
+    /// deadline one tick past it, as Wasmtime reads the epoch after the
+    /// callback returns. So the wait ticks again after 250 µs, 500 µs, ...
+    /// (at most every 20 ms) while answers are missing.
     pub(crate) fn dump(
         &self,
         wake: impl FnOnce(),
+        tick: impl Fn(),
         own: Option<(&ThreadSlot, String)>,
         timeout: Duration,
     ) -> Vec<ThreadInfo> {
@@ -220,6 +278,8 @@ impl ThreadRegistry {
         // Threads with no wasm stack to show are not waited for.
         let expects = |t: &ThreadInfo| !matches!(t.state, ThreadState::Idle | ThreadState::Ending);
         let mut answers = self.answers();
+        let mut interval = Duration::from_micros(250);
+        let mut next_tick = Instant::now() + interval;
         loop {
             let missing = threads
                 .iter()
@@ -228,9 +288,17 @@ impl ThreadRegistry {
             if !missing || now >= deadline {
                 break;
             }
+            if now >= next_tick {
+                drop(answers);
+                tick();
+                answers = self.answers();
+                interval = (interval * 2).min(Duration::from_millis(20));
+                next_tick = now + interval;
+                continue;
+            }
             answers = self
                 .answered
-                .wait_timeout(answers, deadline - now)
+                .wait_timeout(answers, deadline.min(next_tick) - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }

@@ -25,7 +25,7 @@ use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
-use crate::runtime::registry::{answer_dump, ThreadRegistry, DUMP_TIMEOUT};
+use crate::runtime::registry::{self, answer_dump, ThreadRegistry, DUMP_TIMEOUT};
 use crate::runtime::sigpipe::SigpipeBlocked;
 use crate::runtime::thread_pool;
 use crate::runtime::thread_state::ThreadSlot;
@@ -406,6 +406,23 @@ impl<T> Run<T> {
         self.decide_from_outside(Outcome::Deadlock(dump));
     }
 
+    /// The calling OS thread (named `name`, or by its own name) runs the
+    /// command's `_start` as the main thread from now on: its state shows
+    /// it running, and deadlock detection is armed (if configured). Undo
+    /// with [`Run::unbind_main`] on the same thread.
+    pub(crate) fn bind_main(&self, name: Option<&str>) {
+        let slot = &self.threads.main;
+        registry::bind(&self.threads, slot, name);
+        slot.running();
+        self.arm_deadlock_detection();
+    }
+
+    /// The main thread's `_start` has returned on the calling OS thread.
+    pub(crate) fn unbind_main(&self) {
+        self.threads.main.ending();
+        registry::unbind();
+    }
+
     /// Starts deadlock detection (a command's `_start` begins), if configured.
     pub(crate) fn arm_deadlock_detection(&self) {
         if self.config.deadlock_detection && self.threads.census.arm() {
@@ -421,6 +438,7 @@ impl<T> Run<T> {
                 self.parking.nudge();
                 self.program.engine.wasmtime().increment_epoch();
             },
+            || self.program.engine.wasmtime().increment_epoch(),
             own,
             timeout,
         );

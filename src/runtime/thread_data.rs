@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, WasmBacktrace};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
-use crate::runtime::dump::backtrace_text;
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ProgramInner;
@@ -39,30 +38,13 @@ impl WasiView for ThreadData {
     }
 
     fn call_started(caller: &wasmtime::Caller<'_, Self>, name: &'static std::ffi::CStr) {
-        registry::with_current(|slot| {
-            slot.enter_wasi(name);
-            // Calls that may block for long keep their frames for dumps
-            // meanwhile (a few microseconds, small next to a sleep).
-            if BLOCKING_CALLS.contains(&name) {
-                let frames = caller.data().run.program.frame_map.as_ref();
-                let bt = backtrace_text(&WasmBacktrace::capture(caller), frames);
-                slot.set_call_site(Some(bt));
-            }
-        });
+        registry::wasi_call_started(caller, name);
     }
 
     fn call_finished(caller: &wasmtime::Caller<'_, Self>) {
-        registry::with_current(|slot| {
-            slot.clear_call_site();
-            slot.running();
-        });
-        registry::answer_dump(caller);
+        registry::wasi_call_finished(caller);
     }
 }
-
-/// WASI calls that typically block for long: their frames are recorded on
-/// entry so a dump shows them without waiting for the call to return.
-const BLOCKING_CALLS: [&std::ffi::CStr; 3] = [c"poll_oneoff", c"sock_accept", c"sock_recv"];
 
 impl Run<ThreadData> {
     /// The shared state of a new run of `program` by the runner: its WASI

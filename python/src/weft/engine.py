@@ -212,8 +212,9 @@ class Config(Handle):
     def profiler(self) -> Optional[str]:
         """How ``perf`` sees compiled guest functions: ``"perfmap"`` (writes
         ``/tmp/perf-<pid>.map`` for ``perf report``), ``"jitdump"`` (a
-        ``jit-<pid>.dump`` for ``perf inject --jit``; needs a library built
-        with the cargo feature ``jitdump``, else :class:`weft.InvalidArgumentError`)
+        ``jit-<pid>.dump`` in the current directory for ``perf inject --jit``;
+        a library built without its default cargo feature ``jitdump`` raises
+        :class:`weft.InvalidArgumentError`)
         or ``None`` (the default)."""
         return self._profiler
 
