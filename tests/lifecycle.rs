@@ -9,7 +9,7 @@
 mod probe;
 
 use std::os::unix::fs::OpenOptionsExt;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -279,23 +279,36 @@ fn host_error_in_a_reactor_call_traps_the_program() {
 fn wait_returns_within_its_timeout_while_threads_unwind() {
     let _serial = serial();
     // A child stuck for 1 s in a host function that ignores the stop;
-    // the main thread exits as soon as the child is inside it.
+    // the main thread exits as soon as the child is inside it (told by the
+    // host function itself: a flag in guest memory set just before the call
+    // leaves a window in which the end makes the call trap at once, which
+    // ThreadSanitizer's slower host calls hit).
     let wat = r#"(module
       (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
       (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
       (import "env" "stall" (func $stall))
+      (import "env" "stalled" (func $stalled))
       (import "env" "memory" (memory 1 1 shared))
       (func (export "wasi_thread_start") (param i32 i32)
-        (i32.atomic.store (i32.const 0) (i32.const 1))
         (call $stall))
       (func (export "_start")
         (drop (call $spawn (i32.const 0)))
-        (loop $w (br_if $w (i32.eqz (i32.atomic.load (i32.const 0)))))
+        (call $stalled)
         (call $exit (i32.const 0))))"#;
+    let inside = Arc::new(AtomicBool::new(false));
     let mut host = HostFuncs::new();
-    host.define(host_func("stall", vec![], vec![], |_, _| {
+    let flag = inside.clone();
+    host.define(host_func("stall", vec![], vec![], move |_, _| {
+        flag.store(true, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(1000));
         Ok(())
+    }));
+    let flag = inside.clone();
+    host.define(host_func("stalled", vec![], vec![], move |_, _| {
+        let stalled = probe::until(Duration::from_secs(10), || flag.load(Ordering::SeqCst));
+        stalled
+            .map(|_| ())
+            .ok_or_else(|| "the child never entered stall".into())
     }));
     let engine = Engine::new(&Config::default()).unwrap();
     let program = Program::from_bytes(&engine, wat.as_bytes()).unwrap();
