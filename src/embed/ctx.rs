@@ -219,10 +219,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// them (see [`wasi_call_started`](crate::embed::wasi_call_started));
     /// the embedder's own host functions show as running wasm.
     pub fn threads(&self) -> ThreadDump {
-        ThreadDump {
-            threads: self.run.threads.snapshot(),
-            with_backtraces: false,
-        }
+        self.run.snapshot()
     }
 
     /// A thread dump: [`WasiThreadsCtx::threads`] plus each thread's wasm

@@ -194,10 +194,7 @@ impl Instance {
     /// Every live thread as it is now: TID, OS thread, state, CPU time and
     /// time in the state; no backtraces. Cheap, callable from any thread.
     pub fn threads(&self) -> ThreadDump {
-        ThreadDump {
-            threads: self.run.threads.snapshot(),
-            with_backtraces: false,
-        }
+        self.run.snapshot()
     }
 
     /// A thread dump: [`threads`](Self::threads) plus each thread's wasm

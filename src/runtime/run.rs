@@ -430,6 +430,14 @@ impl<T> Run<T> {
         }
     }
 
+    /// Every live thread's state now, without backtraces (disturbs no one).
+    pub(crate) fn snapshot(&self) -> ThreadDump {
+        ThreadDump {
+            threads: self.threads.snapshot(),
+            with_backtraces: false,
+        }
+    }
+
     /// A thread dump (see `registry`): nudges parked threads and ticks the
     /// epoch so every thread answers with its backtrace.
     pub(crate) fn dump(&self, own: Option<(&ThreadSlot, String)>, timeout: Duration) -> ThreadDump {
