@@ -111,22 +111,10 @@ impl MemView {
 
     /// Copies `out.len()` bytes from guest address `offset`.
     pub fn read_into(&self, offset: u32, out: &mut [u8]) -> Result<(), Fault> {
-        let start = self.check(offset, out.len())?;
-        if out.is_empty() {
-            return Ok(());
-        }
-        // SAFETY: `start..start+len` is inside the memory (checked above) and
-        // `out` is a host buffer, never guest memory. A shared memory is only
-        // read atomically; a plain one has no other user during the call.
-        unsafe {
-            let src = self.base.add(start);
-            if self.shared {
-                load_relaxed(src, out.as_mut_ptr(), out.len());
-            } else {
-                std::ptr::copy(src, out.as_mut_ptr(), out.len());
-            }
-        }
-        Ok(())
+        // SAFETY: `read_into_uninit` only writes initialised bytes, so `out`
+        // stays a valid `[u8]` through the cast.
+        let out = unsafe { &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        self.read_into_uninit(offset, out).map(|_| ())
     }
 
     /// [`read_into`](Self::read_into) for a buffer that is not initialised
@@ -140,8 +128,10 @@ impl MemView {
         if out.is_empty() {
             return Ok(&mut []);
         }
-        // SAFETY: as in `read_into`; afterwards all `out.len()` bytes are
-        // initialised, so the cast slice is valid.
+        // SAFETY: `start..start+len` is inside the memory (checked above) and
+        // `out` is a host buffer, never guest memory. A shared memory is only
+        // read atomically; a plain one has no other user during the call.
+        // Afterwards all `out.len()` bytes are initialised.
         unsafe {
             let (src, dst) = (self.base.add(start), out.as_mut_ptr().cast::<u8>());
             if self.shared {
