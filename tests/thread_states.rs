@@ -46,7 +46,19 @@ fn host(children: i32, release: Arc<AtomicBool>) -> HostFuncs {
 }
 
 fn started(children: i32, release: Arc<AtomicBool>) -> Instance {
-    let engine = Engine::new(&Config::default()).expect("engine");
+    started_on(&Config::default(), children, release)
+}
+
+/// `config` with dumps that also backtrace running wasm (epochs).
+fn precise() -> Config {
+    Config {
+        precise_dumps: true,
+        ..Config::default()
+    }
+}
+
+fn started_on(config: &Config, children: i32, release: Arc<AtomicBool>) -> Instance {
+    let engine = Engine::new(config).expect("engine");
     let program = Program::from_bytes(&engine, STATES.as_bytes()).expect("compile");
     let inst = Instance::new(&program, &captured(&["states"]), &host(children, release))
         .expect("instantiate");
@@ -72,6 +84,7 @@ fn state_of(d: &ThreadDump, tid: u32) -> Option<&ThreadState> {
 
 fn all_settled(d: &ThreadDump) -> bool {
     d.threads.len() == 6
+        && matches!(state_of(d, 1), Some(ThreadState::Running))
         && matches!(
             state_of(d, 0),
             Some(ThreadState::Parked {
@@ -138,7 +151,7 @@ fn a_snapshot_shows_what_every_thread_is_doing() {
 #[test]
 fn a_dump_gives_backtraces_and_leaves_the_program_running() {
     let release = Arc::new(AtomicBool::new(false));
-    let inst = started(5, release.clone());
+    let inst = started_on(&precise(), 5, release.clone());
     assert!(all_settled(&snapshot_until(&inst, all_settled)));
     let started_at = Instant::now();
     let dump = inst.dump();
@@ -174,12 +187,41 @@ fn a_dump_gives_backtraces_and_leaves_the_program_running() {
 }
 
 #[test]
+fn without_precise_dumps_a_spinning_thread_is_listed_without_frames_at_once() {
+    let release = Arc::new(AtomicBool::new(false));
+    let inst = started(5, release.clone());
+    assert!(all_settled(&snapshot_until(&inst, all_settled)));
+    // The spinner is not waited for: the dump ends as soon as the thread in
+    // the host function answers (released after 50 ms), long before its
+    // timeout.
+    let r = release.clone();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        r.store(true, Ordering::SeqCst);
+    });
+    let started_at = Instant::now();
+    let dump = inst.dump_with_timeout(Duration::from_secs(60));
+    let took = started_at.elapsed();
+    releaser.join().unwrap();
+    let t = |tid: u32| dump.threads.iter().find(|t| t.tid == tid).unwrap();
+    assert!(t(5).backtrace.is_some(), "{dump}");
+    assert_eq!(t(1).state, ThreadState::Running, "{dump}");
+    assert_eq!(t(1).backtrace, None, "{dump}");
+    assert!(t(1).cpu_time > Duration::ZERO, "{dump}");
+    assert!(t(0).backtrace.as_deref().is_some_and(|b| b.contains("main_park")), "{dump}");
+    assert!(t(4).backtrace.as_deref().is_some_and(|b| b.contains("sleep")), "{dump}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    inst.interrupt();
+    assert_eq!(inst.wait(None), Some(Outcome::Interrupted));
+}
+
+#[test]
 fn dumps_in_a_row_all_get_the_frames_of_a_spinning_thread() {
     // A dump right after another used to come while the spinner was still
     // in its epoch callback answering the previous one: its deadline then
     // moved past the new tick, and every second dump timed out without its
     // frames.
-    let inst = started(1, Arc::new(AtomicBool::new(false)));
+    let inst = started_on(&precise(), 1, Arc::new(AtomicBool::new(false)));
     let spinning = |d: &ThreadDump| {
         matches!(state_of(d, 1), Some(ThreadState::Running))
             && matches!(state_of(d, 0), Some(ThreadState::Parked { .. }))

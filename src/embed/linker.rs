@@ -42,7 +42,7 @@ pub fn configure(config: &mut wasmtime::Config) -> &mut wasmtime::Config {
 pub fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Module> {
     // The frame map is not kept: an embedder's traps show the rewritten
     // module's function indices (see `Program::from_module`).
-    wait_rewrite::compile(engine, bytes)
+    wait_rewrite::compile(engine, bytes, false)
         .map(|(module, _frame_map)| module)
         .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))
 }

@@ -26,9 +26,10 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// Whether the end of a program (an exit or trap in any thread, a
     /// timeout, an interrupt) stops threads that are running wasm code
-    /// (default `true`). weft compiles an epoch check into every loop and
-    /// function entry for this: a load, a compare and a branch, measured at
-    /// 3-8 % of a tight compute loop (docs/performance.md). With `false` the
+    /// (default `true`). weft compiles a stop check into every loop and the
+    /// entry of every function that calls (see `precise_dumps` for the
+    /// other mechanism): a load, a test and a branch, measured in
+    /// docs/performance.md. With `false` the
     /// checks are left out, and a thread inside a wasm loop that makes no
     /// WASI call and no `memory.atomic.wait` keeps running after the end of
     /// its program (and `timeout` cannot stop it): `run`/`wait` still return
@@ -36,6 +37,16 @@ pub struct Config {
     /// holds its CPU and the program's memory until its loop ends. Only for
     /// trusted guests whose threads finish on their own.
     pub interrupt_wasm: bool,
+    /// Whether thread dumps also show the backtraces of threads that are
+    /// running wasm code (default `false`). By default weft stops running
+    /// wasm with its own stop checks, which call nothing and cost a load, a
+    /// test and a branch per loop iteration; a thread between two WASI calls
+    /// or waits then appears in a dump with its state and CPU time but no
+    /// frames. With `true` weft uses Wasmtime's epoch interruption instead:
+    /// running threads answer dumps with their frames, and tight loops run
+    /// 20-30 % slower (docs/performance.md). No effect without
+    /// `interrupt_wasm`.
+    pub precise_dumps: bool,
     /// End a command at once as [`Outcome::Deadlock`](crate::runtime::Outcome::Deadlock)
     /// when every live thread is parked in an untimed `memory.atomic.wait`
     /// (default: on).
@@ -97,6 +108,7 @@ impl Default for Config {
             timeout: None,
             cache_dir: None,
             interrupt_wasm: true,
+            precise_dumps: false,
             deadlock_detection: true,
             profiler: Profiler::None,
         }

@@ -15,6 +15,11 @@ pub struct Engine {
 struct EngineInner {
     wasmtime: wasmtime::Engine,
     config: Config,
+    /// Whether programs get weft's stop checks (`stop_checks`).
+    stop_checks: bool,
+    /// Whether compiled code has Wasmtime's epoch checks, where running
+    /// threads answer thread dumps.
+    epochs: bool,
 }
 
 impl Engine {
@@ -48,7 +53,7 @@ impl Engine {
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
             .shared_memory(true)
-            .epoch_interruption(config.interrupt_wasm)
+            .epoch_interruption(config.interrupt_wasm && config.precise_dumps)
             .max_wasm_stack(config.wasm_stack_size)
             .profiler(config.profiler.strategy());
         tweak(&mut wt);
@@ -57,6 +62,8 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,
+                stop_checks: config.interrupt_wasm && !config.precise_dumps,
+                epochs: config.interrupt_wasm && config.precise_dumps,
                 config: config.clone(),
             }),
         })
@@ -66,13 +73,28 @@ impl Engine {
     /// shared memory and epoch interruption on) with `config`'s limits.
     pub(crate) fn from_wasmtime(wasmtime: wasmtime::Engine, config: Config) -> Engine {
         Engine {
-            inner: Arc::new(EngineInner { wasmtime, config }),
+            inner: Arc::new(EngineInner {
+                wasmtime,
+                config,
+                stop_checks: false,
+                epochs: true,
+            }),
         }
     }
 
     /// The underlying Wasmtime engine.
     pub fn wasmtime(&self) -> &wasmtime::Engine {
         &self.inner.wasmtime
+    }
+
+    /// Whether `Program::from_bytes` inserts weft's stop checks.
+    pub(crate) fn stop_checks(&self) -> bool {
+        self.inner.stop_checks
+    }
+
+    /// Whether running wasm answers thread dumps (at its epoch checks).
+    pub(crate) fn epochs(&self) -> bool {
+        self.inner.epochs
     }
 
     /// The limits this engine was made with.

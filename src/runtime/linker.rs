@@ -7,6 +7,8 @@ use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::registry;
+use crate::runtime::stop_checks;
+use crate::runtime::wait_rewrite::INTERNAL_MODULE;
 use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::threads;
@@ -41,6 +43,11 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     if let (Some((module, name, _)), Some(memory)) = (&run.program.memory_import, &run.memory) {
         linker
             .define(store, module, name, memory.clone())
+            .map_err(internal)?;
+    }
+    if let Some(stop) = &run.stop_memory {
+        linker
+            .define(store, INTERNAL_MODULE, stop_checks::MEMORY_NAME, stop.clone())
             .map_err(internal)?;
     }
     run.threads.set_host_names(

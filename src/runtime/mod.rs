@@ -33,6 +33,7 @@ mod program;
 pub(crate) mod registry;
 mod run;
 mod sigpipe;
+mod stop_checks;
 mod thread_data;
 mod thread_pool;
 mod thread_state;

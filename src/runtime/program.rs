@@ -12,6 +12,8 @@ use crate::runtime::compile_pool;
 use crate::runtime::defined_memory::Unshareable;
 use crate::runtime::engine::Engine;
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::stop_checks;
+use crate::runtime::wait_rewrite::INTERNAL_MODULE;
 
 /// The import through which guests spawn threads.
 pub const SPAWN_MODULE: &str = "wasi";
@@ -33,6 +35,8 @@ pub(crate) struct ProgramInner {
     pub(crate) memory_import: Option<(String, String, MemoryType)>,
     /// Whether the module imports `wasi` `thread-spawn`.
     pub(crate) imports_spawn: bool,
+    /// Whether the module has weft's stop checks (imports their memory).
+    pub(crate) stop_checks: bool,
     /// `Ok` if `wasi_thread_start` exists with type `(i32, i32) -> ()`;
     /// otherwise why not. Only consulted when the guest spawns.
     pub(crate) entry: std::result::Result<(), String>,
@@ -51,7 +55,7 @@ impl Program {
             return Program::with_frame_map(engine, module, map);
         }
         let (module, map) = compile_pool::install(|| {
-            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes)
+            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes, engine.stop_checks())
         })
         .map_err(|e| match e.downcast_ref::<Unshareable>() {
             Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
@@ -135,8 +139,15 @@ impl Program {
         }
         let mut memory_import = None;
         let mut imports_spawn = false;
+        let mut stop_checks = false;
         for import in module.imports() {
             match import.ty() {
+                ExternType::Memory(_)
+                    if import.module() == INTERNAL_MODULE
+                        && import.name() == stop_checks::MEMORY_NAME =>
+                {
+                    stop_checks = true;
+                }
                 ExternType::Memory(ty) => {
                     let (m, n) = (import.module(), import.name());
                     if !ty.is_shared() {
@@ -217,6 +228,7 @@ impl Program {
                 module,
                 memory_import,
                 imports_spawn,
+                stop_checks,
                 entry,
                 frame_map,
             }),

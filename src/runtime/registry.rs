@@ -238,9 +238,11 @@ impl ThreadRegistry {
     /// A thread dump: every live thread's state and backtrace. `wake` makes
     /// the threads look (nudges the parked, ticks the epoch); `tick` ticks
     /// the epoch again while running threads are still missing (see below);
-    /// `own` is the calling guest thread's own answer, when a guest thread
-    /// dumps (the deadlock detector). Threads that do not answer within
-    /// `timeout` get no frames.
+    /// `running_answer` says whether running wasm answers at all (only at
+    /// epoch checks: without them running and starting threads are not
+    /// waited for); `own` is the calling guest thread's own answer, when a
+    /// guest thread dumps (the deadlock detector). Threads that do not answer
+    /// within `timeout` get no frames.
     ///
     /// One tick is not always enough: a thread still inside its epoch
     /// callback (answering the previous dump) when the tick comes moves its
@@ -251,6 +253,7 @@ impl ThreadRegistry {
         &self,
         wake: impl FnOnce(),
         tick: impl Fn(),
+        running_answer: bool,
         own: Option<(&ThreadSlot, String)>,
         timeout: Duration,
     ) -> Vec<ThreadInfo> {
@@ -276,7 +279,11 @@ impl ThreadRegistry {
         wake();
         let deadline = Instant::now() + timeout;
         // Threads with no wasm stack to show are not waited for.
-        let expects = |t: &ThreadInfo| !matches!(t.state, ThreadState::Idle | ThreadState::Ending);
+        let expects = |t: &ThreadInfo| match t.state {
+            ThreadState::Idle | ThreadState::Ending => false,
+            ThreadState::Running | ThreadState::Starting => running_answer,
+            _ => true,
+        };
         let mut answers = self.answers();
         let mut interval = Duration::from_micros(250);
         let mut next_tick = Instant::now() + interval;

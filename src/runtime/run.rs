@@ -27,6 +27,7 @@ use crate::runtime::parking_lot::ParkingLot;
 use crate::runtime::program::ProgramInner;
 use crate::runtime::registry::{self, answer_dump, ThreadRegistry, DUMP_TIMEOUT};
 use crate::runtime::sigpipe::SigpipeBlocked;
+use crate::runtime::stop_checks;
 use crate::runtime::thread_pool;
 use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::tids::{TidPool, MAX_TID};
@@ -66,6 +67,8 @@ pub(crate) struct Run<T> {
     /// The shared memory, when the run created it (the runner does; an
     /// embedder's memory is defined on their linker).
     pub(crate) memory: Option<SharedMemory>,
+    /// The memory of the program's stop checks (`stop_checks`), if it has them.
+    pub(crate) stop_memory: Option<SharedMemory>,
     /// Threads parked in a (rewritten) `memory.atomic.wait`.
     pub(crate) parking: ParkingLot,
     /// The live threads' states, the deadlock census and thread dumps.
@@ -112,13 +115,14 @@ impl<T> Run<T> {
         T: Send + 'static,
     {
         let config = program.engine.config().clone();
-        Run::with_parts(program, config, None)
+        Run::with_parts(program, config, None, None)
     }
 
     pub(crate) fn with_parts(
         program: Arc<ProgramInner>,
         config: Config,
         memory: Option<SharedMemory>,
+        stop_memory: Option<SharedMemory>,
     ) -> Arc<Self>
     where
         T: Send + 'static,
@@ -134,6 +138,7 @@ impl<T> Run<T> {
             config,
             wasi: OnceLock::new(),
             memory,
+            stop_memory,
             parking: ParkingLot::default(),
             threads,
             completion: OnceLock::new(),
@@ -245,11 +250,15 @@ impl<T> Run<T> {
         true
     }
 
-    /// Wakes every thread: blocked WASI calls, parked waits, and (through the
-    /// epoch) running wasm, which then sees `ended` in its epoch callback.
+    /// Wakes every thread: blocked WASI calls, parked waits, and running
+    /// wasm, which traps at its next stop check or sees `ended` in its epoch
+    /// callback.
     fn stop_threads(&self) {
         self.stop_wasi_now();
         self.parking.stop();
+        if let Some(stop) = &self.stop_memory {
+            stop_checks::raise(stop);
+        }
         self.program.engine.wasmtime().increment_epoch();
     }
 
@@ -447,6 +456,7 @@ impl<T> Run<T> {
                 self.program.engine.wasmtime().increment_epoch();
             },
             || self.program.engine.wasmtime().increment_epoch(),
+            self.program.engine.epochs(),
             own,
             timeout,
         );

@@ -12,6 +12,7 @@ use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ProgramInner;
 use crate::runtime::registry;
 use crate::runtime::run::{create_memory, Run};
+use crate::runtime::stop_checks;
 use crate::wasi::{GuestMemory, ProcExit, WasiConfig, WasiCtx, WasiView};
 
 /// The data of every thread's `Store` in the runner.
@@ -63,7 +64,15 @@ impl Run<ThreadData> {
             )?),
             None => None,
         };
-        let run = Run::with_parts(program, config, memory);
+        let stop_memory = match program.stop_checks {
+            true => Some(
+                stop_checks::new_memory(program.engine.wasmtime()).map_err(|e| {
+                    Error::wrap(ErrorKind::Instantiate, "cannot create the stop memory", e)
+                })?,
+            ),
+            false => None,
+        };
+        let run = Run::with_parts(program, config, memory, stop_memory);
         run.stop_wasi(Arc::new(wasi));
         Ok(run)
     }

@@ -40,6 +40,7 @@ use wasmtime::Module;
 
 use crate::runtime::backtrace::{body_starts, FrameMap};
 use crate::runtime::defined_memory;
+use crate::runtime::stop_checks;
 
 /// The reserved import module of the rewritten instructions.
 pub const INTERNAL_MODULE: &str = "weft:internal";
@@ -54,11 +55,13 @@ const ADDED: u32 = 3;
 
 /// Compiles `bytes` (binary or text): a defined shared memory becomes an
 /// import (`defined_memory`), atomic waits are rewritten when the module
-/// imports a shared memory. Errors are those of the original module. Also
-/// returns how the rewritten module's frames map back (`None`: not rewritten).
+/// imports a shared memory, and with `checks` stop checks are inserted
+/// (`stop_checks`). Errors are those of the original module. Also returns
+/// how the rewritten module's frames map back (`None`: not rewritten).
 pub(crate) fn compile(
     engine: &wasmtime::Engine,
     bytes: &[u8],
+    checks: bool,
 ) -> wasmtime::Result<(Module, Option<FrameMap>)> {
     let original: Cow<'_, [u8]> = match wat::parse_bytes(bytes) {
         Ok(b) => b,
@@ -74,24 +77,29 @@ pub(crate) fn compile(
             return Err(wasmtime::Error::new(refusal));
         }
     };
-    let compiled = match rewrite(&binary) {
-        Ok(None) => (Module::new(engine, &binary)?, shared_map),
-        Ok(Some((rewritten, map))) => match Module::new(engine, &rewritten) {
-            Ok(module) => (module, Some(compose(shared_map.as_ref(), map))),
-            // Report the original module's error, not the rewritten one's.
-            Err(e) => {
-                let module = Module::new(engine, &binary)?;
-                log::warn!("atomic waits not made stoppable (rewrite rejected: {e:#})");
-                (module, shared_map)
-            }
-        },
+    let rewritten = rewrite(&binary, checks).and_then(|r| match r {
+        None => Ok(None),
+        Some((rewritten, map)) => Module::new(engine, &rewritten)
+            .map(|module| Some((module, compose(shared_map.as_ref(), map))))
+            .map_err(|e| format!("{e:#}")),
+    });
+    match rewritten {
+        Ok(Some((module, map))) => Ok((module, Some(map))),
+        Ok(None) => Ok((Module::new(engine, &binary)?, shared_map)),
+        // Report the original module's error, not the rewritten one's.
         Err(e) => {
             let module = Module::new(engine, &binary)?;
+            if checks {
+                // Running it unchecked would silently lose the stop guarantee.
+                return Err(wasmtime::Error::msg(format!(
+                    "cannot insert weft's stop checks ({e}); \
+                     a module that cannot be stopped needs interrupt_wasm off"
+                )));
+            }
             log::warn!("atomic waits not made stoppable (cannot rewrite: {e})");
-            (module, shared_map)
+            Ok((module, shared_map))
         }
-    };
-    Ok(compiled)
+    }
 }
 
 fn compose(first: Option<&FrameMap>, then: FrameMap) -> FrameMap {
@@ -104,7 +112,10 @@ fn compose(first: Option<&FrameMap>, then: FrameMap) -> FrameMap {
 /// What a first pass learned about a module.
 #[derive(Default)]
 struct Survey {
+    /// Whether the bytes are a core module (not a component).
+    core_module: bool,
     func_imports: u32,
+    memory_imports: u32,
     types: u32,
     has_type_section: bool,
     /// Index of the imported shared memory.
@@ -114,25 +125,30 @@ struct Survey {
 }
 
 /// Returns the rewritten module, or `None` when nothing needs rewriting.
-/// `bytes` must be a binary module.
-pub(crate) fn rewrite(bytes: &[u8]) -> Result<Option<(Vec<u8>, FrameMap)>, String> {
+/// `bytes` must be a binary module. With `checks`, every loop and every
+/// function that calls gets a stop check (`stop_checks`).
+pub(crate) fn rewrite(bytes: &[u8], checks: bool) -> Result<Option<(Vec<u8>, FrameMap)>, String> {
     // Fast path: every wait/notify is encoded 0xFE 0x00..=0x02.
-    if !bytes.windows(2).any(|w| w[0] == 0xFE && w[1] <= 0x02) {
+    if !checks && !bytes.windows(2).any(|w| w[0] == 0xFE && w[1] <= 0x02) {
         return Ok(None);
     }
     let survey = survey(bytes).map_err(|e| e.to_string())?;
-    let Some(memory) = survey.shared_memory else {
+    if !survey.core_module {
         return Ok(None);
-    };
-    if !survey.uses_wait {
+    }
+    let waits = survey.shared_memory.filter(|_| survey.uses_wait);
+    if waits.is_none() && !checks {
         return Ok(None);
     }
     let mut rewriter = Rewriter {
-        memory,
+        waits,
+        stop_memory: checks.then_some(survey.memory_imports),
+        memory_imports: survey.memory_imports,
         func_imports: survey.func_imports,
         first_type: survey.types,
         has_type_section: survey.has_type_section,
         body_starts: body_starts(bytes),
+        imports_added: false,
         func: 0,
         marks: Vec::new(),
     };
@@ -153,15 +169,17 @@ pub(crate) fn rewrite(bytes: &[u8]) -> Result<Option<(Vec<u8>, FrameMap)>, Strin
         .collect();
     let map = FrameMap {
         func_imports: survey.func_imports,
-        added_funcs: ADDED,
+        added_funcs: rewriter.added_funcs(),
         points,
     };
     Ok(Some((out, map)))
 }
 
 fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
-    let mut s = Survey::default();
-    let mut memories = 0u32;
+    let mut s = Survey {
+        core_module: true,
+        ..Survey::default()
+    };
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
             Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
@@ -179,9 +197,9 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
                         TypeRef::Func(_) | TypeRef::FuncExact(_) => s.func_imports += 1,
                         TypeRef::Memory(ty) => {
                             if ty.shared && !ty.memory64 && s.shared_memory.is_none() {
-                                s.shared_memory = Some(memories);
+                                s.shared_memory = Some(s.memory_imports);
                             }
-                            memories += 1;
+                            s.memory_imports += 1;
                         }
                         _ => {}
                     }
@@ -219,12 +237,19 @@ fn replacement(op: &Operator<'_>, memory: u32) -> Option<(u32, u32)> {
 }
 
 struct Rewriter {
-    memory: u32,
+    /// The imported shared memory whose waits and notifies are rewritten.
+    waits: Option<u32>,
+    /// The index of the stop-check memory, when checks are inserted: after
+    /// the module's imported memories, before its defined ones.
+    stop_memory: Option<u32>,
+    memory_imports: u32,
     func_imports: u32,
     first_type: u32,
     has_type_section: bool,
     /// Where each function body starts in the input.
     body_starts: Vec<u32>,
+    /// Whether the added imports have been written.
+    imports_added: bool,
     /// The function body being rewritten.
     func: u32,
     /// `(function, offset in the new body, offset in the old body)` wherever
@@ -233,11 +258,43 @@ struct Rewriter {
 }
 
 impl Rewriter {
+    /// How many functions the rewrite imports.
+    fn added_funcs(&self) -> u32 {
+        if self.waits.is_some() {
+            ADDED
+        } else {
+            0
+        }
+    }
+
     fn add_types(&self, types: &mut wasm_encoder::TypeSection) {
         use ValType::{I32, I64};
+        if self.waits.is_none() {
+            return;
+        }
         types.ty().function([I32, I32, I64, I32], [I32]);
         types.ty().function([I32, I64, I64, I32], [I32]);
         types.ty().function([I32, I32, I32], [I32]);
+    }
+
+    /// The imports the rewrite adds, after the module's own.
+    fn add_imports(&self, imports: &mut wasm_encoder::ImportSection) {
+        if self.waits.is_some() {
+            for (i, name) in [WAIT32, WAIT64, NOTIFY].into_iter().enumerate() {
+                imports.import(
+                    INTERNAL_MODULE,
+                    name,
+                    EntityType::Function(self.first_type + i as u32),
+                );
+            }
+        }
+        if self.stop_memory.is_some() {
+            imports.import(
+                INTERNAL_MODULE,
+                stop_checks::MEMORY_NAME,
+                EntityType::Memory(stop_checks::memory_type()),
+            );
+        }
     }
 }
 
@@ -248,7 +305,14 @@ impl Reencode for Rewriter {
         Ok(if func < self.func_imports {
             func
         } else {
-            func + ADDED
+            func + self.added_funcs()
+        })
+    }
+
+    fn memory_index(&mut self, memory: u32) -> Result<u32, reencode::Error> {
+        Ok(match self.stop_memory {
+            Some(_) if memory >= self.memory_imports => memory + 1,
+            _ => memory,
         })
     }
 
@@ -274,6 +338,16 @@ impl Reencode for Rewriter {
             module.section(&types);
             self.has_type_section = true;
         }
+        // A module without imports gets an import section of its own where
+        // it belongs: after the types, before everything else.
+        if !self.imports_added && !matches!(before, Some(SectionId::Type | SectionId::Import)) {
+            let mut imports = wasm_encoder::ImportSection::new();
+            self.add_imports(&mut imports);
+            if !imports.is_empty() {
+                module.section(&imports);
+            }
+            self.imports_added = true;
+        }
         Ok(())
     }
 
@@ -283,13 +357,8 @@ impl Reencode for Rewriter {
         section: wasmparser::ImportSectionReader<'_>,
     ) -> Result<(), reencode::Error> {
         reencode::utils::parse_import_section(self, imports, section)?;
-        for (i, name) in [WAIT32, WAIT64, NOTIFY].into_iter().enumerate() {
-            imports.import(
-                INTERNAL_MODULE,
-                name,
-                EntityType::Function(self.first_type + i as u32),
-            );
-        }
+        self.add_imports(imports);
+        self.imports_added = true;
         Ok(())
     }
 
@@ -301,6 +370,11 @@ impl Reencode for Rewriter {
         let mut f: Function = self.new_function_with_parsed_locals(&func)?;
         let start = func.range().start;
         let mut delta = None;
+        if let Some(stop) = self.stop_memory {
+            if stop_checks::calls_anything(&func)? {
+                stop_checks::emit(&mut f, stop);
+            }
+        }
         let mut reader = func.get_operators_reader()?;
         while !reader.eof() {
             let (op, at) = reader.read_with_offset()?;
@@ -309,7 +383,8 @@ impl Reencode for Rewriter {
                 delta = Some(i64::from(old) - i64::from(new));
                 self.marks.push((self.func, new, old));
             }
-            match replacement(&op, self.memory) {
+            let wait = self.waits.and_then(|memory| replacement(&op, memory));
+            match wait {
                 Some((which, offset)) => {
                     f.instruction(&Instruction::I32Const(offset as i32));
                     // A trap in the import is reported at this call: the
@@ -320,7 +395,11 @@ impl Reencode for Rewriter {
                     f.instruction(&Instruction::Call(self.func_imports + which));
                 }
                 None => {
+                    let is_loop = matches!(op, Operator::Loop { .. });
                     f.instruction(&self.instruction(op)?);
+                    if let (true, Some(stop)) = (is_loop, self.stop_memory) {
+                        stop_checks::emit(&mut f, stop);
+                    }
                 }
             }
         }
@@ -369,7 +448,7 @@ mod tests {
           (elem declare func $g)
           (func (export "r") (result funcref) (ref.func $g)))"#;
         let bytes = wat::parse_str(wat).unwrap();
-        let (out, _) = rewrite(&bytes).unwrap().expect("rewritten");
+        let (out, _) = rewrite(&bytes, false).unwrap().expect("rewritten");
         let text = wasmprinter_like(&out);
         assert!(text.contains("weft:internal"), "{text}");
         let mut config = wasmtime::Config::new();
@@ -382,7 +461,7 @@ mod tests {
                (func (drop (memory.atomic.notify (i32.const 0) (i32.const 1)))))"#,
         )
         .unwrap();
-        assert_eq!(rewrite(&plain).unwrap(), None);
+        assert_eq!(rewrite(&plain, false).unwrap(), None);
     }
 
     fn wasmprinter_like(bytes: &[u8]) -> String {
