@@ -24,8 +24,10 @@
 //!
 //! `--instructions` counts instructions instead of timing (one run of each
 //! row under `valgrind --tool=cachegrind --cache-sim=no`, which runs the
-//! threads one at a time): weft-run, weft-run `--no-interrupt-wasm` (the
-//! share of weft's epoch checks), Wasmtime 46 and native. Counts do not
+//! threads one at a time): weft-run, weft-run `--precise-dumps` (Wasmtime
+//! epoch checks instead of weft's stop checks), weft-run
+//! `--no-interrupt-wasm` (neither: the checks' share), Wasmtime 46 and
+//! native. Counts do not
 //! depend on machine load; user-space instructions only (the kernel's work
 //! is not counted), and spinning threads (rayon) make theirs vary.
 //!
@@ -274,8 +276,8 @@ fn command(case: &Case, r: &Runner, xdg: &Path, prefix: &[String]) -> Command {
     cmd
 }
 
-/// `--instructions`: one count per row and runner, plus weft-run without
-/// epoch checks. Each runner runs once first to fill its cache (valgrind's
+/// `--instructions`: one count per row and runner, plus weft-run with
+/// epoch checks and with no checks. Each runner runs once first to fill its cache (valgrind's
 /// CPU has other ISA flags, so the caches are not the timed runs').
 fn count_instructions(cases: &[Case], runners: &[Runner], xdg: &Path) {
     if Command::new("valgrind").arg("--version").output().is_err() {
@@ -297,12 +299,18 @@ fn count_instructions(cases: &[Case], runners: &[Runner], xdg: &Path) {
             cmd: r.cmd.clone(),
         });
         if r.name == "weft-run" {
-            let mut cmd = r.cmd.clone();
-            cmd.push("--no-interrupt-wasm".into());
-            all.push(Runner {
-                name: "weft-run --no-interrupt-wasm",
-                cmd,
-            });
+            for flag in ["--precise-dumps", "--no-interrupt-wasm"] {
+                let mut cmd = r.cmd.clone();
+                cmd.push(flag.into());
+                all.push(Runner {
+                    name: if flag == "--precise-dumps" {
+                        "weft-run --precise-dumps"
+                    } else {
+                        "weft-run --no-interrupt-wasm"
+                    },
+                    cmd,
+                });
+            }
         }
     }
     let count = |case: &Case, r: &Runner| -> Option<f64> {
@@ -318,10 +326,10 @@ fn count_instructions(cases: &[Case], runners: &[Runner], xdg: &Path) {
     };
     println!();
     println!(
-        "| program (instructions, valgrind) | {} | weft / wasmtime 46 | epoch checks' share of weft's |",
+        "| program (instructions, valgrind) | {} | weft / wasmtime 46 | stop checks' share of weft's | epoch checks' share of --precise-dumps' |",
         all.iter().map(|r| r.name).collect::<Vec<_>>().join(" | ")
     );
-    println!("|---|{}", "---|".repeat(all.len() + 2));
+    println!("|---|{}", "---|".repeat(all.len() + 3));
     for case in cases {
         let counts: Vec<Option<f64>> = all
             .iter()
@@ -343,12 +351,13 @@ fn count_instructions(cases: &[Case], runners: &[Runner], xdg: &Path) {
             (Some(a), Some(b)) => format!("{:.2}×", a / b),
             _ => "absent".into(),
         };
-        let share = match (at("weft-run"), at("weft-run --no-interrupt-wasm")) {
+        let share = |with: &str| match (at(with), at("weft-run --no-interrupt-wasm")) {
             (Some(a), Some(b)) => format!("{:.0} %", (a - b) / a * 100.0),
             _ => "-".into(),
         };
+        let (checks, epochs) = (share("weft-run"), share("weft-run --precise-dumps"));
         println!(
-            "| {} | {} | {ratio} | {share} |",
+            "| {} | {} | {ratio} | {checks} | {epochs} |",
             case.what,
             counts.iter().map(cell).collect::<Vec<_>>().join(" | ")
         );

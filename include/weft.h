@@ -456,18 +456,32 @@ struct weft_error_t *weft_config_set_cache_dir(struct weft_config_t *config,
 
 /**
  * Whether the end of a program stops threads that are running wasm code:
- * `true` (the default) compiles an epoch check into every loop and function
- * entry (3-8 % of a tight compute loop, see docs/performance.md). With
- * `false` those checks are left out: a thread inside a wasm loop that makes
- * no WASI call and no `memory.atomic.wait` then keeps running after its
- * program ended (an exit or trap elsewhere, a timeout, an interrupt), and
- * `weft_config_set_timeout_ms` cannot stop it; the run still returns after
- * a grace period. Only for trusted guests whose threads finish on their own.
- * Compiled modules (and cache entries) of the two settings differ.
+ * `true` (the default) compiles a stop check into every loop and the entry
+ * of every function that calls (a load, a test and a branch; see
+ * docs/performance.md). With `false` those checks are left out: a thread
+ * inside a wasm loop that makes no WASI call and no `memory.atomic.wait`
+ * then keeps running after its program ended (an exit or trap elsewhere, a
+ * timeout, an interrupt), and `weft_config_set_timeout_ms` cannot stop it;
+ * the run still returns after a grace period. Only for trusted guests whose
+ * threads finish on their own. Compiled modules (and cache entries) of the
+ * settings differ.
  *
  * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
  */
 struct weft_error_t *weft_config_set_interrupt_wasm(struct weft_config_t *config, bool interrupt);
+
+/**
+ * Whether thread dumps (`weft_instance_dump`) also show the backtraces of
+ * threads that are running wasm code; `false` by default. weft's own stop
+ * checks cannot answer a dump, so by default such a thread is listed with
+ * its state and CPU time but no frames (threads in WASI calls, host
+ * functions and waits always have theirs). `true` compiles Wasmtime's epoch
+ * checks instead, which answer dumps and make tight loops 20-30 % slower
+ * (docs/performance.md). No effect with `weft_config_set_interrupt_wasm(false)`.
+ *
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ */
+struct weft_error_t *weft_config_set_precise_dumps(struct weft_config_t *config, bool precise);
 
 /**
  * Turns deadlock detection on (the default) or off. With it on, a command

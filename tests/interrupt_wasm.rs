@@ -123,7 +123,11 @@ fn endless_code_of_every_shape_is_stopped_by_both_mechanisms() {
             let at = Instant::now();
             let outcome = inst.run().unwrap();
             // Stopped, not run into the stack limit or the grace period.
-            assert_eq!(outcome, Outcome::TimedOut, "{what} (precise_dumps {precise_dumps})");
+            assert_eq!(
+                outcome,
+                Outcome::TimedOut,
+                "{what} (precise_dumps {precise_dumps})"
+            );
             assert!(at.elapsed() < STOP_GRACE, "{what}: {:?}", at.elapsed());
         }
     }
@@ -168,4 +172,3 @@ fn stop_checks_leave_results_and_traps_as_they_were() {
         }
     }
 }
-

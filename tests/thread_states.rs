@@ -208,9 +208,24 @@ fn without_precise_dumps_a_spinning_thread_is_listed_without_frames_at_once() {
     assert_eq!(t(1).state, ThreadState::Running, "{dump}");
     assert_eq!(t(1).backtrace, None, "{dump}");
     assert!(t(1).cpu_time > Duration::ZERO, "{dump}");
-    assert!(t(0).backtrace.as_deref().is_some_and(|b| b.contains("main_park")), "{dump}");
-    assert!(t(4).backtrace.as_deref().is_some_and(|b| b.contains("sleep")), "{dump}");
+    assert!(
+        t(0).backtrace
+            .as_deref()
+            .is_some_and(|b| b.contains("main_park")),
+        "{dump}"
+    );
+    assert!(
+        t(4).backtrace
+            .as_deref()
+            .is_some_and(|b| b.contains("sleep")),
+        "{dump}"
+    );
     assert!(took < Duration::from_secs(30), "{took:?}");
+    assert!(
+        dump.to_string()
+            .contains("running wasm code, which answers only with precise dumps"),
+        "{dump}"
+    );
     inst.interrupt();
     assert_eq!(inst.wait(None), Some(Outcome::Interrupted));
 }

@@ -51,10 +51,15 @@ static void usage(FILE *out)
         "                          ~/.cache/weft; only use a directory no one\n"
         "                          untrusted can write\n"
         "  --no-cache              compile the module without the cache\n"
-        "  --no-interrupt-wasm     leave out the epoch checks that let the end of the\n"
+        "  --no-interrupt-wasm     leave out the stop checks that let the end of the\n"
         "                          program (or --timeout) stop threads running wasm\n"
-        "                          loops: 3-8%% faster compute, but such a thread then\n"
-        "                          runs on after the program ended; trusted guests only\n"
+        "                          loops: a few %% faster compute, but such a thread\n"
+        "                          then runs on after the program ended; trusted\n"
+        "                          guests only\n"
+        "  --precise-dumps         thread dumps also show the frames of threads running\n"
+        "                          wasm code (Wasmtime epoch checks: 20-30%% slower\n"
+        "                          tight loops); by default they show their state\n"
+        "                          and CPU time only\n"
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
         "  --invoke NAME           reactor: call _initialize (if exported), then NAME\n"
         "                          with no arguments, and print its results\n"
@@ -452,6 +457,9 @@ int main(int argc, char **argv)
             takes_value = 0;
         } else if (strcmp(a, "--no-interrupt-wasm") == 0) {
             err = weft_config_set_interrupt_wasm(config, false);
+            takes_value = 0;
+        } else if (strcmp(a, "--precise-dumps") == 0) {
+            err = weft_config_set_precise_dumps(config, true);
             takes_value = 0;
         } else if (strcmp(a, "--no-cache") == 0) {
             cache_dir = "";

@@ -16,6 +16,9 @@ pub struct ThreadDump {
     pub threads: Vec<ThreadInfo>,
     /// Whether backtraces were asked for (a dump) or not (a snapshot).
     pub with_backtraces: bool,
+    /// Whether threads running wasm code could answer with their frames
+    /// ([`Config::precise_dumps`](crate::runtime::Config::precise_dumps)).
+    pub running_frames: bool,
 }
 
 /// A backtrace as trap messages show it (original function indices and
@@ -73,6 +76,14 @@ impl fmt::Display for ThreadDump {
                     }
                 }
                 None if matches!(t.state, ThreadState::Idle | ThreadState::Ending) => {}
+                None if !self.running_frames
+                    && matches!(t.state, ThreadState::Running | ThreadState::Starting) =>
+                {
+                    writeln!(
+                        f,
+                        "   (no backtrace: running wasm code, which answers only with precise dumps)"
+                    )?
+                }
                 None => writeln!(f, "   (no backtrace: the thread did not answer in time)")?,
             }
         }
@@ -111,6 +122,7 @@ mod tests {
                 },
             ],
             with_backtraces: true,
+            running_frames: true,
         };
         let text = dump.to_string();
         assert!(text.starts_with("weft thread dump: 2 threads\n"), "{text}");

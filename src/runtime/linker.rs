@@ -8,11 +8,11 @@ use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::registry;
 use crate::runtime::stop_checks;
-use crate::runtime::wait_rewrite::INTERNAL_MODULE;
 use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_state::ThreadSlot;
 use crate::runtime::threads;
 use crate::runtime::wait_imports;
+use crate::runtime::wait_rewrite::INTERNAL_MODULE;
 use crate::wasi::{self, GuestMemory};
 
 /// Makes the linker for one run. `store` is the main thread's store (needed to
@@ -47,7 +47,12 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     }
     if let Some(stop) = &run.stop_memory {
         linker
-            .define(store, INTERNAL_MODULE, stop_checks::MEMORY_NAME, stop.clone())
+            .define(
+                store,
+                INTERNAL_MODULE,
+                stop_checks::MEMORY_NAME,
+                stop.clone(),
+            )
             .map_err(internal)?;
     }
     run.threads.set_host_names(

@@ -117,9 +117,13 @@ impl Program {
 
     /// Wraps an already compiled module (which must come from `engine`).
     ///
-    /// Unlike [`Program::from_bytes`], this cannot rewrite the module's
-    /// `memory.atomic.wait` instructions: a thread parked in an untimed wait
-    /// then outlives the end of the program (see [`STOP_GRACE`]).
+    /// Unlike [`Program::from_bytes`], this cannot rewrite the module: a
+    /// thread parked in an untimed `memory.atomic.wait` then outlives the end
+    /// of the program (see [`STOP_GRACE`]), and unless `engine` has
+    /// [`precise_dumps`](crate::runtime::Config::precise_dumps) (Wasmtime's
+    /// epoch checks, compiled into every module) neither does a thread in a
+    /// wasm loop: weft's own stop checks are inserted by the rewrite.
+    /// Modules that [`Program::serialize`] wrote keep their checks.
     ///
     /// [`STOP_GRACE`]: crate::runtime::STOP_GRACE
     pub fn from_module(engine: &Engine, module: Module) -> Result<Program> {

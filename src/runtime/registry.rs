@@ -8,8 +8,10 @@
 //! answers and parks again; a thread in a WASI call or host function answers
 //! as the call returns (frames at its call site); running wasm answers at
 //! its next epoch check (the dump increments the epoch), then continues
-//! untouched. A thread that does not answer within the dump's timeout is
-//! listed without frames.
+//! untouched, but only with `Config::precise_dumps`: weft's default stop
+//! checks cannot answer, so running threads are then listed without frames
+//! and not waited for. A thread that does not answer within the dump's
+//! timeout is listed without frames.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

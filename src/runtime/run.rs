@@ -444,6 +444,7 @@ impl<T> Run<T> {
         ThreadDump {
             threads: self.threads.snapshot(),
             with_backtraces: false,
+            running_frames: false,
         }
     }
 
@@ -463,6 +464,7 @@ impl<T> Run<T> {
         ThreadDump {
             threads,
             with_backtraces: true,
+            running_frames: self.program.engine.epochs(),
         }
     }
 
