@@ -190,6 +190,19 @@ fn weft_internal_imports_are_checked_like_any_other() {
     let p = Program::from_bytes(&engine(), wat.as_bytes()).unwrap();
     let inst = Instance::new(&p, &quiet(), &HostFuncs::new()).unwrap();
     assert_eq!(inst.run().unwrap(), Outcome::Exit(0));
+    // The stop checks' memory is not for guests: one that imports it could
+    // clear the word its own checks read, and run on after its end.
+    let wat = r#"(module
+      (import "weft:internal" "stop" (memory 1 1 shared))
+      (func (export "_start") (loop $l (i32.atomic.store (i32.const 0) (i32.const 0)) (br $l))))"#;
+    let e = Program::from_bytes(&engine(), wat.as_bytes())
+        .err()
+        .unwrap();
+    assert_eq!(e.kind(), ErrorKind::Link, "{e}");
+    assert!(
+        e.message().contains("reserved for weft's stop checks"),
+        "{e}"
+    );
 }
 
 const SPAWNER: &str = r#"(module

@@ -150,6 +150,18 @@ impl Program {
                     if import.module() == INTERNAL_MODULE
                         && import.name() == stop_checks::MEMORY_NAME =>
                 {
+                    // The rewrite adds this import; a module that has it
+                    // already could clear the stop word its checks read.
+                    if stop_checks {
+                        return Err(Error::new(
+                            ErrorKind::Link,
+                            format!(
+                                "the module imports \"{INTERNAL_MODULE}\" \"{}\", which is \
+                                 reserved for weft's stop checks",
+                                stop_checks::MEMORY_NAME
+                            ),
+                        ));
+                    }
                     stop_checks = true;
                 }
                 ExternType::Memory(ty) => {
