@@ -7,7 +7,8 @@
 //!   the `WasiView` hooks that publish them — the same code but for the
 //!   state updates, so the difference is their cost.
 //! * Snapshot (`Instance::threads`) and dump (`Instance::dump`) cost with
-//!   N parked threads, and with N spinning threads (answers via the epoch).
+//!   N parked threads, and with N spinning threads (answers via the epoch:
+//!   `precise_dumps`).
 //! * Deadlock detection latency: a two-thread WAT deadlock (and the wasi-sdk
 //!   pthread deadlocks when `WASI_SDK_PATH` is set), from the moment the
 //!   last thread parks to `run` returning, over many runs.
@@ -520,9 +521,11 @@ fn main() {
         wasi_overhead(&engine);
     }
     if want("snapshot") {
-        // All threads parked untimed would be a deadlock: measure without detection.
+        // All threads parked untimed would be a deadlock: measure without
+        // detection. Spinning threads answer dumps only with precise dumps.
         let quiet_engine = Engine::new(&Config {
             deadlock_detection: false,
+            precise_dumps: true,
             ..Config::default()
         })
         .unwrap();

@@ -92,12 +92,14 @@ def test_non_utf8_cache_dir_is_a_clear_error(tmp_path):
 
 def test_interrupt_wasm_setting_runs_programs_either_way():
     with weft.Config() as c:
-        assert c.interrupt_wasm is True
+        assert c.interrupt_wasm is True and c.precise_dumps is False
         with pytest.raises(TypeError, match="interrupt_wasm must be a bool"):
             c.interrupt_wasm = 0  # type: ignore[assignment]
-    for on in (True, False):
-        with weft.Config(interrupt_wasm=on) as c, weft.Engine(c) as e:
-            assert c.interrupt_wasm is on
+        with pytest.raises(TypeError, match="precise_dumps must be a bool"):
+            c.precise_dumps = 1  # type: ignore[assignment]
+    for on, precise in ((True, False), (True, True), (False, False)):
+        with weft.Config(interrupt_wasm=on, precise_dumps=precise) as c, weft.Engine(c) as e:
+            assert c.interrupt_wasm is on and c.precise_dumps is precise
             wasi = weft.WasiConfig(stdout=weft.CAPTURE, stderr=weft.CAPTURE)
             with weft.Module(e, HELLO) as m, weft.Instance(m, wasi) as inst:
                 assert inst.run() == 0

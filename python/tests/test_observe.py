@@ -70,9 +70,21 @@ def all_settled(threads):
 
 
 @pytest.fixture
-def states_program(engine):
-    """The STATES program, started, with every thread settled; yields
-    (instance, snapshot, what the host function saw)."""
+def states_program():
+    """The STATES program on an engine with precise dumps, started, with
+    every thread settled; yields (instance, snapshot, what the host function
+    saw)."""
+    with weft.Config(precise_dumps=True) as config, weft.Engine(config) as engine:
+        yield from run_states(engine)
+
+
+@pytest.fixture
+def states_program_default(engine):
+    """The same on a default engine (weft's stop checks)."""
+    yield from run_states(engine)
+
+
+def run_states(engine):
     release, entered = threading.Event(), threading.Event()
     seen = {}
     host = weft.HostFuncs()
@@ -138,7 +150,7 @@ def test_dump_has_every_thread_and_backtraces(states_program):
     assert "main_park" in (backtraces[256] or ""), dump.text
     assert "park_timed" in (backtraces[128] or ""), dump.text
     assert "park" in (backtraces[64] or ""), dump.text
-    # A running thread answers at its next epoch check (within the dump's
+    # With precise dumps a running thread answers at its next epoch check (within the dump's
     # 100 ms on an idle machine; a loaded one may need another try).
     for _ in range(5):
         (spinner,) = [t for t in dump.threads if t.state == weft.ThreadState.RUNNING]
@@ -148,6 +160,16 @@ def test_dump_has_every_thread_and_backtraces(states_program):
     assert "spin" in (spinner.backtrace or ""), dump.text
     # The program keeps running after the dump.
     assert inst.poll() is None and all_settled(inst.threads())
+
+
+def test_without_precise_dumps_a_running_thread_has_no_frames(states_program_default):
+    inst, _, _ = states_program_default
+    dump = inst.dump()
+    (spinner,) = [t for t in dump.threads if t.state == weft.ThreadState.RUNNING]
+    assert spinner.backtrace is None, dump.text
+    assert "answers only with precise dumps" in dump.text
+    parked = {t.wait_address: t.backtrace for t in dump.threads if t.state == weft.ThreadState.PARKED}
+    assert "main_park" in (parked[256] or ""), dump.text
 
 
 def test_threads_before_start_and_after_close(engine):

@@ -224,8 +224,10 @@ class Instance(Handle):
 
     def dump(self) -> ThreadDump:
         """A thread dump: :meth:`threads` plus each thread's wasm backtrace,
-        and the text rendering (``.text``, like a JVM thread dump). Running
-        threads answer at their next epoch check and continue; a thread that
+        and the text rendering (``.text``, like a JVM thread dump). Threads
+        running wasm code have ``backtrace=None`` unless the engine's config
+        has ``precise_dumps`` (then they answer at their next epoch check and
+        continue); a thread that
         has not answered within 100 ms (e.g. in a long host function or a
         WASI sleep) has ``backtrace=None``. Callable from any thread, but not
         from a host function of this program."""
