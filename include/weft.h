@@ -751,7 +751,7 @@ struct weft_error_t *weft_instance_wait(struct weft_instance_t *instance,
 
 /**
  * Ends the program as interrupted (unless it already ended): running wasm
- * stops at its next epoch check, blocked WASI calls wake, later host calls trap.
+ * stops at its next stop check, blocked WASI calls wake, later host calls trap.
  *
  * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
  * **Thread safety**: callable from any thread, concurrently with run/wait.
@@ -856,9 +856,11 @@ struct weft_error_t *weft_instance_threads(const struct weft_instance_t *instanc
  * A thread dump: the snapshot of `weft_instance_threads` plus each
  * thread's wasm backtrace (`weft_thread_list_backtrace`) and a text
  * rendering like the JVM's (`weft_thread_list_text`). Parked threads and
- * threads in WASI or host calls give the frames at their call site;
- * running threads answer at their next epoch check and then continue
- * untouched. The call waits at most 100 ms for answers: a thread that has
+ * threads in WASI or host calls give the frames at their call site.
+ * Threads running wasm code are listed with their state and no backtrace,
+ * unless the engine was made with `weft_config_set_precise_dumps`: then
+ * they answer at their next epoch check and continue untouched. The call
+ * waits at most 100 ms for answers: a thread that has
  * not answered by then (e.g. blocked in a long host function or a WASI
  * sleep) is listed with its state and no backtrace.
  *
