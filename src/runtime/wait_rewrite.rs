@@ -1,4 +1,5 @@
-//! Makes `memory.atomic.wait` stoppable.
+//! weft's load-time rewrite: makes `memory.atomic.wait` stoppable and, by
+//! default, inserts the stop checks that stop running wasm (`stop_checks`).
 //!
 //! Wasmtime's epoch interruption does not reach a thread parked in
 //! `memory.atomic.wait32/64` (Wasmtime issue #12809), and its public API has
@@ -20,6 +21,11 @@
 //!
 //! This module is the binary rewrite alone; it depends on no other part of
 //! the runtime.
+//!
+//! With stop checks the rewrite also imports the stop memory (after the
+//! module's imported memories; defined memories shift by one) and inserts a
+//! check after every `loop` and at the entry of every function that calls;
+//! a module it cannot rewrite is then refused rather than run unchecked.
 //!
 //! Rewriting keeps everything else as it was: function indices shift by the
 //! three new imports (calls, `ref.func`, exports, start, elements and the
