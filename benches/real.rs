@@ -299,17 +299,13 @@ fn count_instructions(cases: &[Case], runners: &[Runner], xdg: &Path) {
             cmd: r.cmd.clone(),
         });
         if r.name == "weft-run" {
-            for flag in ["--precise-dumps", "--no-interrupt-wasm"] {
+            for (flag, name) in [
+                ("--precise-dumps", "weft-run --precise-dumps"),
+                ("--no-interrupt-wasm", "weft-run --no-interrupt-wasm"),
+            ] {
                 let mut cmd = r.cmd.clone();
                 cmd.push(flag.into());
-                all.push(Runner {
-                    name: if flag == "--precise-dumps" {
-                        "weft-run --precise-dumps"
-                    } else {
-                        "weft-run --no-interrupt-wasm"
-                    },
-                    cmd,
-                });
+                all.push(Runner { name, cmd });
             }
         }
     }

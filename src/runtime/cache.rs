@@ -89,7 +89,7 @@ fn file_for(engine: &Engine, dir: &Path, bytes: &[u8]) -> PathBuf {
         .precompile_compatibility_hash()
         .hash(&mut h);
     env!("CARGO_PKG_VERSION").hash(&mut h);
-    engine.stop_checks().hash(&mut h);
+    engine.interruption().hash(&mut h);
     let config = hash(REWRITE_VERSION, &h.finish().to_le_bytes());
     let module = hash(config, bytes);
     dir.join(format!("{config:016x}{module:016x}.weftc"))

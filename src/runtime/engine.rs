@@ -15,11 +15,28 @@ pub struct Engine {
 struct EngineInner {
     wasmtime: wasmtime::Engine,
     config: Config,
-    /// Whether programs get weft's stop checks (`stop_checks`).
-    stop_checks: bool,
-    /// Whether compiled code has Wasmtime's epoch checks, where running
-    /// threads answer thread dumps.
-    epochs: bool,
+    interruption: Interruption,
+}
+
+/// How an engine's code stops threads that are running wasm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Interruption {
+    /// weft's stop checks, inserted by the load-time rewrite (`stop_checks`).
+    StopChecks,
+    /// Wasmtime's epoch checks, where running threads also answer dumps.
+    Epochs,
+    /// Neither (`Config::interrupt_wasm` off).
+    Off,
+}
+
+impl Interruption {
+    fn of(config: &Config) -> Interruption {
+        match (config.interrupt_wasm, config.precise_dumps) {
+            (false, _) => Interruption::Off,
+            (true, false) => Interruption::StopChecks,
+            (true, true) => Interruption::Epochs,
+        }
+    }
 }
 
 impl Engine {
@@ -50,10 +67,11 @@ impl Engine {
             ));
         }
         config.profiler.check()?;
+        let interruption = Interruption::of(config);
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
             .shared_memory(true)
-            .epoch_interruption(config.interrupt_wasm && config.precise_dumps)
+            .epoch_interruption(interruption == Interruption::Epochs)
             .max_wasm_stack(config.wasm_stack_size)
             .profiler(config.profiler.strategy());
         tweak(&mut wt);
@@ -62,8 +80,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,
-                stop_checks: config.interrupt_wasm && !config.precise_dumps,
-                epochs: config.interrupt_wasm && config.precise_dumps,
+                interruption,
                 config: config.clone(),
             }),
         })
@@ -76,8 +93,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,
                 config,
-                stop_checks: false,
-                epochs: true,
+                interruption: Interruption::Epochs,
             }),
         }
     }
@@ -87,14 +103,9 @@ impl Engine {
         &self.inner.wasmtime
     }
 
-    /// Whether `Program::from_bytes` inserts weft's stop checks.
-    pub(crate) fn stop_checks(&self) -> bool {
-        self.inner.stop_checks
-    }
-
-    /// Whether running wasm answers thread dumps (at its epoch checks).
-    pub(crate) fn epochs(&self) -> bool {
-        self.inner.epochs
+    /// How this engine's code stops running wasm.
+    pub(crate) fn interruption(&self) -> Interruption {
+        self.inner.interruption
     }
 
     /// The limits this engine was made with.

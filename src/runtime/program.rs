@@ -10,7 +10,7 @@ use crate::runtime::backtrace::FrameMap;
 use crate::runtime::cache;
 use crate::runtime::compile_pool;
 use crate::runtime::defined_memory::Unshareable;
-use crate::runtime::engine::Engine;
+use crate::runtime::engine::{Engine, Interruption};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::stop_checks;
 use crate::runtime::wait_rewrite::INTERNAL_MODULE;
@@ -55,7 +55,8 @@ impl Program {
             return Program::with_frame_map(engine, module, map);
         }
         let (module, map) = compile_pool::install(|| {
-            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes, engine.stop_checks())
+            let checks = engine.interruption() == Interruption::StopChecks;
+            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes, checks)
         })
         .map_err(|e| match e.downcast_ref::<Unshareable>() {
             Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),

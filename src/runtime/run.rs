@@ -21,6 +21,7 @@ use wasmtime::{InstancePre, MemoryType, SharedMemory, Store, UpdateDeadline};
 
 use crate::runtime::config::Config;
 use crate::runtime::dump::ThreadDump;
+use crate::runtime::engine::Interruption;
 use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
 use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::parking_lot::ParkingLot;
@@ -457,14 +458,14 @@ impl<T> Run<T> {
                 self.program.engine.wasmtime().increment_epoch();
             },
             || self.program.engine.wasmtime().increment_epoch(),
-            self.program.engine.epochs(),
+            self.program.engine.interruption() == Interruption::Epochs,
             own,
             timeout,
         );
         ThreadDump {
             threads,
             with_backtraces: true,
-            running_frames: self.program.engine.epochs(),
+            running_frames: self.program.engine.interruption() == Interruption::Epochs,
         }
     }
 

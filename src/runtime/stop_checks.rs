@@ -78,20 +78,16 @@ pub(crate) fn new_memory(engine: &wasmtime::Engine) -> wasmtime::Result<wasmtime
     wasmtime::SharedMemory::new(engine, wasmtime::MemoryType::shared(1, 1))
 }
 
-/// Raises the stop word: every check on `memory` traps from now on.
-pub(crate) fn raise(memory: &wasmtime::SharedMemory) {
-    let word = memory.data().as_ptr().cast::<AtomicU32>();
+/// The stop word of `memory`.
+fn word(memory: &wasmtime::SharedMemory) -> &AtomicU32 {
     // SAFETY: the memory is one live, page-aligned 64 KiB page, and guest
     // code only ever reads this word atomically (`emit`).
-    unsafe { (*word).store(1, Ordering::SeqCst) };
+    unsafe { &*memory.data().as_ptr().cast::<AtomicU32>() }
 }
 
-/// Whether the word is raised.
-#[cfg(test)]
-fn raised(memory: &wasmtime::SharedMemory) -> bool {
-    let word = memory.data().as_ptr().cast::<AtomicU32>();
-    // SAFETY: as in `raise`.
-    unsafe { (*word).load(Ordering::SeqCst) == 1 }
+/// Raises the stop word: every check on `memory` traps from now on.
+pub(crate) fn raise(memory: &wasmtime::SharedMemory) {
+    word(memory).store(1, Ordering::SeqCst);
 }
 
 #[cfg(test)]
@@ -104,9 +100,9 @@ mod tests {
         config.wasm_threads(true).shared_memory(true);
         let engine = wasmtime::Engine::new(&config).unwrap();
         let memory = new_memory(&engine).unwrap();
-        assert!(!raised(&memory));
+        assert_eq!(word(&memory).load(Ordering::SeqCst), 0);
         raise(&memory);
         raise(&memory);
-        assert!(raised(&memory));
+        assert_eq!(word(&memory).load(Ordering::SeqCst), 1);
     }
 }

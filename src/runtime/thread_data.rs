@@ -64,14 +64,11 @@ impl Run<ThreadData> {
             )?),
             None => None,
         };
-        let stop_memory = match program.stop_checks {
-            true => Some(
-                stop_checks::new_memory(program.engine.wasmtime()).map_err(|e| {
-                    Error::wrap(ErrorKind::Instantiate, "cannot create the stop memory", e)
-                })?,
-            ),
-            false => None,
-        };
+        let stop_memory = program
+            .stop_checks
+            .then(|| stop_checks::new_memory(program.engine.wasmtime()))
+            .transpose()
+            .map_err(|e| Error::wrap(ErrorKind::Instantiate, "cannot create the stop memory", e))?;
         let run = Run::with_parts(program, config, memory, stop_memory);
         run.stop_wasi(Arc::new(wasi));
         Ok(run)
