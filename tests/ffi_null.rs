@@ -49,6 +49,21 @@ fn null_arguments_give_null_errors() {
         assert_eq!(kind(weft_config_set_os_stack_size(null_mut(), 1 << 20)), N);
         assert_eq!(kind(weft_config_set_max_memory(null_mut(), 1)), N);
         assert_eq!(kind(weft_config_set_timeout_ms(null_mut(), 1)), N);
+        assert_eq!(kind(weft_config_set_interrupt_wasm(null_mut(), true)), N);
+        assert_eq!(kind(weft_config_set_precise_dumps(null_mut(), true)), N);
+        assert_eq!(kind(weft_config_set_huge_pages(null_mut(), true)), N);
+        assert_eq!(
+            kind(weft_config_set_deadlock_detection(null_mut(), true)),
+            N
+        );
+        assert_eq!(
+            kind(weft_config_set_profiler(null_mut(), WEFT_PROFILER_NONE)),
+            N
+        );
+        assert_eq!(
+            kind(weft_config_set_cache_dir(null_mut(), c"x".as_ptr(), 1)),
+            N
+        );
         assert_eq!(kind(weft_engine_new(null(), null_mut())), N);
         assert_eq!(
             kind(weft_module_new(

@@ -60,6 +60,8 @@ static void usage(FILE *out)
         "                          wasm code (Wasmtime epoch checks: 20-30%% slower\n"
         "                          tight loops); by default they show their state\n"
         "                          and CPU time only\n"
+        "  --no-huge-pages         keep the guest memory on 4 KiB pages instead of\n"
+        "                          asking the kernel for transparent huge pages\n"
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
         "  --invoke NAME           reactor: call _initialize (if exported), then NAME\n"
         "                          with no arguments, and print its results\n"
@@ -460,6 +462,9 @@ int main(int argc, char **argv)
             takes_value = 0;
         } else if (strcmp(a, "--precise-dumps") == 0) {
             err = weft_config_set_precise_dumps(config, true);
+            takes_value = 0;
+        } else if (strcmp(a, "--no-huge-pages") == 0) {
+            err = weft_config_set_huge_pages(config, false);
             takes_value = 0;
         } else if (strcmp(a, "--no-cache") == 0) {
             cache_dir = "";

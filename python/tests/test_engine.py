@@ -1,5 +1,7 @@
 """Config and Engine."""
 
+import sys
+
 import pytest
 
 import weft
@@ -103,3 +105,39 @@ def test_interrupt_wasm_setting_runs_programs_either_way():
             wasi = weft.WasiConfig(stdout=weft.CAPTURE, stderr=weft.CAPTURE)
             with weft.Module(e, HELLO) as m, weft.Instance(m, wasi) as inst:
                 assert inst.run() == 0
+
+
+def _memory_vm_flags(base: int) -> str:
+    """The kernel's VmFlags of the mapping holding address ``base``."""
+    inside = False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split(" ", 1)[0]
+            if "-" in head and ":" not in head:
+                a, b = (int(x, 16) for x in head.split("-"))
+                inside = a <= base < b
+            elif line.startswith("VmFlags:") and inside:
+                return line.split(":", 1)[1]
+    raise AssertionError(f"no mapping holds {base:#x}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/smaps is Linux's")
+def test_huge_pages_advise_the_program_memory_only_when_on():
+    shared = """(module
+      (import "env" "memory" (memory 1 16 shared))
+      (export "memory" (memory 0))
+      (func (export "_initialize"))
+      (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"""
+    with weft.Config() as c:
+        assert c.huge_pages is True
+        with pytest.raises(TypeError, match="huge_pages must be a bool"):
+            c.huge_pages = 1  # type: ignore[assignment]
+    for on in (True, False):
+        with weft.Config(huge_pages=on) as c, weft.Engine(c) as e:
+            assert c.huge_pages is on
+            with weft.Module(e, shared) as m, weft.Instance(m) as inst:
+                inst.initialize()
+                assert inst.call("add", 1, 2) == 3
+                with inst._memory_span() as (base, _):
+                    flags = _memory_vm_flags(base).split()
+                assert ("hg" in flags) is on, flags

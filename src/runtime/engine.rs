@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::runtime::config::Config;
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::huge_pages;
 
 /// A shared, cheaply clonable engine. Compile many programs with one engine.
 #[derive(Clone)]
@@ -16,6 +17,9 @@ struct EngineInner {
     wasmtime: wasmtime::Engine,
     config: Config,
     interruption: Interruption,
+    /// Whether program memories get the huge page advice: only when weft
+    /// configured the Wasmtime engine (its memory reservation).
+    huge_pages: bool,
 }
 
 /// How an engine's code stops threads that are running wasm.
@@ -46,7 +50,8 @@ impl Engine {
     }
 
     /// [`Engine::new`], with `tweak` applied to the Wasmtime configuration
-    /// last (tests of configuration-dependent behaviour).
+    /// last (tests of configuration-dependent behaviour). `tweak` must not
+    /// lower the memory reservation (the huge page advice relies on it).
     pub(crate) fn with_wasmtime_config(
         config: &Config,
         tweak: impl FnOnce(&mut wasmtime::Config),
@@ -71,6 +76,7 @@ impl Engine {
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
             .shared_memory(true)
+            .memory_reservation(huge_pages::RESERVATION)
             .epoch_interruption(interruption == Interruption::Epochs)
             .max_wasm_stack(config.wasm_stack_size)
             .profiler(config.profiler.strategy());
@@ -81,6 +87,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,
                 interruption,
+                huge_pages: config.huge_pages,
                 config: config.clone(),
             }),
         })
@@ -94,6 +101,7 @@ impl Engine {
                 wasmtime,
                 config,
                 interruption: Interruption::Epochs,
+                huge_pages: false,
             }),
         }
     }
@@ -106,6 +114,11 @@ impl Engine {
     /// How this engine's code stops running wasm.
     pub(crate) fn interruption(&self) -> Interruption {
         self.inner.interruption
+    }
+
+    /// Whether program memories are advised to use huge pages.
+    pub(crate) fn huge_pages(&self) -> bool {
+        self.inner.huge_pages
     }
 
     /// The limits this engine was made with.

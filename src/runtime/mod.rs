@@ -25,6 +25,7 @@ mod dump;
 mod engine;
 mod error;
 mod host_func;
+mod huge_pages;
 mod instance;
 mod linker;
 mod outcome;

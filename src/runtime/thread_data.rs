@@ -8,6 +8,7 @@ use std::sync::Arc;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::huge_pages;
 use crate::runtime::outcome::Outcome;
 use crate::runtime::program::ProgramInner;
 use crate::runtime::registry;
@@ -64,6 +65,9 @@ impl Run<ThreadData> {
             )?),
             None => None,
         };
+        if let Some(m) = memory.as_ref().filter(|_| program.engine.huge_pages()) {
+            huge_pages::advise(m);
+        }
         let stop_memory = program
             .stop_checks
             .then(|| stop_checks::new_memory(program.engine.wasmtime()))

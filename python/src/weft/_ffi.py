@@ -82,6 +82,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "weft_config_set_deadlock_detection": (c_ptr, [c_ptr, ctypes.c_bool]),
     "weft_config_set_interrupt_wasm": (c_ptr, [c_ptr, ctypes.c_bool]),
     "weft_config_set_precise_dumps": (c_ptr, [c_ptr, ctypes.c_bool]),
+    "weft_config_set_huge_pages": (c_ptr, [c_ptr, ctypes.c_bool]),
     "weft_config_set_profiler": (c_ptr, [c_ptr, u32]),
     "weft_engine_new": (c_ptr, [c_ptr, c_ptr_p]),
     "weft_engine_clone": (c_ptr, [c_ptr]),
