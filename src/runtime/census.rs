@@ -65,6 +65,14 @@ impl Census {
         self.word.fetch_sub(1, Ordering::SeqCst);
     }
 
+    /// Live threads not parked in an untimed wait (running, starting, in a
+    /// WASI call or host function, or in a timed wait).
+    pub(crate) fn active(&self) -> u32 {
+        let word = self.word.load(Ordering::Relaxed);
+        let live = ((word & LIVE_MASK) >> 32) as u32;
+        live.saturating_sub((word & PARKED_MASK) as u32)
+    }
+
     /// Whether every live thread is parked for good now.
     #[allow(dead_code)]
     pub(crate) fn is_deadlocked(&self) -> bool {

@@ -18,6 +18,18 @@
 //!   notifier sees the count and takes the lock.
 //! * **Wake-ups outside the lock**: a notify takes its waiters off the queue
 //!   under the lock, then issues the futex wakes after releasing it.
+//! * **Spin, then sleep**: a queued waiter first watches its word for up to
+//!   [`SPIN`] before it sleeps in the kernel, and a notify makes the futex
+//!   wake system call only for a waiter that sleeps. A lock or condition
+//!   variable handed back and forth between threads on their own cores is
+//!   then passed in user space: on a VM, waking a sleeping thread on an idle
+//!   core costs tens of microseconds, most of it the host waking the vCPU.
+//!   The spin adapts per thread: a thread that had to sleep after all spins
+//!   for half as long next time (down to an eighth), and one woken while it
+//!   spun spins for the whole of [`SPIN`] again. A
+//!   machine with one CPU never spins, nor does a waiter while the run's
+//!   other active threads (all but those parked in untimed waits) occupy
+//!   every CPU: the spin would take a CPU from a thread that has work.
 //!
 //! `stop` marks the lot stopped and then sweeps every bucket, waking every
 //! queued waiter as stopped; a wait that starts later sees the mark under its
@@ -46,25 +58,128 @@ const WAITING: u32 = 0;
 const WOKEN: u32 = 1;
 const STOPPED: u32 = 2;
 
+/// The longest a waiter watches its word before it sleeps in the kernel:
+/// about what waking a sleeping thread costs on a VM (see the module docs).
+const SPIN: Duration = Duration::from_micros(25);
+
 /// A parked thread: its futex word. One per OS thread, reused by every wait.
 struct Waiter {
     state: AtomicU32,
     /// Set by `nudge`: run the wait's hook, then park again.
     nudged: AtomicBool,
+    /// Whether the thread may be asleep in `futex::wait` (set before it
+    /// sleeps, cleared after): wakers skip the system call otherwise.
+    asleep: AtomicBool,
+    /// How long (ns) the next wait spins; only the owning thread uses it.
+    spin_ns: AtomicU32,
 }
 
 impl Waiter {
     /// Sets the final state and wakes the thread. Called exactly once per
     /// dequeue, by whoever took the waiter off its queue.
     fn wake(&self, state: u32) {
-        self.state.store(state, Ordering::Release);
-        let _ = futex::wake(&self.state, futex::Flags::PRIVATE, 1);
+        // SeqCst store, then SeqCst load of `asleep`; the waiter does the
+        // mirror image (store `asleep`, load `state`), so at least one of
+        // the two sees the other's store: no wake-up is lost.
+        self.state.store(state, Ordering::SeqCst);
+        self.kick();
     }
 
     /// Wakes the thread without dequeuing it (`nudge`).
     fn nudge(&self) {
-        self.nudged.store(true, Ordering::Release);
-        let _ = futex::wake(&self.state, futex::Flags::PRIVATE, 1);
+        self.nudged.store(true, Ordering::SeqCst);
+        self.kick();
+    }
+
+    /// The futex wake, if the thread may be asleep.
+    fn kick(&self) {
+        if self.asleep.load(Ordering::SeqCst) {
+            let _ = futex::wake(&self.state, futex::Flags::PRIVATE, 1);
+        }
+    }
+
+    /// Whether the wait has something to look at: a final state or a nudge.
+    fn signalled(&self) -> bool {
+        self.state.load(Ordering::Acquire) != WAITING || self.nudged.load(Ordering::Acquire)
+    }
+
+    /// Watches the word until it is signalled (returns true) or `until`.
+    fn spin(&self, until: Instant) -> bool {
+        loop {
+            for _ in 0..32 {
+                if self.signalled() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+        }
+    }
+
+    /// Sleeps until woken, `left` passes or a spurious wake-up.
+    fn sleep(&self, left: Option<Duration>) {
+        let ts = left.map(|l| futex::Timespec {
+            tv_sec: l.as_secs().min(i64::MAX as u64) as i64,
+            tv_nsec: l.subsec_nanos().into(),
+        });
+        self.asleep.store(true, Ordering::SeqCst);
+        // Re-checked after announcing the sleep (see `wake`). The kernel
+        // compares the word again, so a wake between here and the sleep
+        // returns at once.
+        if self.state.load(Ordering::SeqCst) == WAITING && !self.nudged.load(Ordering::SeqCst) {
+            let _ = futex::wait(&self.state, futex::Flags::PRIVATE, WAITING, ts.as_ref());
+        }
+        self.asleep.store(false, Ordering::Relaxed);
+    }
+
+    /// How long the next wait spins.
+    fn spin_budget(&self) -> Duration {
+        Duration::from_nanos(self.spin_ns.load(Ordering::Relaxed).into())
+    }
+
+    /// Adapts the spin to how the wait ended: woken while spinning restores
+    /// the whole spin; having had to sleep halves it, down to an eighth
+    /// (which still catches a quick hand-off, and so restores it).
+    fn learn(&self, woken_spinning: bool) {
+        let full = spin_limit().as_nanos() as u32;
+        let next = if woken_spinning {
+            full
+        } else {
+            (self.spin_ns.load(Ordering::Relaxed) / 2).max(full / 8)
+        };
+        self.spin_ns.store(next, Ordering::Relaxed);
+    }
+}
+
+/// How long `me` spins in a wait: its budget, but only while the run's other
+/// active threads leave one of `cpus` free (`active` counts a timed waiter
+/// itself).
+fn spin_for(me: &Waiter, active: u32, timed: bool, cpus: u32) -> Duration {
+    let others = active.saturating_sub(u32::from(timed));
+    if others < cpus {
+        me.spin_budget()
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// CPUs this process may run on.
+fn cpus() -> u32 {
+    static CPUS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+    })
+}
+
+/// [`SPIN`], or zero on a machine with one CPU (the notifier needs it).
+fn spin_limit() -> Duration {
+    if cpus() > 1 {
+        SPIN
+    } else {
+        Duration::ZERO
     }
 }
 
@@ -80,6 +195,8 @@ fn me() -> Arc<Waiter> {
                 Arc::new(Waiter {
                     state: AtomicU32::new(WAITING),
                     nudged: AtomicBool::new(false),
+                    asleep: AtomicBool::new(false),
+                    spin_ns: AtomicU32::new(spin_limit().as_nanos() as u32),
                 })
             })
             .clone()
@@ -168,7 +285,12 @@ impl ParkingLot {
             queue.push((addr, me.clone(), untimed));
             deadlocked = untimed && census.parked();
         }
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let start = Instant::now();
+        let deadline = timeout.and_then(|t| start.checked_add(t));
+        // Spin once, before the first sleep, for at most this long.
+        let spin = spin_for(&me, census.active(), timeout.is_some(), cpus());
+        let mut spin_until = Some(start + spin);
+        let mut slept = false;
         loop {
             let left = match deadline {
                 None => None,
@@ -176,6 +298,7 @@ impl ParkingLot {
                     Some(left) if !left.is_zero() => Some(left),
                     _ => {
                         if self.cancel(bucket, &me) {
+                            me.learn(false);
                             return Ok(WaitResult::TimedOut);
                         }
                         // Dequeued by a notify or stop: its wake is coming.
@@ -184,7 +307,10 @@ impl ParkingLot {
                 },
             };
             match me.state.load(Ordering::Acquire) {
-                WOKEN => return Ok(WaitResult::Woken),
+                WOKEN => {
+                    me.learn(!slept);
+                    return Ok(WaitResult::Woken);
+                }
                 STOPPED => return Err(Stopped),
                 _ => {}
             }
@@ -192,13 +318,16 @@ impl ParkingLot {
                 hook(std::mem::take(&mut deadlocked));
                 continue;
             }
-            let ts = left.map(|l| futex::Timespec {
-                tv_sec: l.as_secs().min(i64::MAX as u64) as i64,
-                tv_nsec: l.subsec_nanos().into(),
-            });
+            if let Some(until) = spin_until.take() {
+                let until = deadline.map_or(until, |d| d.min(until));
+                if me.spin(until) {
+                    continue;
+                }
+            }
             // Returns on a wake, a timeout, a signal or a changed word; the
             // loop re-checks which.
-            let _ = futex::wait(&me.state, futex::Flags::PRIVATE, WAITING, ts.as_ref());
+            slept = true;
+            me.sleep(left);
         }
     }
 
@@ -354,6 +483,67 @@ mod tests {
             lot.wait(4, || true, None, &Census::default(), |_| {}),
             Err(Stopped)
         );
+    }
+
+    fn waiter() -> Waiter {
+        Waiter {
+            state: AtomicU32::new(WAITING),
+            nudged: AtomicBool::new(false),
+            asleep: AtomicBool::new(false),
+            spin_ns: AtomicU32::new(spin_limit().as_nanos() as u32),
+        }
+    }
+
+    #[test]
+    fn the_spin_halves_after_each_sleep_and_returns_when_it_catches_a_wake() {
+        let w = waiter();
+        let full = spin_limit();
+        assert_eq!(w.spin_budget(), full);
+        w.learn(false);
+        assert_eq!(w.spin_budget(), full / 2);
+        for _ in 0..20 {
+            w.learn(false);
+        }
+        assert_eq!(w.spin_budget(), full / 8);
+        w.learn(true);
+        assert_eq!(w.spin_budget(), full);
+    }
+
+    #[test]
+    fn no_spin_while_other_active_threads_fill_every_cpu() {
+        let w = waiter();
+        let budget = w.spin_budget();
+        // Untimed waiters are not active themselves; timed ones are.
+        assert_eq!(spin_for(&w, 1, false, 2), budget);
+        assert_eq!(spin_for(&w, 2, false, 2), Duration::ZERO);
+        assert_eq!(spin_for(&w, 2, true, 2), budget);
+        assert_eq!(spin_for(&w, 3, true, 2), Duration::ZERO);
+        assert_eq!(spin_for(&w, 0, true, 2), budget);
+        assert_eq!(spin_for(&w, 0, false, 1), budget);
+        assert_eq!(spin_for(&w, 1, false, 1), Duration::ZERO);
+    }
+
+    #[test]
+    fn stops_and_timeouts_land_during_the_spin_too() {
+        // The stop comes right after the waiter queues (within its spin, or
+        // once it sleeps: either way it must see it); timeouts shorter and
+        // longer than the spin.
+        for i in 0..300u64 {
+            let lot = Arc::new(ParkingLot::default());
+            let l = lot.clone();
+            let t =
+                std::thread::spawn(move || l.wait(4, || true, None, &Census::default(), |_| {}));
+            while lot.parked() < 1 {
+                std::hint::spin_loop();
+            }
+            lot.stop();
+            assert_eq!(t.join().unwrap(), Err(Stopped));
+            let timeout = Duration::from_micros(i % 60);
+            assert_eq!(
+                ParkingLot::default().wait(8, || true, Some(timeout), &Census::default(), |_| {}),
+                Ok(WaitResult::TimedOut)
+            );
+        }
     }
 
     #[test]
