@@ -82,14 +82,19 @@ mod tests {
         flags.split_whitespace().any(|f| f == "hg")
     }
 
-    #[test]
-    fn advice_covers_the_reservation_and_nothing_around_it() {
+    /// A shared memory of `max` pages from an engine set up as weft's are.
+    fn memory(max: u32) -> SharedMemory {
         let mut c = wasmtime::Config::new();
         c.wasm_threads(true)
             .shared_memory(true)
             .memory_reservation(RESERVATION);
         let engine = wasmtime::Engine::new(&c).unwrap();
-        let m = SharedMemory::new(&engine, wasmtime::MemoryType::shared(1, 65536)).unwrap();
+        SharedMemory::new(&engine, wasmtime::MemoryType::shared(1, max)).unwrap()
+    }
+
+    #[test]
+    fn advice_covers_the_reservation_and_nothing_around_it() {
+        let m = memory(65536);
         let base = m.data().as_ptr() as usize;
         let end = base + RESERVATION as usize;
         advise(&m);
@@ -118,12 +123,7 @@ mod tests {
 
     #[test]
     fn a_small_maximum_is_advised_up_to_it() {
-        let mut c = wasmtime::Config::new();
-        c.wasm_threads(true)
-            .shared_memory(true)
-            .memory_reservation(RESERVATION);
-        let engine = wasmtime::Engine::new(&c).unwrap();
-        let m = SharedMemory::new(&engine, wasmtime::MemoryType::shared(1, 64)).unwrap();
+        let m = memory(64);
         let base = m.data().as_ptr() as usize;
         advise(&m);
         let max = base + (64 << 16);

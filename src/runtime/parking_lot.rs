@@ -75,6 +75,15 @@ struct Waiter {
 }
 
 impl Waiter {
+    fn new() -> Waiter {
+        Waiter {
+            state: AtomicU32::new(WAITING),
+            nudged: AtomicBool::new(false),
+            asleep: AtomicBool::new(false),
+            spin_ns: AtomicU32::new(spin_limit().as_nanos() as u32),
+        }
+    }
+
     /// Sets the final state and wakes the thread. Called exactly once per
     /// dequeue, by whoever took the waiter off its queue.
     fn wake(&self, state: u32) {
@@ -191,14 +200,7 @@ thread_local! {
 fn me() -> Arc<Waiter> {
     ME.with(|me| {
         me.borrow_mut()
-            .get_or_insert_with(|| {
-                Arc::new(Waiter {
-                    state: AtomicU32::new(WAITING),
-                    nudged: AtomicBool::new(false),
-                    asleep: AtomicBool::new(false),
-                    spin_ns: AtomicU32::new(spin_limit().as_nanos() as u32),
-                })
-            })
+            .get_or_insert_with(|| Arc::new(Waiter::new()))
             .clone()
     })
 }
@@ -485,18 +487,9 @@ mod tests {
         );
     }
 
-    fn waiter() -> Waiter {
-        Waiter {
-            state: AtomicU32::new(WAITING),
-            nudged: AtomicBool::new(false),
-            asleep: AtomicBool::new(false),
-            spin_ns: AtomicU32::new(spin_limit().as_nanos() as u32),
-        }
-    }
-
     #[test]
     fn the_spin_halves_after_each_sleep_and_returns_when_it_catches_a_wake() {
-        let w = waiter();
+        let w = Waiter::new();
         let full = spin_limit();
         assert_eq!(w.spin_budget(), full);
         w.learn(false);
@@ -511,7 +504,7 @@ mod tests {
 
     #[test]
     fn no_spin_while_other_active_threads_fill_every_cpu() {
-        let w = waiter();
+        let w = Waiter::new();
         let budget = w.spin_budget();
         // Untimed waiters are not active themselves; timed ones are.
         assert_eq!(spin_for(&w, 1, false, 2), budget);
