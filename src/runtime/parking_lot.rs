@@ -53,10 +53,15 @@ use crate::wasi::Stopped;
 /// Number of buckets (a power of two).
 const BUCKETS: usize = 64;
 
-/// Waiter states (the futex word).
+/// Waiter states (the futex word): waiting, or one final state ...
 const WAITING: u32 = 0;
 const WOKEN: u32 = 1;
 const STOPPED: u32 = 2;
+/// ... and, besides either, a nudge not yet answered. It is a bit of the
+/// futex word itself so that a nudge changes the word: one that lands
+/// after the waiter's last look but before it sleeps makes the kernel's
+/// own comparison fail, and the sleep returns at once.
+const NUDGED: u32 = 4;
 
 /// The longest a waiter watches its word before it sleeps in the kernel:
 /// about what waking a sleeping thread costs on a VM (see the module docs).
@@ -65,8 +70,6 @@ const SPIN: Duration = Duration::from_micros(25);
 /// A parked thread: its futex word. One per OS thread, reused by every wait.
 struct Waiter {
     state: AtomicU32,
-    /// Set by `nudge`: run the wait's hook, then park again.
-    nudged: AtomicBool,
     /// Whether the thread may be asleep in `futex::wait` (set before it
     /// sleeps, cleared after): wakers skip the system call otherwise.
     asleep: AtomicBool,
@@ -78,7 +81,6 @@ impl Waiter {
     fn new() -> Waiter {
         Waiter {
             state: AtomicU32::new(WAITING),
-            nudged: AtomicBool::new(false),
             asleep: AtomicBool::new(false),
             spin_ns: AtomicU32::new(spin_limit().as_nanos() as u32),
         }
@@ -87,16 +89,18 @@ impl Waiter {
     /// Sets the final state and wakes the thread. Called exactly once per
     /// dequeue, by whoever took the waiter off its queue.
     fn wake(&self, state: u32) {
-        // SeqCst store, then SeqCst load of `asleep`; the waiter does the
-        // mirror image (store `asleep`, load `state`), so at least one of
-        // the two sees the other's store: no wake-up is lost.
-        self.state.store(state, Ordering::SeqCst);
+        // SeqCst change of the word, then SeqCst load of `asleep`; the
+        // waiter does the mirror image (store `asleep`, load `state`), so at
+        // least one of the two sees the other's store. A pending nudge is
+        // kept.
+        self.state.fetch_or(state, Ordering::SeqCst);
         self.kick();
     }
 
-    /// Wakes the thread without dequeuing it (`nudge`).
+    /// Wakes the thread without dequeuing it (`nudge`): it runs its wait's
+    /// hook and parks again.
     fn nudge(&self) {
-        self.nudged.store(true, Ordering::SeqCst);
+        self.state.fetch_or(NUDGED, Ordering::SeqCst);
         self.kick();
     }
 
@@ -109,7 +113,7 @@ impl Waiter {
 
     /// Whether the wait has something to look at: a final state or a nudge.
     fn signalled(&self) -> bool {
-        self.state.load(Ordering::Acquire) != WAITING || self.nudged.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) != WAITING
     }
 
     /// Watches the word until it is signalled (returns true) or `until`.
@@ -135,9 +139,9 @@ impl Waiter {
         });
         self.asleep.store(true, Ordering::SeqCst);
         // Re-checked after announcing the sleep (see `wake`). The kernel
-        // compares the word again, so a wake between here and the sleep
-        // returns at once.
-        if self.state.load(Ordering::SeqCst) == WAITING && !self.nudged.load(Ordering::SeqCst) {
+        // compares the word again, so a wake or nudge between here and the
+        // sleep returns at once.
+        if self.state.load(Ordering::SeqCst) == WAITING {
             let _ = futex::wait(&self.state, futex::Flags::PRIVATE, WAITING, ts.as_ref());
         }
         self.asleep.store(false, Ordering::Relaxed);
@@ -258,7 +262,8 @@ impl ParkingLot {
     /// `timeout` passes (`None`: never) or the lot is stopped. An untimed
     /// waiter is counted in `census`; `hook(deadlocked)` runs (outside the
     /// lock) when this park made every thread parked (`true`) or when the
-    /// lot is nudged (`false`), and the thread parks again afterwards.
+    /// lot is nudged (`false`, also when the nudge and the wait's end
+    /// arrive together), and the thread parks again afterwards.
     pub(crate) fn wait(
         &self,
         addr: u64,
@@ -282,7 +287,6 @@ impl ParkingLot {
                 return Ok(WaitResult::NotEqual);
             }
             me.state.store(WAITING, Ordering::Relaxed);
-            me.nudged.store(false, Ordering::Relaxed);
             let untimed = timeout.is_none();
             queue.push((addr, me.clone(), untimed));
             deadlocked = untimed && census.parked();
@@ -308,7 +312,15 @@ impl ParkingLot {
                     }
                 },
             };
-            match me.state.load(Ordering::Acquire) {
+            let state = me.state.load(Ordering::Acquire);
+            if state & NUDGED != 0 {
+                // Answered even when the wait has just ended: the dump
+                // that asked counts on it.
+                me.state.fetch_and(!NUDGED, Ordering::Relaxed);
+                hook(false);
+                continue;
+            }
+            match state {
                 WOKEN => {
                     me.learn(!slept);
                     return Ok(WaitResult::Woken);
@@ -316,8 +328,8 @@ impl ParkingLot {
                 STOPPED => return Err(Stopped),
                 _ => {}
             }
-            if deadlocked || me.nudged.swap(false, Ordering::Acquire) {
-                hook(std::mem::take(&mut deadlocked));
+            if std::mem::take(&mut deadlocked) {
+                hook(true);
                 continue;
             }
             if let Some(until) = spin_until.take() {
@@ -537,6 +549,52 @@ mod tests {
                 Ok(WaitResult::TimedOut)
             );
         }
+    }
+
+    #[test]
+    fn no_nudge_is_lost_on_the_way_to_sleep() {
+        // Each nudge comes the moment the previous hook returns, while the
+        // waiter heads back to sleep: the window between its last look at
+        // the word and the futex system call. A nudge that lands there must
+        // still run the hook (a lost one left a thread dump waiting for its
+        // whole timeout).
+        let lot = Arc::new(ParkingLot::default());
+        let hooks = Arc::new(AtomicU32::new(0));
+        let (l, h) = (lot.clone(), hooks.clone());
+        let t = std::thread::spawn(move || {
+            l.wait(
+                4,
+                || true,
+                None,
+                &Census::default(),
+                |_| {
+                    h.fetch_add(1, Ordering::SeqCst);
+                },
+            )
+        });
+        while lot.parked() < 1 {
+            std::thread::yield_now();
+        }
+        // The queued waiter itself, so that a nudge is only its store and
+        // wake (`ParkingLot::nudge` first walks every bucket's lock).
+        let waiter = lot.bucket(4).lock()[0].1.clone();
+        for n in 1..=100_000u32 {
+            // Land at a different point of the waiter's path each time.
+            for _ in 0..n % 64 {
+                std::hint::spin_loop();
+            }
+            waiter.nudge();
+            let asked = Instant::now();
+            while hooks.load(Ordering::SeqCst) < n {
+                assert!(
+                    asked.elapsed() < Duration::from_secs(5),
+                    "nudge {n} was lost"
+                );
+                std::hint::spin_loop();
+            }
+        }
+        lot.stop();
+        assert_eq!(t.join().unwrap(), Err(Stopped));
     }
 
     #[test]
