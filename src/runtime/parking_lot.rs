@@ -305,6 +305,11 @@ impl ParkingLot {
                     _ => {
                         if self.cancel(bucket, &me) {
                             me.learn(false);
+                            // A nudge that came with the timeout is
+                            // answered too (none can come after `cancel`).
+                            if me.state.load(Ordering::Acquire) & NUDGED != 0 {
+                                hook(false);
+                            }
                             return Ok(WaitResult::TimedOut);
                         }
                         // Dequeued by a notify or stop: its wake is coming.
@@ -595,6 +600,53 @@ mod tests {
         }
         lot.stop();
         assert_eq!(t.join().unwrap(), Err(Stopped));
+    }
+
+    #[test]
+    fn a_nudge_that_comes_with_the_end_of_the_wait_is_answered() {
+        // The first nudge's hook holds the waiter until a second nudge and
+        // the wait's end (a notify, or the timeout) have both arrived: the
+        // wait must answer the second nudge before it returns.
+        for timeout in [None, Some(Duration::from_millis(20))] {
+            let lot = Arc::new(ParkingLot::default());
+            let hooks = Arc::new(AtomicU32::new(0));
+            let (go, gate) = std::sync::mpsc::channel::<()>();
+            let (l, h) = (lot.clone(), hooks.clone());
+            let t = std::thread::spawn(move || {
+                l.wait(
+                    8,
+                    || true,
+                    timeout,
+                    &Census::default(),
+                    |_| {
+                        if h.fetch_add(1, Ordering::SeqCst) == 0 {
+                            gate.recv().unwrap();
+                        }
+                    },
+                )
+            });
+            while lot.parked() < 1 {
+                std::thread::yield_now();
+            }
+            lot.nudge();
+            while hooks.load(Ordering::SeqCst) < 1 {
+                std::thread::yield_now();
+            }
+            lot.nudge();
+            let want = match timeout {
+                None => {
+                    assert_eq!(lot.notify(8, 1, &Census::default()), 1);
+                    WaitResult::Woken
+                }
+                Some(t) => {
+                    std::thread::sleep(t * 2);
+                    WaitResult::TimedOut
+                }
+            };
+            go.send(()).unwrap();
+            assert_eq!(t.join().unwrap(), Ok(want));
+            assert_eq!(hooks.load(Ordering::SeqCst), 2, "{timeout:?}");
+        }
     }
 
     #[test]
