@@ -238,23 +238,26 @@ impl ThreadRegistry {
     }
 
     /// A thread dump: every live thread's state and backtrace. `wake` makes
-    /// the threads look (nudges the parked, ticks the epoch); `tick` ticks
-    /// the epoch again while running threads are still missing (see below);
-    /// `running_answer` says whether running wasm answers at all (only at
+    /// the threads look (nudges the parked, ticks the epoch), and is called
+    /// again while answers are missing (see below); `running_answer` says
+    /// whether running wasm answers at all (only at
     /// epoch checks: without them running and starting threads are not
     /// waited for); `own` is the calling guest thread's own answer, when a
     /// guest thread dumps (the deadlock detector). Threads that do not answer
     /// within `timeout` get no frames.
     ///
-    /// One tick is not always enough: a thread still inside its epoch
-    /// callback (answering the previous dump) when the tick comes moves its
-    /// deadline one tick past it, as Wasmtime reads the epoch after the
-    /// callback returns. So the wait ticks again after 250 µs, 500 µs, ...
-    /// (at most every 20 ms) while answers are missing.
+    /// One call of `wake` is not always enough. A thread between two states
+    /// when it comes is not reached by it: one that has published its park
+    /// but is not queued in the parking lot yet, or one that has entered a
+    /// blocking WASI call but not yet recorded its call site. And a thread
+    /// still inside its epoch callback (answering the previous dump) when
+    /// the tick comes moves its deadline one tick past it, as Wasmtime reads
+    /// the epoch after the callback returns. So the wait wakes again, and
+    /// looks for call sites again, after 250 µs, 500 µs, ... (at most every
+    /// 20 ms) while answers are missing.
     pub(crate) fn dump(
         &self,
-        wake: impl FnOnce(),
-        tick: impl Fn(),
+        wake: impl Fn(),
         running_answer: bool,
         own: Option<(&ThreadSlot, String)>,
         timeout: Duration,
@@ -270,14 +273,16 @@ impl ThreadRegistry {
             self.answer(slot, gen, frames);
         }
         // Threads in a blocking WASI call left their frames on the way in.
-        for slot in &slots {
-            if let Some(frames) = slot.call_site() {
-                let mut answers = self.answers();
+        let call_sites = |answers: &mut HashMap<u32, (u64, String)>| {
+            for slot in &slots {
                 if answers.get(&slot.tid).is_none_or(|a| a.0 < gen) {
-                    answers.insert(slot.tid, (gen, frames));
+                    if let Some(frames) = slot.call_site() {
+                        answers.insert(slot.tid, (gen, frames));
+                    }
                 }
             }
-        }
+        };
+        call_sites(&mut self.answers());
         wake();
         let deadline = Instant::now() + timeout;
         // Threads with no wasm stack to show are not waited for.
@@ -299,8 +304,9 @@ impl ThreadRegistry {
             }
             if now >= next_tick {
                 drop(answers);
-                tick();
+                wake();
                 answers = self.answers();
+                call_sites(&mut answers);
                 interval = (interval * 2).min(Duration::from_millis(20));
                 next_tick = now + interval;
                 continue;
@@ -318,5 +324,53 @@ impl ThreadRegistry {
                 .map(|a| a.1.clone());
         }
         threads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    #[test]
+    fn a_call_site_recorded_after_the_dump_started_is_still_found() {
+        // The thread has published its WASI call, but records its frames
+        // only after the dump has first looked.
+        let registry = Arc::new(ThreadRegistry::new(None));
+        let slot = registry.register_new(1);
+        slot.enter_wasi(c"poll_oneoff");
+        let s = slot.clone();
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(2));
+            s.set_call_site(Some("0: sleep".into()));
+        });
+        let threads = registry.dump(|| {}, false, None, Duration::from_secs(10));
+        late.join().unwrap();
+        let t = threads.iter().find(|t| t.tid == 1).unwrap();
+        assert_eq!(t.backtrace.as_deref(), Some("0: sleep"));
+    }
+
+    #[test]
+    fn a_parked_thread_the_first_wake_misses_is_woken_again() {
+        // The thread has published its park but is not queued yet when the
+        // first wake comes; it answers a later one.
+        let registry = Arc::new(ThreadRegistry::new(None));
+        let slot = registry.register_new(1);
+        slot.enter_park(64, true);
+        let wakes = AtomicU32::new(0);
+        let threads = registry.dump(
+            || {
+                if wakes.fetch_add(1, Ordering::SeqCst) > 0 {
+                    if let Some(gen) = registry.pending(&slot) {
+                        registry.answer(&slot, gen, "0: park".into());
+                    }
+                }
+            },
+            false,
+            None,
+            Duration::from_secs(10),
+        );
+        let t = threads.iter().find(|t| t.tid == 1).unwrap();
+        assert_eq!(t.backtrace.as_deref(), Some("0: park"));
     }
 }

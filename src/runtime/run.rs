@@ -457,7 +457,6 @@ impl<T> Run<T> {
                 self.parking.nudge();
                 self.program.engine.wasmtime().increment_epoch();
             },
-            || self.program.engine.wasmtime().increment_epoch(),
             self.program.engine.interruption() == Interruption::Epochs,
             own,
             timeout,
