@@ -556,6 +556,23 @@ mod tests {
         }
     }
 
+    /// A thread that waits on `addr` with `hook`, returned once it is queued.
+    fn park_in_thread(
+        lot: &Arc<ParkingLot>,
+        addr: u64,
+        timeout: Option<Duration>,
+        mut hook: impl FnMut() + Send + 'static,
+    ) -> std::thread::JoinHandle<Result<WaitResult, Stopped>> {
+        let l = lot.clone();
+        let t = std::thread::spawn(move || {
+            l.wait(addr, || true, timeout, &Census::default(), |_| hook())
+        });
+        while lot.parked() < 1 {
+            std::thread::yield_now();
+        }
+        t
+    }
+
     #[test]
     fn no_nudge_is_lost_on_the_way_to_sleep() {
         // Each nudge comes the moment the previous hook returns, while the
@@ -565,21 +582,10 @@ mod tests {
         // whole timeout).
         let lot = Arc::new(ParkingLot::default());
         let hooks = Arc::new(AtomicU32::new(0));
-        let (l, h) = (lot.clone(), hooks.clone());
-        let t = std::thread::spawn(move || {
-            l.wait(
-                4,
-                || true,
-                None,
-                &Census::default(),
-                |_| {
-                    h.fetch_add(1, Ordering::SeqCst);
-                },
-            )
+        let h = hooks.clone();
+        let t = park_in_thread(&lot, 4, None, move || {
+            h.fetch_add(1, Ordering::SeqCst);
         });
-        while lot.parked() < 1 {
-            std::thread::yield_now();
-        }
         // The queued waiter itself, so that a nudge is only its store and
         // wake (`ParkingLot::nudge` first walks every bucket's lock).
         let waiter = lot.bucket(4).lock()[0].1.clone();
@@ -611,23 +617,12 @@ mod tests {
             let lot = Arc::new(ParkingLot::default());
             let hooks = Arc::new(AtomicU32::new(0));
             let (go, gate) = std::sync::mpsc::channel::<()>();
-            let (l, h) = (lot.clone(), hooks.clone());
-            let t = std::thread::spawn(move || {
-                l.wait(
-                    8,
-                    || true,
-                    timeout,
-                    &Census::default(),
-                    |_| {
-                        if h.fetch_add(1, Ordering::SeqCst) == 0 {
-                            gate.recv().unwrap();
-                        }
-                    },
-                )
+            let h = hooks.clone();
+            let t = park_in_thread(&lot, 8, timeout, move || {
+                if h.fetch_add(1, Ordering::SeqCst) == 0 {
+                    gate.recv().unwrap();
+                }
             });
-            while lot.parked() < 1 {
-                std::thread::yield_now();
-            }
             lot.nudge();
             while hooks.load(Ordering::SeqCst) < 1 {
                 std::thread::yield_now();
