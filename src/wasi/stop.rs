@@ -184,7 +184,9 @@ mod tests {
         stop.stop();
         let (res, _) = t.join().unwrap();
         assert_eq!(res, Err(Stopped));
-        assert!(at.elapsed() < Duration::from_millis(10) + Duration::from_millis(40));
+        // The fd never becomes ready: only the stop ends the wait (the
+        // bound only turns a hang into a failure).
+        assert!(at.elapsed() < Duration::from_secs(10));
         assert_eq!(stop.check(), Err(Stopped));
     }
 

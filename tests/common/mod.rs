@@ -80,10 +80,27 @@ pub fn run_file(wasm: &Path, cfg: &WasiConfig) -> RunResult {
 pub fn run_bytes(bytes: &[u8], cfg: &WasiConfig) -> RunResult {
     let inst = instance(bytes, cfg, None);
     let outcome = inst.run().expect("run");
+    assert_all_threads_stopped(&inst, "run_bytes");
     RunResult {
         outcome,
         stdout: String::from_utf8_lossy(&inst.wasi().captured_stdout()).into_owned(),
         stderr: String::from_utf8_lossy(&inst.wasi().captured_stderr()).into_owned(),
+    }
+}
+
+/// Asserts that no thread of `inst` runs on after its program ended: each
+/// is waited for as long as a sanitized build could need (30 s), since a
+/// thread that was not stopped never ends. `run` itself returns after the
+/// grace period even then, so a bound on its time cannot tell the two apart.
+pub fn assert_all_threads_stopped(inst: &Instance, what: &str) {
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !inst.threads().threads.is_empty() {
+        assert!(
+            std::time::Instant::now() < limit,
+            "{what}: threads run on after the end: {}",
+            inst.threads()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
