@@ -291,18 +291,30 @@ impl ThreadRegistry {
             ThreadState::Running | ThreadState::Starting => running_answer,
             _ => true,
         };
+        let unanswered = |t: &ThreadInfo, answers: &HashMap<u32, (u64, String)>| {
+            answers.get(&t.tid).is_none_or(|a| a.0 < gen)
+        };
         let mut answers = self.answers();
         let mut interval = Duration::from_micros(250);
         let mut next_tick = Instant::now() + interval;
         loop {
             let missing = threads
                 .iter()
-                .any(|t| expects(t) && answers.get(&t.tid).is_none_or(|a| a.0 < gen));
+                .any(|t| expects(t) && unanswered(t, &answers));
             let now = Instant::now();
             if !missing || now >= deadline {
                 break;
             }
             if now >= next_tick {
+                // A thread still unanswered may have moved on since the
+                // first look (its wait ended and it went back to wasm code,
+                // or it ended): it is shown as it is now, and waited for
+                // only if that state answers.
+                for t in threads.iter_mut().filter(|t| unanswered(t, &answers)) {
+                    if let Some(slot) = slots.iter().find(|s| s.tid == t.tid) {
+                        *t = slot.snapshot(names);
+                    }
+                }
                 drop(answers);
                 wake();
                 answers = self.answers();
@@ -348,6 +360,30 @@ mod tests {
         late.join().unwrap();
         let t = threads.iter().find(|t| t.tid == 1).unwrap();
         assert_eq!(t.backtrace.as_deref(), Some("0: sleep"));
+    }
+
+    #[test]
+    fn a_thread_that_went_back_to_wasm_code_is_not_waited_for() {
+        // Parked at the first look, then woken by its notify before any
+        // nudge reached it: without precise dumps, running wasm code cannot
+        // answer, so the dump shows it running instead of waiting it out.
+        let registry = Arc::new(ThreadRegistry::new(None));
+        let slot = registry.register_new(1);
+        slot.enter_park(64, false);
+        let woke = std::sync::Once::new();
+        let started = Instant::now();
+        let threads = registry.dump(
+            || woke.call_once(|| slot.running()),
+            false,
+            None,
+            Duration::from_secs(10),
+        );
+        let took = started.elapsed();
+        let t = threads.iter().find(|t| t.tid == 1).unwrap();
+        assert_eq!(t.state, ThreadState::Running);
+        assert_eq!(t.backtrace, None);
+        // Not the 10 s timeout (a tick is at most 20 ms).
+        assert!(took < Duration::from_secs(5), "{took:?}");
     }
 
     #[test]
