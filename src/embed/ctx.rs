@@ -8,9 +8,9 @@ use std::time::Duration;
 use wasmtime::{Instance, Linker, Module, SharedMemory, Store};
 
 use crate::embed::limits::Limits;
+use crate::runtime::run::spawn;
 use crate::runtime::{
-    threads, Engine, Error, ErrorKind, Outcome, Program, Result, Run, Stats, ThreadDump,
-    DUMP_TIMEOUT,
+    Engine, Error, ErrorKind, Outcome, Program, Result, Run, Stats, ThreadDump, DUMP_TIMEOUT,
 };
 use crate::wasi::{GuestMemory, WasiCtx};
 
@@ -100,7 +100,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// thread, or the program has ended.
     pub fn spawn(&self, host: T, start_arg: i32) -> Result<i32> {
         let run = &self.run;
-        let spawned = threads::spawn(run, start_arg, move |_tid| {
+        let spawned = spawn::spawn(run, start_arg, move |_tid| {
             let mut store = Store::new(run.engine(), host);
             run.prepare_store(&mut store);
             store

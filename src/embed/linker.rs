@@ -5,9 +5,11 @@
 use wasmtime::{Caller, Linker, Module, Store};
 
 use crate::embed::ctx::WasiThreadsCtx;
+use crate::runtime::program::wait_rewrite;
+use crate::runtime::run::waits;
 use crate::runtime::{
-    create_memory, wait_imports, wait_rewrite, Engine, Error, ErrorKind, Program, Result, Run,
-    SPAWN_FAILED, SPAWN_MODULE, SPAWN_NAME,
+    create_memory, Engine, Error, ErrorKind, Program, Result, Run, SPAWN_FAILED, SPAWN_MODULE,
+    SPAWN_NAME,
 };
 use crate::wasi::WasiView;
 
@@ -107,7 +109,7 @@ pub fn add_to_linker<T: Clone + Send + 'static>(
         linker
             .define(store, import_module, name, memory.clone())
             .map_err(link)?;
-        wait_imports::add_to_linker(linker, memory, move |t: &mut T| -> &Run<T> {
+        waits::add_to_linker(linker, memory, move |t: &mut T| -> &Run<T> {
             get_cx(t).run()
         })
         .map_err(link)?;

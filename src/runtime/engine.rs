@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::runtime::config::Config;
 use crate::runtime::error::{Error, ErrorKind, Result};
-use crate::runtime::huge_pages;
+use crate::runtime::memory;
 
 /// A shared, cheaply clonable engine. Compile many programs with one engine.
 #[derive(Clone)]
@@ -76,7 +76,7 @@ impl Engine {
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
             .shared_memory(true)
-            .memory_reservation(huge_pages::RESERVATION)
+            .memory_reservation(memory::RESERVATION)
             .epoch_interruption(interruption == Interruption::Epochs)
             .max_wasm_stack(config.wasm_stack_size)
             .profiler(config.profiler.strategy());

@@ -10,16 +10,16 @@ use std::time::Duration;
 
 use wasmtime::{Store, Val, ValType};
 
-use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::HostFuncs;
-use crate::runtime::linker;
-use crate::runtime::outcome::Outcome;
+use crate::runtime::observe::dump::ThreadDump;
+use crate::runtime::observe::registry::{self, DUMP_TIMEOUT};
 use crate::runtime::program::Program;
-use crate::runtime::registry::{self, DUMP_TIMEOUT};
+use crate::runtime::run::linker;
+use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::thread_data::ThreadData;
 use crate::runtime::run::{Run, Stats, MAIN_TID};
 use crate::runtime::sigpipe::SigpipeBlocked;
-use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, WasiConfig, WasiCtx};
 

@@ -1,19 +1,23 @@
 //! A compiled program: the module plus what weft learned from its imports
 //! and exports when it was loaded.
 
+pub(crate) mod cache;
+pub(crate) mod compile_pool;
+pub(crate) mod defined_memory;
+pub(crate) mod frame_map;
+pub(crate) mod stop_checks;
+pub(crate) mod wait_rewrite;
+
 use std::path::Path;
 use std::sync::Arc;
 
 use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
 
-use crate::runtime::backtrace::FrameMap;
-use crate::runtime::cache;
-use crate::runtime::compile_pool;
-use crate::runtime::defined_memory::Unshareable;
 use crate::runtime::engine::{Engine, Interruption};
 use crate::runtime::error::{Error, ErrorKind, Result};
-use crate::runtime::stop_checks;
-use crate::runtime::wait_rewrite::INTERNAL_MODULE;
+use crate::runtime::program::defined_memory::Unshareable;
+use crate::runtime::program::frame_map::FrameMap;
+use crate::runtime::program::wait_rewrite::INTERNAL_MODULE;
 
 /// The import through which guests spawn threads.
 pub const SPAWN_MODULE: &str = "wasi";
@@ -56,7 +60,7 @@ impl Program {
         }
         let (module, map) = compile_pool::install(|| {
             let checks = engine.interruption() == Interruption::StopChecks;
-            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes, checks)
+            crate::runtime::program::wait_rewrite::compile(engine.wasmtime(), bytes, checks)
         })
         .map_err(|e| match e.downcast_ref::<Unshareable>() {
             Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),

@@ -12,26 +12,33 @@
 //! TIDs, limits, stopping and the main thread's bookkeeping are the same
 //! code for both; only making a store differs.
 
+pub(crate) mod linker;
+pub(crate) mod outcome;
+pub(crate) mod spawn;
+pub(crate) mod thread_data;
+pub(crate) mod tids;
+pub(crate) mod waits;
+
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use wasmtime::{InstancePre, MemoryType, SharedMemory, Store, UpdateDeadline};
+use wasmtime::{InstancePre, SharedMemory, Store, UpdateDeadline};
 
 use crate::runtime::config::Config;
-use crate::runtime::dump::ThreadDump;
 use crate::runtime::engine::Interruption;
 use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
-use crate::runtime::outcome::{classify, Outcome, ThreadEnd};
-use crate::runtime::parking_lot::ParkingLot;
+use crate::runtime::observe::dump::ThreadDump;
+use crate::runtime::observe::registry::{self, answer_dump, ThreadRegistry, DUMP_TIMEOUT};
+use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::program::stop_checks;
 use crate::runtime::program::ProgramInner;
-use crate::runtime::registry::{self, answer_dump, ThreadRegistry, DUMP_TIMEOUT};
+use crate::runtime::run::outcome::{classify, Outcome, ThreadEnd};
+use crate::runtime::run::tids::{TidPool, MAX_TID};
+use crate::runtime::run::waits::parking_lot::ParkingLot;
 use crate::runtime::sigpipe::SigpipeBlocked;
-use crate::runtime::stop_checks;
 use crate::runtime::thread_pool;
-use crate::runtime::thread_state::ThreadSlot;
-use crate::runtime::tids::{TidPool, MAX_TID};
 use crate::wasi::{Stopped, WasiCtx};
 
 /// The main thread's TID as seen by host functions.
@@ -672,43 +679,6 @@ fn keep_stopping<T: Send + 'static>(run: Weak<Run<T>>) {
     if let Err(e) = thread_pool::spawn_idle("weft-stopper", job) {
         log::warn!("cannot start the thread that stops the program's threads: {e}");
     }
-}
-
-/// A shared memory for import `module` `name` of type `ty`, its maximum
-/// lowered to `max_memory` bytes (`memory.grow` past it returns -1).
-pub(crate) fn create_memory(
-    engine: &wasmtime::Engine,
-    max_memory: Option<u64>,
-    module: &str,
-    name: &str,
-    ty: &MemoryType,
-) -> Result<SharedMemory> {
-    let page = ty.page_size();
-    let min = ty.minimum();
-    let declared_max = ty.maximum().unwrap_or(u64::from(u32::MAX) + 1);
-    let cap_pages = max_memory.map_or(u64::MAX, |bytes| bytes / page);
-    if min > cap_pages {
-        return Err(Error::new(
-            ErrorKind::Link,
-            format!(
-                "memory \"{module}\" \"{name}\" needs at least {} bytes, above the {} byte cap",
-                min * page,
-                max_memory.unwrap_or(0)
-            ),
-        ));
-    }
-    let max = declared_max.min(cap_pages);
-    let (min, max) = (
-        u32::try_from(min).map_err(|_| Error::new(ErrorKind::Link, "memory too large"))?,
-        u32::try_from(max).unwrap_or(u32::MAX),
-    );
-    SharedMemory::new(engine, MemoryType::shared(min, max)).map_err(|e| {
-        Error::wrap(
-            ErrorKind::Link,
-            &format!("cannot create shared memory \"{module}\" \"{name}\""),
-            e,
-        )
-    })
 }
 
 /// The descriptor behind [`Run::completion_fd`]: an eventfd on Linux, a

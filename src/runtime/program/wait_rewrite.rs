@@ -44,9 +44,9 @@ use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
 use wasmparser::{Operator, Parser, Payload, TypeRef};
 use wasmtime::Module;
 
-use crate::runtime::backtrace::{body_starts, FrameMap};
-use crate::runtime::defined_memory;
-use crate::runtime::stop_checks;
+use crate::runtime::program::defined_memory;
+use crate::runtime::program::frame_map::{body_starts, FrameMap};
+use crate::runtime::program::stop_checks;
 
 /// The reserved import module of the rewritten instructions.
 pub const INTERNAL_MODULE: &str = "weft:internal";

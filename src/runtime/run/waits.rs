@@ -3,16 +3,18 @@
 //! `wait_rewrite`): they check the address as Wasmtime does and park in the
 //! run's parking lot.
 
+pub(crate) mod parking_lot;
+
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use wasmtime::{Caller, Linker, SharedMemory, Trap, WasmBacktrace};
 
-use crate::runtime::dump::backtrace_text;
-use crate::runtime::registry;
+use crate::runtime::observe::dump::backtrace_text;
+use crate::runtime::observe::registry;
+use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::program::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
 use crate::runtime::run::Run;
-use crate::runtime::thread_state::ThreadSlot;
-use crate::runtime::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
 
 /// Defines the three `weft:internal` imports on `linker`, for the program
 /// whose shared memory is `memory`; `run_of` finds the program's run in a

@@ -24,9 +24,9 @@ use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::EntityType;
 use wasmparser::{DataKind, Parser, Payload, TypeRef};
 
-use crate::runtime::backtrace::{body_starts, FrameMap};
+use crate::runtime::program::frame_map::{body_starts, FrameMap};
+use crate::runtime::program::wait_rewrite::INTERNAL_MODULE;
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::wait_rewrite::INTERNAL_MODULE;
 
 /// The import name the defined memory becomes.
 pub(crate) const MEMORY_NAME: &str = "memory";

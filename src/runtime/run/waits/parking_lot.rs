@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 
 use rustix::thread::futex;
 
-use crate::runtime::census::Census;
+use crate::runtime::observe::census::Census;
 use crate::wasi::Stopped;
 
 /// Number of buckets (a power of two).

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
-use crate::runtime::huge_pages;
-use crate::runtime::outcome::Outcome;
+use crate::runtime::memory;
+use crate::runtime::memory::create_memory;
+use crate::runtime::observe::registry;
+use crate::runtime::program::stop_checks;
 use crate::runtime::program::ProgramInner;
-use crate::runtime::registry;
-use crate::runtime::run::{create_memory, Run};
-use crate::runtime::stop_checks;
+use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::Run;
 use crate::wasi::{GuestMemory, ProcExit, WasiConfig, WasiCtx, WasiView};
 
 /// The data of every thread's `Store` in the runner.
@@ -66,7 +67,7 @@ impl Run<ThreadData> {
             None => None,
         };
         if let Some(m) = memory.as_ref().filter(|_| program.engine.huge_pages()) {
-            huge_pages::advise(m);
+            memory::advise(m);
         }
         let stop_memory = program
             .stop_checks

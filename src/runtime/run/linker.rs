@@ -5,14 +5,14 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
+use crate::runtime::observe::registry;
+use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::program::stop_checks;
+use crate::runtime::program::wait_rewrite::INTERNAL_MODULE;
 use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::registry;
-use crate::runtime::stop_checks;
-use crate::runtime::thread_data::ThreadData;
-use crate::runtime::thread_state::ThreadSlot;
-use crate::runtime::threads;
-use crate::runtime::wait_imports;
-use crate::runtime::wait_rewrite::INTERNAL_MODULE;
+use crate::runtime::run::spawn;
+use crate::runtime::run::thread_data::ThreadData;
+use crate::runtime::run::waits;
 use crate::wasi::{self, GuestMemory};
 
 /// Makes the linker for one run. `store` is the main thread's store (needed to
@@ -33,10 +33,10 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
                 let run = &data.run;
                 let memory = data.run.memory.clone().map(GuestMemory::Shared);
                 registry::with_current(|s| s.enter_wasi(c"thread-spawn"));
-                let spawned = threads::spawn(run, start_arg, |tid| run.new_store(tid, memory));
+                let spawned = spawn::spawn(run, start_arg, |tid| run.new_store(tid, memory));
                 registry::with_current(ThreadSlot::running);
                 registry::answer_dump(&caller);
-                Ok(threads::guest_result(spawned))
+                Ok(spawn::guest_result(spawned))
             },
         )
         .map_err(internal)?;
@@ -103,7 +103,7 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     }
     // Last, so the embedder cannot shadow them.
     if let Some(memory) = &run.memory {
-        wait_imports::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
+        waits::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
             .map_err(internal)?;
     }
     Ok(linker)
