@@ -5,12 +5,10 @@
 use wasmtime::{Caller, Linker, Module, Store};
 
 use crate::embed::ctx::WasiThreadsCtx;
+use crate::runtime::imports::{SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::program::wait_rewrite;
 use crate::runtime::run::waits;
-use crate::runtime::{
-    create_memory, Engine, Error, ErrorKind, Program, Result, Run, SPAWN_FAILED, SPAWN_MODULE,
-    SPAWN_NAME,
-};
+use crate::runtime::{create_memory, Engine, Error, ErrorKind, Program, Result, Run, SPAWN_FAILED};
 use crate::wasi::WasiView;
 
 /// Turns on what weft needs in a Wasmtime configuration: the threads

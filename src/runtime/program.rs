@@ -15,16 +15,11 @@ use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
 
 use crate::runtime::engine::{Engine, Interruption};
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::imports::{
+    ENTRY_NAME, INTERNAL_MODULE, SPAWN_MODULE, SPAWN_NAME, STOP_MEMORY_NAME,
+};
 use crate::runtime::program::defined_memory::Unshareable;
 use crate::runtime::program::frame_map::FrameMap;
-use crate::runtime::program::wait_rewrite::INTERNAL_MODULE;
-
-/// The import through which guests spawn threads.
-pub const SPAWN_MODULE: &str = "wasi";
-/// See [`SPAWN_MODULE`].
-pub const SPAWN_NAME: &str = "thread-spawn";
-/// The export every spawned thread starts in.
-pub const ENTRY_NAME: &str = "wasi_thread_start";
 
 /// A compiled module, shared and cheaply clonable.
 #[derive(Clone)]
@@ -152,8 +147,7 @@ impl Program {
         for import in module.imports() {
             match import.ty() {
                 ExternType::Memory(_)
-                    if import.module() == INTERNAL_MODULE
-                        && import.name() == stop_checks::MEMORY_NAME =>
+                    if import.module() == INTERNAL_MODULE && import.name() == STOP_MEMORY_NAME =>
                 {
                     // The rewrite adds this import; a module that has it
                     // already could clear the stop word its checks read.
@@ -163,7 +157,7 @@ impl Program {
                             format!(
                                 "the module imports \"{INTERNAL_MODULE}\" \"{}\", which is \
                                  reserved for weft's stop checks",
-                                stop_checks::MEMORY_NAME
+                                STOP_MEMORY_NAME
                             ),
                         ));
                     }

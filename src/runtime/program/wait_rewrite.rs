@@ -44,18 +44,11 @@ use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
 use wasmparser::{Operator, Parser, Payload, TypeRef};
 use wasmtime::Module;
 
+use crate::runtime::imports::{INTERNAL_MODULE, NOTIFY, STOP_MEMORY_NAME, WAIT32, WAIT64};
 use crate::runtime::program::defined_memory;
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
 use crate::runtime::program::stop_checks;
 
-/// The reserved import module of the rewritten instructions.
-pub const INTERNAL_MODULE: &str = "weft:internal";
-/// `(addr i32, expected i32, timeout i64, offset i32) -> i32`
-pub(crate) const WAIT32: &str = "memory.atomic.wait32";
-/// `(addr i32, expected i64, timeout i64, offset i32) -> i32`
-pub(crate) const WAIT64: &str = "memory.atomic.wait64";
-/// `(addr i32, count i32, offset i32) -> i32`
-pub(crate) const NOTIFY: &str = "memory.atomic.notify";
 /// How many functions the rewrite imports.
 const ADDED: u32 = 3;
 
@@ -297,7 +290,7 @@ impl Rewriter {
         if self.stop_memory.is_some() {
             imports.import(
                 INTERNAL_MODULE,
-                stop_checks::MEMORY_NAME,
+                STOP_MEMORY_NAME,
                 EntityType::Memory(stop_checks::memory_type()),
             );
         }

@@ -5,11 +5,9 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
+use crate::runtime::imports::{INTERNAL_MODULE, SPAWN_MODULE, SPAWN_NAME, STOP_MEMORY_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
-use crate::runtime::program::stop_checks;
-use crate::runtime::program::wait_rewrite::INTERNAL_MODULE;
-use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::run::spawn;
 use crate::runtime::run::thread_data::ThreadData;
 use crate::runtime::run::waits;
@@ -47,12 +45,7 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     }
     if let Some(stop) = &run.stop_memory {
         linker
-            .define(
-                store,
-                INTERNAL_MODULE,
-                stop_checks::MEMORY_NAME,
-                stop.clone(),
-            )
+            .define(store, INTERNAL_MODULE, STOP_MEMORY_NAME, stop.clone())
             .map_err(internal)?;
     }
     run.threads.set_host_names(

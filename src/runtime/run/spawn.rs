@@ -8,8 +8,8 @@ use std::sync::Arc;
 use wasmtime::Store;
 
 use crate::runtime::error::TrapInfo;
+use crate::runtime::imports::ENTRY_NAME;
 use crate::runtime::observe::registry;
-use crate::runtime::program::ENTRY_NAME;
 use crate::runtime::run::outcome::Outcome;
 use crate::runtime::run::Run;
 use crate::runtime::thread_pool::{leave_program, run_on_thread};

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use wasmtime::{Caller, Linker, SharedMemory, Trap, WasmBacktrace};
 
+use crate::runtime::imports::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
 use crate::runtime::observe::dump::backtrace_text;
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
-use crate::runtime::program::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
 use crate::runtime::run::Run;
 
 /// Defines the three `weft:internal` imports on `linker`, for the program
