@@ -25,7 +25,7 @@ struct EngineInner {
 /// How an engine's code stops threads that are running wasm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Interruption {
-    /// weft's stop checks, inserted by the load-time rewrite (`stop_checks`).
+    /// weft's stop checks, inserted by the load-time rewrite (`program::stop_checks`).
     StopChecks,
     /// Wasmtime's epoch checks, where running threads also answer dumps.
     Epochs,

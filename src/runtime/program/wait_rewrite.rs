@@ -13,9 +13,9 @@
 //! ```
 //!
 //! The three imports take the instruction's own operands plus the offset and
-//! are implemented (in `wait_imports`) by a parking lot keyed by address, one
-//! per run (`parking_lot`). The end of the program wakes every waiter, which
-//! then traps as stopped. Alignment, bounds and the atomic (SeqCst)
+//! are implemented (in `run::waits`) by a parking lot keyed by address,
+//! one per run (`run::waits::parking_lot`). The end of the program wakes
+//! every waiter, which then traps as stopped. Alignment, bounds and the atomic (SeqCst)
 //! comparison behave as in Wasmtime: a misaligned address traps with
 //! "unaligned atomic", an out-of-bounds one with "out of bounds memory access".
 //!
@@ -32,7 +32,7 @@
 //! name section are renumbered), types are appended. Instructions the
 //! validator would reject (bad alignment, offsets above 4 GiB) are left
 //! alone so the module stays invalid. The rewrite records how its function
-//! indices and code offsets map back (`backtrace::FrameMap`), so traps show
+//! indices and code offsets map back (`frame_map::FrameMap`), so traps show
 //! the original module's frames. Modules compiled elsewhere and handed
 //! to [`Program::from_module`](crate::runtime::Program::from_module) are not
 //! rewritten.

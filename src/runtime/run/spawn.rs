@@ -11,12 +11,33 @@ use crate::runtime::error::TrapInfo;
 use crate::runtime::imports::ENTRY_NAME;
 use crate::runtime::observe::registry;
 use crate::runtime::run::outcome::Outcome;
-use crate::runtime::run::Run;
+use crate::runtime::run::state::Run;
 use crate::runtime::thread_pool::{leave_program, run_on_thread};
 
 /// What `thread-spawn` returns to the guest on any failure. wasi-libc turns
 /// every negative result into `EAGAIN`.
 pub const SPAWN_FAILED: i32 = -1;
+
+impl<T> Run<T> {
+    /// Takes a TID for a new thread, respecting the thread limit.
+    pub(crate) fn reserve_tid(&self) -> Result<u32, String> {
+        let mut st = self.lock();
+        if st.outcome.is_some() {
+            return Err("the program has ended".into());
+        }
+        st.spawned.reserve(self.config.max_threads)
+    }
+
+    /// Gives back the TID of a thread that ended or failed to start.
+    pub(crate) fn release_tid(&self, tid: u32) {
+        let all_parked = self.threads.deregister(tid);
+        self.lock().spawned.release(tid);
+        self.cond.notify_all();
+        if all_parked {
+            self.deadlocked(None);
+        }
+    }
+}
 
 /// Starts a guest thread of `run`: reserves a TID, makes the thread's store
 /// with `new_store(tid)`, instantiates the module there and runs
