@@ -28,6 +28,7 @@
 //! [`Outcome`]: crate::runtime::Outcome
 
 mod completion;
+pub(crate) mod controls;
 mod dumps;
 pub(crate) mod linker;
 pub(crate) mod main_thread;

@@ -5,7 +5,7 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
-use crate::runtime::imports::{INTERNAL_MODULE, SPAWN_MODULE, SPAWN_NAME, STOP_MEMORY_NAME};
+use crate::runtime::imports::{INTERNAL_MODULE, STOP_MEMORY_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
 use crate::runtime::run::spawn;
@@ -22,22 +22,15 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     linker.allow_shadowing(true);
     let internal = |e: wasmtime::Error| Error::wrap(ErrorKind::Internal, "cannot set up linker", e);
     wasi::add_to_linker(&mut linker).map_err(internal)?;
-    linker
-        .func_wrap(
-            SPAWN_MODULE,
-            SPAWN_NAME,
-            |caller: Caller<'_, ThreadData>, start_arg: i32| -> wasmtime::Result<i32> {
-                let data = caller.data();
-                let run = &data.run;
-                let memory = data.run.memory.clone().map(GuestMemory::Shared);
-                registry::with_current(|s| s.enter_wasi(c"thread-spawn"));
-                let spawned = spawn::spawn(run, start_arg, |tid| run.new_store(tid, memory));
-                registry::with_current(ThreadSlot::running);
-                registry::answer_dump(&caller);
-                Ok(spawn::guest_result(spawned))
-            },
-        )
-        .map_err(internal)?;
+    spawn::add_to_linker(
+        &mut linker,
+        |caller: &mut Caller<'_, ThreadData>, start_arg| {
+            let run = &caller.data().run;
+            let memory = run.memory.clone().map(GuestMemory::Shared);
+            spawn::spawn(run, start_arg, |tid| run.new_store(tid, memory))
+        },
+    )
+    .map_err(internal)?;
     if let (Some((module, name, _)), Some(memory)) = (&run.program.memory_import, &run.memory) {
         linker
             .define(store, module, name, memory.clone())

@@ -3,6 +3,7 @@
 //! thread bound to the main thread's published state, and ending the
 //! program as the main thread's call ended.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -107,21 +108,41 @@ impl<T> Run<T> {
         true
     }
 
-    /// The calling OS thread (named `name`, or by its own name) runs the
-    /// command's `_start` as the main thread from now on: its state shows
-    /// it running, and deadlock detection is armed (if configured). Undo
-    /// with [`Run::unbind_main`] on the same thread.
-    pub(crate) fn bind_main(&self, name: Option<&str>) {
+    /// Runs a command's `_start` (`start`) as the main thread on the calling
+    /// OS thread (named `name`, or by its own name), after [`Run::enter_main`]:
+    /// while it runs, the main thread's state shows it running and deadlock
+    /// detection is armed (if configured); then the program ends as `start`
+    /// ended ([`Run::finish_main`]). The one main-thread life of the runner
+    /// (`Instance::start`) and of [`crate::embed`]
+    /// (`WasiThreadsCtx::run_main`); the caller drops the main store and
+    /// calls [`Run::main_finished`] afterwards.
+    pub(crate) fn run_start(
+        &self,
+        name: Option<&str>,
+        start: impl FnOnce() -> wasmtime::Result<()>,
+    ) {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, name);
         slot.running();
         self.arm_deadlock_detection();
+        let result = catch_unwind(AssertUnwindSafe(start));
+        slot.ending();
+        self.finish_main(result);
+        registry::unbind();
     }
 
-    /// The main thread's `_start` has returned on the calling OS thread.
-    pub(crate) fn unbind_main(&self) {
-        self.threads.main.ending();
+    /// Runs `call` (a reactor's export) as the main thread on the calling
+    /// OS thread, after [`Run::enter_main`]: the main thread's state shows it
+    /// running, then idle again (it stays registered). The caller ends the
+    /// program if the call failed and then calls [`Run::leave_main`].
+    pub(crate) fn call_main<R>(&self, call: impl FnOnce() -> R) -> R {
+        let slot = &self.threads.main;
+        registry::bind(&self.threads, slot, None);
+        slot.running();
+        let result = call();
+        slot.idle();
         registry::unbind();
+        result
     }
 
     /// The main thread has stopped running wasm: a reactor call returned
