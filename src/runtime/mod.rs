@@ -44,7 +44,6 @@ pub use run::outcome::Outcome;
 pub use run::spawn::SPAWN_FAILED;
 pub use run::stopping::STOP_GRACE;
 pub use run::thread_data::ThreadData;
-pub use run::tids::Stats;
-pub use run::tids::MAX_TID;
+pub use run::tids::{Stats, MAX_TID};
 pub use thread_pool::{IDLE_TIMEOUT, MAX_IDLE_THREADS};
 pub use wasmtime::{Val, ValType};

@@ -17,6 +17,8 @@
 //!   `memory.atomic.wait`/`notify`, and the parking lot behind them;
 //! * `dumps`: the run's side of looking at its threads (snapshots, dumps,
 //!   deadlocks);
+//! * `controls`: what the host's handles (`Instance`, `WasiThreadsCtx`)
+//!   forward to the run: wait, interrupt, outcome, statistics, dumps;
 //! * `thread_data` and `linker`: the runner's store data and linker.
 //!
 //! This file makes a run. [`Run`] is generic over the data `T` of the
