@@ -6,14 +6,16 @@
 //!
 //! Layout: [`preview1`](add_to_linker) registers the 46 functions; `fd`,
 //! `path`, `poll`, `sock`, `clock`, `random` and `args` implement them;
+//! `config` is what the host asks for and `ctx` the context built from it;
 //! `fd_table` is the shared descriptor table, whose entries are `file`
-//! (host descriptors), `dir` (cap-std directories) or `stdio` streams;
-//! `stop` wakes blocked calls when the program ends; `errno` and `abi` are
-//! the preview 1 encodings.
+//! (host descriptors), `dir` (cap-std directories) or in-memory `stream`s
+//! (`stdio` builds descriptors 0, 1 and 2); `stop` wakes blocked calls when
+//! the program ends; `errno` and `abi` are the preview 1 encodings.
 
 mod abi;
 mod args;
 mod clock;
+mod config;
 mod ctx;
 mod dir;
 mod errno;
@@ -31,8 +33,10 @@ mod random;
 mod sock;
 mod stdio;
 mod stop;
+mod stream;
 
-pub use ctx::{Preopen, Stdio, WasiConfig, WasiCtx};
+pub use config::{Preopen, Stdio, WasiConfig};
+pub use ctx::WasiCtx;
 pub use errno::Errno;
 pub use exit::ProcExit;
 pub use memory::GuestMemory;
