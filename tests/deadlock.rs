@@ -200,7 +200,11 @@ fn ping_pong_through_untimed_waits_never_looks_like_a_deadlock() {
 /// (with a note) when `WASI_SDK_PATH` is not set.
 fn pthread_guest(stem: &str) -> Option<PathBuf> {
     let src = format!("c-tests/guests/pthreads/{stem}.c");
-    guest::pthread(&format!("pthread guest {stem}"), &src, guest::Memory::Imported)
+    guest::pthread(
+        &format!("pthread guest {stem}"),
+        &src,
+        guest::Memory::Imported,
+    )
 }
 
 #[test]
