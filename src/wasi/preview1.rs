@@ -10,10 +10,12 @@ use std::ffi::CStr;
 
 use wasmtime::{Caller, Extern, Linker, Result};
 
+use crate::wasi::ctx::WasiCtx;
 use crate::wasi::errno::{Errno, Error, WasiResult};
-use crate::wasi::memory::MemView;
+use crate::wasi::memory::{GuestMemory, MemView};
 use crate::wasi::stop::Stopped;
-use crate::wasi::{args, clock, fd, path, poll, random, sock, GuestMemory, WasiCtx, WasiView};
+use crate::wasi::view::WasiView;
+use crate::wasi::{args, clock, fd, path, poll, random, sock};
 
 const MODULE: &str = "wasi_snapshot_preview1";
 
