@@ -12,7 +12,7 @@ use crate::wasi::abi::rights;
 use crate::wasi::dir::OpenDir;
 use crate::wasi::errno::Errno;
 use crate::wasi::file::OpenFile;
-use crate::wasi::stdio::Stream;
+use crate::wasi::stream::Stream;
 
 /// The most descriptors one program may hold open.
 const MAX_FDS: usize = 1 << 16;
