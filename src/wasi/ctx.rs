@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::wasi::abi::rights;
 use crate::wasi::config::WasiConfig;
-use crate::wasi::dir::OpenDir;
+use crate::wasi::fd_table::dir::OpenDir;
+use crate::wasi::fd_table::file::OpenFile;
+use crate::wasi::fd_table::stdio;
 use crate::wasi::fd_table::{Descriptor, FdTable, Kind};
-use crate::wasi::file::OpenFile;
-use crate::wasi::stdio;
 use crate::wasi::stop::StopSignal;
 
 /// One program's WASI state, shared by all of its threads.

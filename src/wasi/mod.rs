@@ -4,36 +4,26 @@
 //! behind an `Arc`, and each thread's `Store` data reaches it through
 //! [`WasiView`] (`view`). All guest-memory access goes through [`memory`].
 //!
-//! Layout: [`preview1`](add_to_linker) registers the 46 functions; `fd`,
-//! `path`, `poll`, `sock`, `clock`, `random` and `args` implement them;
-//! `config` is what the host asks for and `ctx` the context built from it;
-//! `fd_table` is the shared descriptor table, whose entries are `file`
-//! (host descriptors), `dir` (cap-std directories) or in-memory `stream`s
-//! (`stdio` builds descriptors 0, 1 and 2); `stop` wakes blocked calls when
-//! the program ends; `errno` and `abi` are the preview 1 encodings.
+//! Layout: [`preview1`](add_to_linker) registers the 46 functions, and its
+//! folder implements them by group (`preview1/{fd, path, poll, sock, clock,
+//! random, args}`); `config` is what the host asks for and `ctx` the context
+//! built from it; `fd_table` is the shared descriptor table, and its folder
+//! holds what an entry can be: `file` (host descriptors), `dir` (cap-std
+//! directories) or an in-memory `stream` (`stdio` builds descriptors 0, 1
+//! and 2); `stop` wakes blocked calls when the program ends; `errno`, `abi`,
+//! `filestat` and `iovec` are the preview 1 encodings.
 
 mod abi;
-mod args;
-mod clock;
 mod config;
 mod ctx;
-mod dir;
 mod errno;
 mod exit;
-mod fd;
 mod fd_table;
-mod file;
 mod filestat;
 mod iovec;
 pub mod memory;
-mod path;
-mod poll;
 mod preview1;
-mod random;
-mod sock;
-mod stdio;
 mod stop;
-mod stream;
 mod view;
 
 pub use config::{Preopen, Stdio, WasiConfig};

@@ -15,7 +15,14 @@ use crate::wasi::errno::{Errno, Error, WasiResult};
 use crate::wasi::memory::{GuestMemory, MemView};
 use crate::wasi::stop::Stopped;
 use crate::wasi::view::WasiView;
-use crate::wasi::{args, clock, fd, path, poll, random, sock};
+
+mod args;
+mod clock;
+mod fd;
+mod path;
+mod poll;
+mod random;
+mod sock;
 
 const MODULE: &str = "wasi_snapshot_preview1";
 

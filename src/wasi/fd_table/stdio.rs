@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::wasi::abi::rights;
 use crate::wasi::config::Stdio;
+use crate::wasi::fd_table::file::OpenFile;
+use crate::wasi::fd_table::stream::Stream;
 use crate::wasi::fd_table::{Descriptor, Kind};
-use crate::wasi::file::OpenFile;
-use crate::wasi::stream::Stream;
 
 /// Builds descriptor `fd` (0, 1 or 2) from its configuration. `capture` is
 /// the buffer a `Capture` output appends to.
