@@ -13,6 +13,10 @@
 # Each defines a target guest_<name> that produces ${WEFT_GUEST_DIR}/<name>.wasm.
 # WEFT_HAVE_THREADED_GUESTS / WEFT_HAVE_LIBC_GUESTS / WEFT_HAVE_PTHREAD_GUESTS
 # say which kinds this machine can build.
+#
+# These build the guests of the ctests. `cargo test` runs without a CMake build
+# and builds the guests it needs itself, with the same flags, in one place:
+# tests/common/guest.rs (keep the two in step).
 
 set(WEFT_GUEST_DIR "${CMAKE_BINARY_DIR}/guests")
 file(MAKE_DIRECTORY "${WEFT_GUEST_DIR}")

@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -197,39 +196,15 @@ fn ping_pong_through_untimed_waits_never_looks_like_a_deadlock() {
     }
 }
 
-/// Builds `c-tests/guests/pthreads/<stem>.c` with `$WASI_SDK_PATH`, or
-/// `None` (with a note) when it is not set.
+/// `c-tests/guests/pthreads/<stem>.c`, built with the wasi-sdk, or `None`
+/// (with a note) when `WASI_SDK_PATH` is not set.
 fn pthread_guest(stem: &str) -> Option<PathBuf> {
-    let Some(sdk) = std::env::var_os("WASI_SDK_PATH").map(PathBuf::from) else {
-        eprintln!("WASI_SDK_PATH is not set: pthread guest {stem} not built, not run");
-        return None;
-    };
-    let src = root().join(format!("c-tests/guests/pthreads/{stem}.c"));
-    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pthread-guests");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let out = out_dir.join(format!("{stem}.wasm"));
-    let status = Command::new(sdk.join("bin/clang"))
-        .args([
-            "--target=wasm32-wasip1-threads",
-            "-pthread",
-            "-O2",
-            "-Wall",
-            "-Werror",
-        ])
-        .arg(format!(
-            "--sysroot={}",
-            sdk.join("share/wasi-sysroot").display()
-        ))
-        .args([
-            "-Wl,--import-memory,--export-memory,--max-memory=67108864",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("run wasi-sdk clang");
-    assert!(status.success(), "cannot build {}", src.display());
-    Some(out)
+    let src = format!("c-tests/guests/pthreads/{stem}.c");
+    guest::pthread(
+        &format!("pthread guest {stem}"),
+        &src,
+        guest::Memory::Imported,
+    )
 }
 
 #[test]

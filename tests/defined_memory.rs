@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
+use common::guest::Memory;
 use common::*;
 use weft::runtime::{Config, Engine, ErrorKind, Outcome, Program};
 
@@ -82,31 +81,14 @@ fn what_cannot_be_shared_is_refused_with_the_fix() {
     assert_eq!(e.kind(), ErrorKind::Compile, "{e}");
 }
 
-/// wasi-sdk's clang, if `WASI_SDK_PATH` points at one.
-fn wasi_sdk_clang() -> Option<PathBuf> {
-    let sdk = PathBuf::from(std::env::var_os("WASI_SDK_PATH")?);
-    Some(sdk.join("bin/clang"))
-}
-
 #[test]
 fn wasi_sdk_threads_share_a_defined_memory() {
-    let Some(clang) = wasi_sdk_clang() else {
-        eprintln!("WASI_SDK_PATH is not set: the wasi-sdk guest is left to ctest");
-        return;
-    };
-    let src = root().join("c-tests/guests/pthreads/defined_memory_counter.c");
-    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    for (name, import) in [("defined", false), ("imported", true)] {
-        let wasm = out_dir.join(format!("counter-{name}.wasm"));
-        let mut cmd = Command::new(&clang);
-        cmd.args(["--target=wasm32-wasip1-threads", "-pthread", "-O2"]);
-        if import {
-            cmd.arg("-Wl,--import-memory,--export-memory,--max-memory=67108864");
-        } else {
-            cmd.arg("-Wl,--max-memory=67108864");
-        }
-        let status = cmd.arg(&src).arg("-o").arg(&wasm).status().unwrap();
-        assert!(status.success(), "wasi-sdk clang failed");
+    let src = "c-tests/guests/pthreads/defined_memory_counter.c";
+    for (name, memory) in [("defined", Memory::Defined), ("imported", Memory::Imported)] {
+        let test = "wasi_sdk_threads_share_a_defined_memory";
+        let Some(wasm) = guest::pthread(test, src, memory) else {
+            return;
+        };
         let r = run_file(&wasm, &captured(&["counter"]));
         assert_ok(&r);
         assert_eq!(r.stdout, "counter 40000\n", "{name} memory");

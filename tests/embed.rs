@@ -4,10 +4,11 @@
 //!
 //! The C guest needs a wasi-sdk (`WASI_SDK_PATH`, as CMake's pthread guests);
 //! the Rust guest needs the `wasm32-wasip1-threads` rustup target. A test
-//! whose toolchain is absent says so on stderr and passes without running.
+//! whose toolchain is absent says so on stderr and passes without running
+//! (`common::guest` builds them).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -18,6 +19,8 @@ use weft::embed::{
     WasiThreadsCtx, WasiView,
 };
 use weft::wasi::{Stdio, WasiConfig};
+
+use common::guest::{self, Memory};
 
 /// The embedder's own store data: a counter shared by every thread, and a
 /// count of how often weft cloned it (once per spawned thread).
@@ -471,104 +474,18 @@ fn a_thousand_programs_in_a_row_leave_threads_and_memory_flat() {
 
 // ---- real guests ---------------------------------------------------------
 
-fn out_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("embed-guests");
-    std::fs::create_dir_all(&dir).expect("guest output dir");
-    dir
-}
-
-fn guest_source(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/guests/embed")
-        .join(name)
-}
-
-/// Builds `tests/guests/embed/host_counter.c` with
-/// `$WASI_SDK_PATH/bin/clang --target=wasm32-wasip1-threads -pthread`, or
-/// says why not and returns `None` (no wasi-sdk: the test is skipped).
+/// `tests/guests/embed/host_counter.c`, a wasi-sdk pthread guest, or `None`
+/// (no wasi-sdk: `test` is skipped; see `common::guest`).
 fn c_guest(test: &str) -> Option<Module> {
-    let Some(sdk) = std::env::var_os("WASI_SDK_PATH").filter(|p| !p.is_empty()) else {
-        eprintln!("skipping {test}: WASI_SDK_PATH is not set (point it at a wasi-sdk)");
-        return None;
-    };
-    let clang = PathBuf::from(sdk).join("bin/clang");
-    if !clang.exists() {
-        eprintln!("skipping {test}: {} does not exist", clang.display());
-        return None;
-    }
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let wasm = BUILT.get_or_init(|| {
-        let out = out_dir().join("host_counter.wasm");
-        let status = Command::new(&clang)
-            .args([
-                "--target=wasm32-wasip1-threads",
-                "-pthread",
-                "-O2",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-                "-Wl,--import-memory,--export-memory,--max-memory=67108864",
-                "-o",
-            ])
-            .arg(&out)
-            .arg(guest_source("host_counter.c"))
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", clang.display()));
-        assert!(
-            status.success(),
-            "{} failed on host_counter.c",
-            clang.display()
-        );
-        out
-    });
+    let wasm = guest::pthread(test, "tests/guests/embed/host_counter.c", Memory::Imported)?;
     let bytes = std::fs::read(wasm).expect("read guest");
     Some(embed::compile(engine(), &bytes).expect("compile C guest"))
 }
 
-/// Builds `tests/guests/embed/rust_counter.rs` with
-/// `rustc --target wasm32-wasip1-threads`, or says why not (the rustup
-/// target is not installed) and returns `None`.
+/// `tests/guests/embed/rust_counter.rs`, built for `wasm32-wasip1-threads`,
+/// or `None` (the rustup target is not installed: `test` is skipped).
 fn rust_guest(test: &str) -> Option<Module> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let libdir = Command::new(&rustc)
-        .args([
-            "--print",
-            "target-libdir",
-            "--target",
-            "wasm32-wasip1-threads",
-        ])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if !libdir.is_some_and(|d| d.exists()) {
-        eprintln!(
-            "skipping {test}: the wasm32-wasip1-threads target is not installed \
-             (rustup target add wasm32-wasip1-threads)"
-        );
-        return None;
-    }
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let wasm = BUILT.get_or_init(|| {
-        let out = out_dir().join("rust_counter.wasm");
-        let status = Command::new(&rustc)
-            .args([
-                "--target",
-                "wasm32-wasip1-threads",
-                "--edition",
-                "2021",
-                "-O",
-                "-C",
-                "strip=debuginfo",
-                "-o",
-            ])
-            .arg(&out)
-            .arg(guest_source("rust_counter.rs"))
-            .status()
-            .expect("run rustc");
-        assert!(status.success(), "rustc failed on rust_counter.rs");
-        out
-    });
+    let wasm = guest::rust(test, "tests/guests/embed/rust_counter.rs")?;
     let bytes = std::fs::read(wasm).expect("read guest");
     Some(embed::compile(engine(), &bytes).expect("compile Rust guest"))
 }

@@ -8,7 +8,7 @@ use weft::wasi::Stdio;
 
 #[test]
 fn c_files() {
-    let wasm = build_c_guest("wasi/files");
+    let wasm = guest::libc("c-tests/guests/wasi/files.c");
     let dir = scratch_dir("files");
     let mut cfg = captured(&["files.wasm"]);
     cfg.preopen_dir(&dir, "/sandbox");
@@ -22,7 +22,7 @@ fn c_files() {
 
 #[test]
 fn c_dirs() {
-    let wasm = build_c_guest("wasi/dirs");
+    let wasm = guest::libc("c-tests/guests/wasi/dirs.c");
     let dir = scratch_dir("dirs");
     let mut cfg = captured(&["dirs.wasm"]);
     cfg.preopen_dir(&dir, "/sandbox");
@@ -34,7 +34,7 @@ fn c_dirs() {
 
 #[test]
 fn c_env_args_clocks_random_poll_stdin() {
-    let wasm = build_c_guest("wasi/env");
+    let wasm = guest::libc("c-tests/guests/wasi/env.c");
     let mut cfg = captured(&["env.wasm", "one", "two words"]);
     cfg.env("WEFT_A", "1")
         .env("WEFT_B", "x=y")
@@ -47,7 +47,7 @@ fn c_env_args_clocks_random_poll_stdin() {
 
 #[test]
 fn c_sandbox_escapes_and_read_only_preopens_are_refused() {
-    let wasm = build_c_guest("wasi/escape");
+    let wasm = guest::libc("c-tests/guests/wasi/escape.c");
     let dir = scratch_dir("escape");
     std::fs::create_dir(dir.join("sub")).unwrap();
     std::fs::write(dir.join("inside.txt"), "in").unwrap();
@@ -74,7 +74,7 @@ fn c_sandbox_escapes_and_read_only_preopens_are_refused() {
 
 #[test]
 fn c_stdio_to_host_files() {
-    let wasm = build_c_guest("wasi/env");
+    let wasm = guest::libc("c-tests/guests/wasi/env.c");
     let dir = scratch_dir("stdio-files");
     std::fs::write(dir.join("in.txt"), "line one\nline two\n").unwrap();
     let mut cfg = captured(&["env.wasm", "one", "two words"]);

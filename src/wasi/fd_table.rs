@@ -9,10 +9,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::wasi::abi::rights;
-use crate::wasi::dir::OpenDir;
 use crate::wasi::errno::Errno;
-use crate::wasi::file::OpenFile;
-use crate::wasi::stdio::Stream;
+use crate::wasi::fd_table::dir::OpenDir;
+use crate::wasi::fd_table::file::OpenFile;
+use crate::wasi::fd_table::stream::Stream;
+
+pub(super) mod dir;
+pub(super) mod file;
+pub(super) mod stdio;
+pub(super) mod stream;
 
 /// The most descriptors one program may hold open.
 const MAX_FDS: usize = 1 << 16;

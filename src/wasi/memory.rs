@@ -172,34 +172,6 @@ impl MemView {
         Ok(())
     }
 
-    /// Reads a little-endian `u32`.
-    pub fn read_u32(&self, offset: u32) -> Result<u32, Fault> {
-        let mut b = [0; 4];
-        self.read_into(offset, &mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    /// Reads a little-endian `u64`.
-    pub fn read_u64(&self, offset: u32) -> Result<u64, Fault> {
-        let mut b = [0; 8];
-        self.read_into(offset, &mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    /// Reads a byte.
-    pub fn read_u8(&self, offset: u32) -> Result<u8, Fault> {
-        let mut b = [0; 1];
-        self.read_into(offset, &mut b)?;
-        Ok(b[0])
-    }
-
-    /// Reads a little-endian `u16`.
-    pub fn read_u16(&self, offset: u32) -> Result<u16, Fault> {
-        let mut b = [0; 2];
-        self.read_into(offset, &mut b)?;
-        Ok(u16::from_le_bytes(b))
-    }
-
     /// Writes a little-endian `u16`.
     pub fn write_u16(&self, offset: u32, v: u16) -> Result<(), Fault> {
         self.write(offset, &v.to_le_bytes())
@@ -341,7 +313,10 @@ mod tests {
                 });
             }
         });
-        let view = MemView::of_shared_slice(&cells);
-        assert!(view.read_u32(2048).unwrap() < 200);
+        let mut last = [0; 4];
+        MemView::of_shared_slice(&cells)
+            .read_into(2048, &mut last)
+            .unwrap();
+        assert!(u32::from_le_bytes(last) < 200);
     }
 }

@@ -7,7 +7,7 @@
 //! a thread blocked reading stdin, a pipe or a socket wakes as soon as the
 //! program ends. No waiter ever busy-polls.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -157,16 +157,12 @@ impl StopSignal {
             }
         }
     }
-
-    /// The eventfd that becomes readable on stop, if any.
-    pub fn wake_fd(&self) -> Option<BorrowedFd<'_>> {
-        self.wake.as_ref().map(|f| f.as_fd())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
     use std::sync::Arc;
 
     #[test]

@@ -1,9 +1,10 @@
-//! Shared helpers for the integration tests: build C guests with Debian's
-//! clang-19 + wasi-libc, run programs, make scratch directories.
+//! Shared helpers for the integration tests: build guests ([`guest`]), run
+//! programs, make scratch directories.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod guest;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use weft::runtime::{Config, Engine, HostFuncs, Instance, Outcome, Program};
@@ -25,41 +26,6 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
-}
-
-/// Compiles `c-tests/guests/<rel>.c` with
-/// `clang-19 --target=wasm32-wasi --sysroot=/usr -O1` and returns the
-/// `.wasm` path. Panics (fails the test) with a clear message if clang-19
-/// or the wasi-libc sysroot is missing: these tests never skip.
-pub fn build_c_guest(rel: &str) -> PathBuf {
-    let src = root().join("c-tests/guests").join(format!("{rel}.c"));
-    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-guests");
-    std::fs::create_dir_all(&out_dir).expect("create guest output dir");
-    let out = out_dir.join(format!("{}.wasm", rel.replace('/', "_")));
-    let status = Command::new("clang-19")
-        .args([
-            "--target=wasm32-wasi",
-            "--sysroot=/usr",
-            "-O1",
-            "-Wall",
-            "-Werror",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run clang-19 ({e}): install Debian packages clang-19 lld-19 \
-                 libclang-rt-19-dev-wasm32 wasi-libc to build the C test guests"
-            )
-        });
-    assert!(
-        status.success(),
-        "clang-19 failed to compile {}",
-        src.display()
-    );
-    out
 }
 
 /// What a finished run produced.

@@ -23,10 +23,10 @@ use cap_fs_ext::{
 
 use crate::wasi::abi::{fdflags, lookupflags, oflags, rights};
 use crate::wasi::ctx::WasiCtx;
-use crate::wasi::dir::OpenDir;
 use crate::wasi::errno::{Errno, WasiResult};
+use crate::wasi::fd_table::dir::OpenDir;
+use crate::wasi::fd_table::file::OpenFile;
 use crate::wasi::fd_table::{Descriptor, Kind};
-use crate::wasi::file::OpenFile;
 use crate::wasi::filestat;
 use crate::wasi::memory::MemView;
 

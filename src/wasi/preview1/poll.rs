@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags};
 
 use crate::wasi::abi::{event, poll, rights};
-use crate::wasi::clock;
 use crate::wasi::ctx::WasiCtx;
 use crate::wasi::errno::{Errno, WasiResult};
 use crate::wasi::fd_table::{Descriptor, Kind};
 use crate::wasi::memory::MemView;
+use crate::wasi::preview1::clock;
 
 /// One event to report.
 struct Event {

@@ -3,8 +3,8 @@
 use crate::wasi::abi::{fdstat, rights};
 use crate::wasi::ctx::WasiCtx;
 use crate::wasi::errno::{Errno, WasiResult};
+use crate::wasi::fd_table::file::OpenFile;
 use crate::wasi::fd_table::Kind;
-use crate::wasi::file::OpenFile;
 use crate::wasi::filestat;
 use crate::wasi::iovec::IoVecs;
 use crate::wasi::memory::MemView;

@@ -4,8 +4,8 @@
 use crate::wasi::abi::{fdflags, rights, sock};
 use crate::wasi::ctx::WasiCtx;
 use crate::wasi::errno::{Errno, WasiResult};
+use crate::wasi::fd_table::file::OpenFile;
 use crate::wasi::fd_table::{Descriptor, Kind};
-use crate::wasi::file::OpenFile;
 use crate::wasi::iovec::IoVecs;
 use crate::wasi::memory::MemView;
 
