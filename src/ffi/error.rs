@@ -1,5 +1,5 @@
 //! `weft_error_t`: what every fallible function returns on failure, and
-//! [`guard`], which runs an export's body and makes that return value.
+//! `guard`, which runs an export's body and makes that return value.
 
 use std::ffi::{c_char, CString};
 
