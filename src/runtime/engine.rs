@@ -56,22 +56,7 @@ impl Engine {
         config: &Config,
         tweak: impl FnOnce(&mut wasmtime::Config),
     ) -> Result<Engine> {
-        if config.os_stack_size <= config.wasm_stack_size {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "OS thread stack size ({}) must be larger than the wasm stack size ({})",
-                    config.os_stack_size, config.wasm_stack_size
-                ),
-            ));
-        }
-        if config.max_threads == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "max threads must be at least 1",
-            ));
-        }
-        config.profiler.check()?;
+        config.validate()?;
         let interruption = Interruption::of(config);
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
