@@ -55,13 +55,11 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// **Errors**: as [`WasiThreadsCtx::new`], and
     /// [`ErrorKind::InvalidArgument`] for `max_threads == 0`.
     pub fn with_limits(module: Module, linker: Arc<Linker<T>>, limits: &Limits) -> Result<Self> {
-        if limits.max_threads == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "max threads must be at least 1",
-            ));
-        }
-        let engine = Engine::from_wasmtime(module.engine().clone(), limits.to_config());
+        let mut config = limits.to_config();
+        // The core's rule and words (the OS stack is the embedder's
+        // Wasmtime configuration's business, not checked here).
+        config.set_max_threads(limits.max_threads)?;
+        let engine = Engine::from_wasmtime(module.engine().clone(), config);
         let program = Program::from_module(&engine, module)?;
         let pre = linker
             .instantiate_pre(program.module())
