@@ -1,5 +1,6 @@
 //! Every C entry point given NULL for a required pointer returns an error of
 //! kind WEFT_ERROR_NULL_ARGUMENT (or does nothing, for deletes and getters).
+//! One test per handle, each a table of calls with a NULL argument.
 
 use std::ptr::{null, null_mut};
 
@@ -9,6 +10,7 @@ use weft::ffi::error::*;
 use weft::ffi::host_funcs::*;
 use weft::ffi::instance::*;
 use weft::ffi::module::*;
+use weft::ffi::val::WEFT_I32;
 use weft::ffi::wasi_config::*;
 
 unsafe fn kind(err: *mut weft_error_t) -> u32 {
@@ -18,6 +20,14 @@ unsafe fn kind(err: *mut weft_error_t) -> u32 {
     assert!(msg.to_str().unwrap().contains("NULL"), "{msg:?}");
     unsafe { weft_error_delete(err) };
     k
+}
+
+/// A table of calls: each must fail with `WEFT_ERROR_NULL_ARGUMENT` and a
+/// message saying NULL (see [`kind`]). Use inside `unsafe`.
+macro_rules! null_argument_table {
+    ($($call:expr),+ $(,)?) => {
+        $(assert_eq!(kind($call), WEFT_ERROR_NULL_ARGUMENT, "{}", stringify!($call));)+
+    };
 }
 
 unsafe extern "C" fn noop(
@@ -31,379 +41,211 @@ unsafe extern "C" fn noop(
     null_mut()
 }
 
+const WAT: &[u8] = b"(module (import \"env\" \"memory\" (memory 1 1 shared)) (func (export \"_start\")) (func (export \"f\")))";
+
+/// An engine, a module of [`WAT`] and an instance of it, freed on drop.
+struct Live {
+    engine: *mut weft_engine_t,
+    module: *mut weft_module_t,
+    inst: *mut weft_instance_t,
+}
+
+impl Live {
+    fn new() -> Live {
+        let mut live = Live {
+            engine: null_mut(),
+            module: null_mut(),
+            inst: null_mut(),
+        };
+        // SAFETY: valid arguments; the handles are freed by `drop`.
+        unsafe {
+            assert!(weft_engine_new(null(), &mut live.engine).is_null());
+            assert!(
+                weft_module_new(live.engine, WAT.as_ptr(), WAT.len(), &mut live.module).is_null()
+            );
+            assert!(weft_instance_new(live.module, null(), null(), &mut live.inst).is_null());
+        }
+        live
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        // SAFETY: each handle is NULL or live, and freed once.
+        unsafe {
+            weft_instance_delete(self.inst);
+            weft_module_delete(self.module);
+            weft_engine_delete(self.engine);
+        }
+    }
+}
+
 #[test]
-fn null_arguments_give_null_errors() {
-    const N: u32 = WEFT_ERROR_NULL_ARGUMENT;
+fn config_null_arguments() {
     unsafe {
-        let mut engine = null_mut();
-        assert!(weft_engine_new(null(), &mut engine).is_null());
-        let wat = b"(module (import \"env\" \"memory\" (memory 1 1 shared)) (func (export \"_start\")) (func (export \"f\")))";
-        let mut module = null_mut();
-        assert!(weft_module_new(engine, wat.as_ptr(), wat.len(), &mut module).is_null());
-        let mut inst = null_mut();
-        assert!(weft_instance_new(module, null(), null(), &mut inst).is_null());
-        let (mut code, mut done, mut data, mut len) = (0i32, false, null_mut(), 0usize);
+        null_argument_table![
+            weft_config_set_max_threads(null_mut(), 1),
+            weft_config_set_wasm_stack_size(null_mut(), 1),
+            weft_config_set_os_stack_size(null_mut(), 1 << 20),
+            weft_config_set_max_memory(null_mut(), 1),
+            weft_config_set_timeout_ms(null_mut(), 1),
+            weft_config_set_interrupt_wasm(null_mut(), true),
+            weft_config_set_precise_dumps(null_mut(), true),
+            weft_config_set_huge_pages(null_mut(), true),
+            weft_config_set_deadlock_detection(null_mut(), true),
+            weft_config_set_profiler(null_mut(), WEFT_PROFILER_NONE),
+            weft_config_set_cache_dir(null_mut(), c"x".as_ptr(), 1),
+        ];
+        weft_config_delete(null_mut());
+    }
+}
 
-        assert_eq!(kind(weft_config_set_max_threads(null_mut(), 1)), N);
-        assert_eq!(kind(weft_config_set_wasm_stack_size(null_mut(), 1)), N);
-        assert_eq!(kind(weft_config_set_os_stack_size(null_mut(), 1 << 20)), N);
-        assert_eq!(kind(weft_config_set_max_memory(null_mut(), 1)), N);
-        assert_eq!(kind(weft_config_set_timeout_ms(null_mut(), 1)), N);
-        assert_eq!(kind(weft_config_set_interrupt_wasm(null_mut(), true)), N);
-        assert_eq!(kind(weft_config_set_precise_dumps(null_mut(), true)), N);
-        assert_eq!(kind(weft_config_set_huge_pages(null_mut(), true)), N);
-        assert_eq!(
-            kind(weft_config_set_deadlock_detection(null_mut(), true)),
-            N
-        );
-        assert_eq!(
-            kind(weft_config_set_profiler(null_mut(), WEFT_PROFILER_NONE)),
-            N
-        );
-        assert_eq!(
-            kind(weft_config_set_cache_dir(null_mut(), c"x".as_ptr(), 1)),
-            N
-        );
-        assert_eq!(kind(weft_engine_new(null(), null_mut())), N);
-        assert_eq!(
-            kind(weft_module_new(
-                null(),
-                wat.as_ptr(),
-                wat.len(),
-                &mut module
-            )),
-            N
-        );
-        assert_eq!(kind(weft_module_new(engine, null(), 5, &mut module)), N);
-        assert_eq!(
-            kind(weft_module_new(engine, wat.as_ptr(), wat.len(), null_mut())),
-            N
-        );
-        assert_eq!(
-            kind(weft_module_new_file(null(), c"x".as_ptr(), 1, &mut module)),
-            N
-        );
-        assert_eq!(
-            kind(weft_module_new_file(engine, null(), 1, &mut module)),
-            N
-        );
-        assert_eq!(
-            kind(weft_module_new_file(engine, c"x".as_ptr(), 1, null_mut())),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_push_arg(null_mut(), c"a".as_ptr(), 1)),
-            N
-        );
-        let wc = weft_wasi_config_new();
-        assert_eq!(kind(weft_wasi_config_push_arg(wc, null(), 1)), N);
-        assert_eq!(
-            kind(weft_wasi_config_push_env(
-                null_mut(),
-                c"a".as_ptr(),
-                1,
-                c"b".as_ptr(),
-                1
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_push_env(wc, null(), 1, c"b".as_ptr(), 1)),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_push_env(wc, c"a".as_ptr(), 1, null(), 1)),
-            N
-        );
-        assert_eq!(kind(weft_wasi_config_inherit_env(null_mut())), N);
-        assert_eq!(
-            kind(weft_wasi_config_set_stdio(
-                null_mut(),
-                1,
-                WEFT_STDIO_NULL,
-                null(),
-                0
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_set_stdio(
-                wc,
-                1,
-                WEFT_STDIO_FILE,
-                null(),
-                3
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_preopen_dir(
-                null_mut(),
-                c"/".as_ptr(),
-                1,
-                c"/".as_ptr(),
-                1,
-                0
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_preopen_dir(
-                wc,
-                null(),
-                1,
-                c"/".as_ptr(),
-                1,
-                0
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_preopen_dir(
-                wc,
-                c"/".as_ptr(),
-                1,
-                null(),
-                1,
-                0
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_preopen_tcp_listener(
-                null_mut(),
-                c"127.0.0.1:0".as_ptr(),
-                11
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_preopen_tcp_listener(wc, null(), 11)),
-            N
-        );
-        assert_eq!(
-            kind(weft_wasi_config_set_stdin_bytes(
-                null_mut(),
-                c"x".as_ptr().cast(),
-                1
-            )),
-            N
-        );
-        assert_eq!(kind(weft_wasi_config_set_stdin_bytes(wc, null(), 1)), N);
-        assert_eq!(kind(weft_wasi_config_set_stdio_fd(null_mut(), 0, 0)), N);
-        let hf = weft_host_funcs_new();
-        let k = [weft::ffi::val::WEFT_I32];
-        assert_eq!(
-            kind(weft_host_funcs_define(
-                null_mut(),
-                c"m".as_ptr(),
-                1,
-                c"n".as_ptr(),
-                1,
-                null(),
-                0,
-                null(),
-                0,
-                Some(noop),
-                null_mut(),
-                None
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_host_funcs_define(
-                hf,
-                null(),
-                1,
-                c"n".as_ptr(),
-                1,
-                null(),
-                0,
-                null(),
-                0,
-                Some(noop),
-                null_mut(),
-                None
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_host_funcs_define(
-                hf,
-                c"m".as_ptr(),
-                1,
-                null(),
-                1,
-                null(),
-                0,
-                null(),
-                0,
-                Some(noop),
-                null_mut(),
-                None
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_host_funcs_define(
-                hf,
-                c"m".as_ptr(),
-                1,
-                c"n".as_ptr(),
-                1,
-                null(),
-                1,
-                k.as_ptr(),
-                1,
-                Some(noop),
-                null_mut(),
-                None
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_host_funcs_define(
-                hf,
-                c"m".as_ptr(),
-                1,
-                c"n".as_ptr(),
-                1,
-                k.as_ptr(),
-                1,
-                null(),
-                1,
-                Some(noop),
-                null_mut(),
-                None
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_host_funcs_define(
-                hf,
-                c"m".as_ptr(),
-                1,
-                c"n".as_ptr(),
-                1,
-                null(),
-                0,
-                null(),
-                0,
-                None,
-                null_mut(),
-                None
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_instance_new(null(), null(), null(), &mut inst)),
-            N
-        );
-        assert_eq!(
-            kind(weft_instance_new(module, null(), null(), null_mut())),
-            N
-        );
-        assert_eq!(kind(weft_instance_run(null_mut(), &mut code)), N);
-        assert_eq!(kind(weft_instance_run(inst, null_mut())), N);
-        assert_eq!(kind(weft_instance_start(null_mut())), N);
-        assert_eq!(
-            kind(weft_instance_wait(null_mut(), 0, &mut done, &mut code)),
-            N
-        );
-        assert_eq!(kind(weft_instance_wait(inst, 0, null_mut(), &mut code)), N);
-        assert_eq!(kind(weft_instance_wait(inst, 0, &mut done, null_mut())), N);
-        assert_eq!(kind(weft_instance_interrupt(null())), N);
-        assert_eq!(
-            kind(weft_instance_stats(
-                null(),
-                null_mut(),
-                null_mut(),
-                null_mut()
-            )),
-            N
-        );
-        assert_eq!(kind(weft_instance_initialize(null_mut())), N);
-        assert_eq!(
-            kind(weft_instance_call(
-                null_mut(),
-                c"f".as_ptr(),
-                1,
-                null(),
-                0,
-                null_mut(),
-                0
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_instance_call(
-                inst,
-                null(),
-                1,
-                null(),
-                0,
-                null_mut(),
-                0
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_instance_call(
-                inst,
-                c"f".as_ptr(),
-                1,
-                null(),
-                2,
-                null_mut(),
-                0
-            )),
-            N
-        );
-        assert_eq!(
-            kind(weft_instance_call(
-                inst,
-                c"f".as_ptr(),
-                1,
-                null(),
-                0,
-                null_mut(),
-                1
-            )),
-            N
-        );
-        assert_eq!(kind(weft_instance_stdout(null(), &mut data, &mut len)), N);
-        assert_eq!(kind(weft_instance_stdout(inst, null_mut(), &mut len)), N);
-        assert_eq!(kind(weft_instance_stderr(inst, &mut data, null_mut())), N);
-
-        // Getters and deletes accept NULL quietly.
-        assert_eq!(weft_error_kind(null()), N);
-        assert_eq!(*weft_error_message(null()), 0);
-        assert_eq!(*weft_error_backtrace(null()), 0);
-        assert!(!weft_error_trap_tid(null(), null_mut()));
-        assert!(!weft_error_exit_code(null(), null_mut()));
+#[test]
+fn engine_null_arguments() {
+    unsafe {
+        null_argument_table![weft_engine_new(null(), null_mut())];
         assert!(weft_engine_clone(null()).is_null());
+        weft_engine_delete(null_mut());
+    }
+}
+
+#[test]
+fn module_null_arguments() {
+    let live = Live::new();
+    let (engine, mut module) = (live.engine, null_mut());
+    unsafe {
+        null_argument_table![
+            weft_module_new(null(), WAT.as_ptr(), WAT.len(), &mut module),
+            weft_module_new(engine, null(), 5, &mut module),
+            weft_module_new(engine, WAT.as_ptr(), WAT.len(), null_mut()),
+            weft_module_new_file(null(), c"x".as_ptr(), 1, &mut module),
+            weft_module_new_file(engine, null(), 1, &mut module),
+            weft_module_new_file(engine, c"x".as_ptr(), 1, null_mut()),
+        ];
         assert!(weft_module_clone(null()).is_null());
         assert!(!weft_module_uses_threads(null()));
-        assert_eq!(weft_caller_tid(null()), 0);
-        assert!(weft_caller_memory_data(null()).is_null());
-        assert_eq!(weft_caller_memory_size(null()), 0);
-        weft_error_delete(null_mut());
-        weft_config_delete(null_mut());
-        weft_engine_delete(null_mut());
         weft_module_delete(null_mut());
+    }
+}
+
+#[test]
+fn wasi_config_null_arguments() {
+    unsafe {
+        let wc = weft_wasi_config_new();
+        null_argument_table![
+            weft_wasi_config_push_arg(null_mut(), c"a".as_ptr(), 1),
+            weft_wasi_config_push_arg(wc, null(), 1),
+            weft_wasi_config_push_env(null_mut(), c"a".as_ptr(), 1, c"b".as_ptr(), 1),
+            weft_wasi_config_push_env(wc, null(), 1, c"b".as_ptr(), 1),
+            weft_wasi_config_push_env(wc, c"a".as_ptr(), 1, null(), 1),
+            weft_wasi_config_inherit_env(null_mut()),
+            weft_wasi_config_set_stdio(null_mut(), 1, WEFT_STDIO_NULL, null(), 0),
+            weft_wasi_config_set_stdio(wc, 1, WEFT_STDIO_FILE, null(), 3),
+            weft_wasi_config_preopen_dir(null_mut(), c"/".as_ptr(), 1, c"/".as_ptr(), 1, 0),
+            weft_wasi_config_preopen_dir(wc, null(), 1, c"/".as_ptr(), 1, 0),
+            weft_wasi_config_preopen_dir(wc, c"/".as_ptr(), 1, null(), 1, 0),
+            weft_wasi_config_preopen_tcp_listener(null_mut(), c"127.0.0.1:0".as_ptr(), 11),
+            weft_wasi_config_preopen_tcp_listener(wc, null(), 11),
+            weft_wasi_config_set_stdin_bytes(null_mut(), c"x".as_ptr().cast(), 1),
+            weft_wasi_config_set_stdin_bytes(wc, null(), 1),
+            weft_wasi_config_set_stdio_fd(null_mut(), 0, 0),
+            weft_wasi_config_set_parallelism(null_mut(), WEFT_PARALLELISM_HOST, 0),
+        ];
         weft_wasi_config_delete(null_mut());
+        weft_wasi_config_delete(wc);
+    }
+}
+
+#[test]
+fn host_funcs_null_arguments() {
+    let (m, n, k) = (c"m".as_ptr(), c"n".as_ptr(), [WEFT_I32]);
+    unsafe {
+        let hf = weft_host_funcs_new();
+        // `weft_host_funcs_define` with name lengths 1, no env and no finalizer.
+        let define = |funcs, module, name, params, np, results, nr, callback| {
+            weft_host_funcs_define(
+                funcs,
+                module,
+                1,
+                name,
+                1,
+                params,
+                np,
+                results,
+                nr,
+                callback,
+                null_mut(),
+                None,
+            )
+        };
+        let cb: weft_host_callback_t = Some(noop);
+        null_argument_table![
+            define(null_mut(), m, n, null(), 0, null(), 0, cb),
+            define(hf, null(), n, null(), 0, null(), 0, cb),
+            define(hf, m, null(), null(), 0, null(), 0, cb),
+            define(hf, m, n, null(), 1, k.as_ptr(), 1, cb),
+            define(hf, m, n, k.as_ptr(), 1, null(), 1, cb),
+            define(hf, m, n, null(), 0, null(), 0, None),
+        ];
         weft_host_funcs_delete(null_mut());
+        weft_host_funcs_delete(hf);
+    }
+}
+
+#[test]
+fn instance_null_arguments() {
+    let live = Live::new();
+    let (module, inst, f) = (live.module, live.inst, c"f".as_ptr());
+    let (mut new, mut code, mut done, mut data, mut len) =
+        (null_mut(), 0i32, false, null_mut(), 0usize);
+    unsafe {
+        null_argument_table![
+            weft_instance_new(null(), null(), null(), &mut new),
+            weft_instance_new(module, null(), null(), null_mut()),
+            weft_instance_run(null_mut(), &mut code),
+            weft_instance_run(inst, null_mut()),
+            weft_instance_start(null_mut()),
+            weft_instance_wait(null_mut(), 0, &mut done, &mut code),
+            weft_instance_wait(inst, 0, null_mut(), &mut code),
+            weft_instance_wait(inst, 0, &mut done, null_mut()),
+            weft_instance_interrupt(null()),
+            weft_instance_stats(null(), null_mut(), null_mut(), null_mut()),
+            weft_instance_initialize(null_mut()),
+            weft_instance_call(null_mut(), f, 1, null(), 0, null_mut(), 0),
+            weft_instance_call(inst, null(), 1, null(), 0, null_mut(), 0),
+            weft_instance_call(inst, f, 1, null(), 2, null_mut(), 0),
+            weft_instance_call(inst, f, 1, null(), 0, null_mut(), 1),
+            weft_instance_stdout(null(), &mut data, &mut len),
+            weft_instance_stdout(inst, null_mut(), &mut len),
+            weft_instance_stderr(inst, &mut data, null_mut()),
+        ];
         weft_instance_delete(null_mut());
-        weft::ffi::instance::weft_bytes_free(null_mut(), 0);
+        weft_bytes_free(null_mut(), 0);
 
         // The valid calls still work afterwards.
         assert!(weft_instance_run(inst, &mut code).is_null());
         assert_eq!(code, 0);
-        weft_instance_delete(inst);
-        weft_host_funcs_delete(hf);
-        weft_wasi_config_delete(wc);
-        weft_module_delete(module);
-        weft_engine_delete(engine);
+    }
+}
+
+#[test]
+fn error_getters_accept_null() {
+    unsafe {
+        assert_eq!(weft_error_kind(null()), WEFT_ERROR_NULL_ARGUMENT);
+        assert_eq!(*weft_error_message(null()), 0);
+        assert_eq!(*weft_error_backtrace(null()), 0);
+        assert!(!weft_error_trap_tid(null(), null_mut()));
+        assert!(!weft_error_exit_code(null(), null_mut()));
+        weft_error_delete(null_mut());
+    }
+}
+
+#[test]
+fn caller_getters_accept_null() {
+    unsafe {
+        assert_eq!(weft_caller_tid(null()), 0);
+        assert!(weft_caller_memory_data(null()).is_null());
+        assert_eq!(weft_caller_memory_size(null()), 0);
     }
 }
 

@@ -272,7 +272,7 @@ fn a_million_spawn_cycles_do_not_exhaust_tids() {
           (br_if $s (i32.lt_u (local.get $i) (local.get $n))))
         (call $exit (i32.const 0))))"#;
     // A million OS threads take minutes on CI; the TID pool itself is
-    // unit-tested for 1,000,000 cycles (src/runtime/tids.rs). Here: 20,000 real ones.
+    // unit-tested for 1,000,000 cycles (src/runtime/run/tids.rs). Here: 20,000 real ones.
     let mut host = HostFuncs::new();
     host.define(constant("n", 20_000));
     let engine = Engine::new(&Config::default()).unwrap();

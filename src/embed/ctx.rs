@@ -1,17 +1,15 @@
 //! [`WasiThreadsCtx`]: one program run by an embedder's own `Linker<T>`, on
 //! the runtime core's spawn context and outcome coordination.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wasmtime::{Instance, Linker, Module, SharedMemory, Store};
 
 use crate::embed::limits::Limits;
-use crate::runtime::{
-    threads, Engine, Error, ErrorKind, Outcome, Program, Result, Run, Stats, ThreadDump,
-    DUMP_TIMEOUT,
-};
+use crate::runtime::run::controls::RunControls;
+use crate::runtime::run::{spawn, Run};
+use crate::runtime::{Engine, Error, ErrorKind, Outcome, Program, Result, Stats, ThreadDump};
 use crate::wasi::{GuestMemory, WasiCtx};
 
 /// The wasi-threads context of one program: what `thread-spawn` needs to
@@ -32,7 +30,7 @@ use crate::wasi::{GuestMemory, WasiCtx};
 /// `Arc`) until they end; when the last reference goes, a program that has
 /// not ended is interrupted.
 pub struct WasiThreadsCtx<T> {
-    run: Arc<Run<T>>,
+    run: RunControls<T>,
     linker: Arc<Linker<T>>,
     /// Always [`GuestMemory::Shared`], once known.
     memory: OnceLock<GuestMemory>,
@@ -57,13 +55,11 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// **Errors**: as [`WasiThreadsCtx::new`], and
     /// [`ErrorKind::InvalidArgument`] for `max_threads == 0`.
     pub fn with_limits(module: Module, linker: Arc<Linker<T>>, limits: &Limits) -> Result<Self> {
-        if limits.max_threads == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "max threads must be at least 1",
-            ));
-        }
-        let engine = Engine::from_wasmtime(module.engine().clone(), limits.to_config());
+        let mut config = limits.to_config();
+        // The core's rule and words (the OS stack is the embedder's
+        // Wasmtime configuration's business, not checked here).
+        config.set_max_threads(limits.max_threads)?;
+        let engine = Engine::from_wasmtime(module.engine().clone(), config);
         let program = Program::from_module(&engine, module)?;
         let pre = linker
             .instantiate_pre(program.module())
@@ -71,7 +67,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         let run = Run::new_embedded(program.inner().clone());
         run.set_instance_pre(pre);
         Ok(WasiThreadsCtx {
-            run,
+            run: RunControls::new(run),
             linker,
             memory: OnceLock::new(),
         })
@@ -99,17 +95,23 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// memory, [`Limits::max_threads`] threads are alive, the OS refused a
     /// thread, or the program has ended.
     pub fn spawn(&self, host: T, start_arg: i32) -> Result<i32> {
-        let run = &self.run;
-        let spawned = threads::spawn(run, start_arg, move |_tid| {
-            let mut store = Store::new(run.engine(), host);
-            run.prepare_store(&mut store);
-            store
-        });
+        let spawned = self.start_thread(host, start_arg);
         spawned.map(|tid| tid as i32).map_err(|reason| {
             Error::new(
                 ErrorKind::Instantiate,
                 format!("thread-spawn failed: {reason}"),
             )
+        })
+    }
+
+    /// [`WasiThreadsCtx::spawn`] as the `thread-spawn` import wants it: the
+    /// TID, or why no thread was started.
+    pub(crate) fn start_thread(&self, host: T, start_arg: i32) -> Result<u32, String> {
+        let run = self.run.run();
+        spawn::spawn(run, start_arg, move |_tid| {
+            let mut store = Store::new(run.engine(), host);
+            run.prepare_store(&mut store);
+            store
         })
     }
 
@@ -134,8 +136,8 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
                 let _ = self.memory.set(GuestMemory::Shared(memory));
             }
         }
-        self.run.prepare_store(store);
-        self.run.instantiate_main(store, true)
+        self.run.run().prepare_store(store);
+        self.run.run().instantiate_main(store, true)
     }
 
     /// Runs the command's `_start` on the calling thread (the program's main
@@ -166,12 +168,9 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         }
         // The calling thread is the main thread while `_start` runs: its
         // state shows in snapshots, and deadlock detection is armed.
-        self.run.bind_main(None);
-        let result = catch_unwind(AssertUnwindSafe(|| start.call(&mut *store, ())));
-        self.run.unbind_main();
-        self.run.finish_main(result);
+        self.run.run_start(None, || start.call(&mut *store, ()));
         self.run.main_finished();
-        Ok(self.wait_for_end())
+        Ok(self.run.wait_for_end())
     }
 
     /// Reports how the main thread's own call into the program ended, for
@@ -182,7 +181,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// every other thread and returns the program's outcome.
     pub fn finish_main<R>(&self, result: wasmtime::Result<R>) -> Outcome {
         self.run.finish_main(Ok(result.map(drop)));
-        self.wait_for_end()
+        self.run.wait_for_end()
     }
 
     /// Waits up to `timeout` (`None`: until it ends) for the program to end,
@@ -196,7 +195,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// and stops every thread. Returns at once; [`WasiThreadsCtx::wait`] for
     /// the threads.
     pub fn interrupt(&self) {
-        self.run.decide_from_outside(Outcome::Interrupted);
+        self.run.interrupt();
     }
 
     /// The outcome, once the program has ended.
@@ -219,14 +218,14 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// them (see [`wasi_call_started`](crate::embed::wasi_call_started));
     /// the embedder's own host functions show as running wasm.
     pub fn threads(&self) -> ThreadDump {
-        self.run.snapshot()
+        self.run.threads()
     }
 
     /// A thread dump: [`WasiThreadsCtx::threads`] plus each thread's wasm
-    /// backtrace, waiting at most [`DUMP_TIMEOUT`] for threads to answer
-    /// (see [`WasiThreadsCtx::dump_with_timeout`]).
+    /// backtrace, waiting at most [`DUMP_TIMEOUT`](crate::embed::DUMP_TIMEOUT)
+    /// for threads to answer (see [`WasiThreadsCtx::dump_with_timeout`]).
     pub fn dump(&self) -> ThreadDump {
-        self.dump_with_timeout(DUMP_TIMEOUT)
+        self.run.dump()
     }
 
     /// [`WasiThreadsCtx::dump`], waiting at most `timeout` for the answers.
@@ -242,7 +241,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// that do not answer in time are listed without frames. Call it from a
     /// host thread, not from inside a host function of this program.
     pub fn dump_with_timeout(&self, timeout: Duration) -> ThreadDump {
-        self.run.dump(None, timeout)
+        self.run.dump_with_timeout(timeout)
     }
 
     /// The program's shared memory (what [`add_to_linker`](crate::embed::add_to_linker)
@@ -261,14 +260,8 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         self.memory.get()
     }
 
-    pub(crate) fn run(&self) -> &Arc<Run<T>> {
+    pub(crate) fn run(&self) -> &Run<T> {
         &self.run
-    }
-
-    fn wait_for_end(&self) -> Outcome {
-        self.run
-            .wait(None)
-            .expect("waiting without a timeout returns an outcome")
     }
 }
 
@@ -276,6 +269,6 @@ impl<T> Drop for WasiThreadsCtx<T> {
     /// A program nobody can reach any more is interrupted, so its timeout
     /// clock and any thread that does not hold `T` let go of it.
     fn drop(&mut self) {
-        self.run.decide_from_outside(Outcome::Interrupted);
+        self.run.interrupt();
     }
 }

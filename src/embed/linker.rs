@@ -5,10 +5,11 @@
 use wasmtime::{Caller, Linker, Module, Store};
 
 use crate::embed::ctx::WasiThreadsCtx;
-use crate::runtime::{
-    create_memory, wait_imports, wait_rewrite, Engine, Error, ErrorKind, Program, Result, Run,
-    SPAWN_FAILED, SPAWN_MODULE, SPAWN_NAME,
-};
+use crate::runtime::memory::create_memory;
+use crate::runtime::program::analysis::Analysis;
+use crate::runtime::program::wait_rewrite;
+use crate::runtime::run::{spawn, waits, Run};
+use crate::runtime::{Error, ErrorKind, Result};
 use crate::wasi::WasiView;
 
 /// Turns on what weft needs in a Wasmtime configuration: the threads
@@ -83,31 +84,19 @@ pub fn add_to_linker<T: Clone + Send + 'static>(
     module: &Module,
     get_cx: impl Fn(&mut T) -> &WasiThreadsCtx<T> + Send + Sync + Copy + 'static,
 ) -> Result<()> {
-    let engine = Engine::from_wasmtime(module.engine().clone(), Default::default());
-    let program = Program::from_module(&engine, module.clone())?;
+    let analysis = Analysis::of(module)?;
     let link = |e: wasmtime::Error| Error::wrap(ErrorKind::Link, "cannot add wasi-threads", e);
-    linker
-        .func_wrap(
-            SPAWN_MODULE,
-            SPAWN_NAME,
-            move |mut caller: Caller<'_, T>, start_arg: i32| -> i32 {
-                let host = caller.data().clone();
-                match get_cx(caller.data_mut()).spawn(host, start_arg) {
-                    Ok(tid) => tid,
-                    Err(e) => {
-                        log::warn!("{e}");
-                        SPAWN_FAILED
-                    }
-                }
-            },
-        )
-        .map_err(link)?;
-    if let Some((import_module, name, ty)) = &program.inner().memory_import {
+    spawn::add_to_linker(linker, move |caller: &mut Caller<'_, T>, start_arg| {
+        let host = caller.data().clone();
+        get_cx(caller.data_mut()).start_thread(host, start_arg)
+    })
+    .map_err(link)?;
+    if let Some((import_module, name, ty)) = &analysis.memory_import {
         let memory = create_memory(module.engine(), None, import_module, name, ty)?;
         linker
             .define(store, import_module, name, memory.clone())
             .map_err(link)?;
-        wait_imports::add_to_linker(linker, memory, move |t: &mut T| -> &Run<T> {
+        waits::add_to_linker(linker, memory, move |t: &mut T| -> &Run<T> {
             get_cx(t).run()
         })
         .map_err(link)?;

@@ -37,7 +37,7 @@ use std::ffi::CStr;
 
 use wasmtime::Caller;
 
-use crate::runtime::registry;
+use crate::runtime::observe::registry;
 
 /// Call from [`WasiView::call_started`](crate::wasi::WasiView::call_started):
 /// the calling guest thread's state becomes "in WASI call `name`" (and a

@@ -1,22 +1,18 @@
-//! The panic boundary and argument checks every export goes through.
+//! The panic boundary and the argument checks every export goes through.
+//! Knows nothing of handles or error objects: `guard` in the `error` module
+//! turns a body's `Result` into the `weft_error_t *` C receives.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::ffi::error::weft_error_t;
 use crate::runtime::{Error, ErrorKind};
 
-/// Runs an export's body: `Ok` becomes NULL, `Err` an owned error object, a
-/// panic an `Internal` error. Nothing unwinds into C.
-pub(crate) fn guard(body: impl FnOnce() -> Result<(), Error>) -> *mut weft_error_t {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => std::ptr::null_mut(),
-        Ok(Err(e)) => weft_error_t::into_raw(e),
-        Err(panic) => weft_error_t::into_raw(panic_error(panic)),
-    }
+/// Runs `body`, turning a panic into an `Internal` error. Nothing unwinds into C.
+pub(crate) fn catch<T>(body: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| Err(panic_error(panic)))
 }
 
-/// Like [`guard`] for exports that cannot return an error: a panic yields `fallback`.
+/// For exports that cannot return an error: a panic yields `fallback`.
 pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
@@ -39,24 +35,6 @@ pub(crate) fn null(what: &str) -> Error {
         ErrorKind::NullArgument,
         format!("argument `{what}` is NULL"),
     )
-}
-
-/// Borrows `*ptr`, or fails with a NULL-argument error naming `what`.
-///
-/// # Safety
-/// `ptr` must be NULL or point to a live `T` for `'a`.
-pub(crate) unsafe fn deref<'a, T>(ptr: *const T, what: &str) -> Result<&'a T, Error> {
-    // SAFETY: the caller guarantees `ptr` is NULL or valid.
-    unsafe { ptr.as_ref() }.ok_or_else(|| null(what))
-}
-
-/// Mutably borrows `*ptr`, or fails with a NULL-argument error.
-///
-/// # Safety
-/// `ptr` must be NULL or point to a live, unaliased `T` for `'a`.
-pub(crate) unsafe fn deref_mut<'a, T>(ptr: *mut T, what: &str) -> Result<&'a mut T, Error> {
-    // SAFETY: the caller guarantees `ptr` is NULL or valid and unaliased.
-    unsafe { ptr.as_mut() }.ok_or_else(|| null(what))
 }
 
 /// Writes `value` through an out-parameter that was checked non-NULL.
@@ -142,14 +120,36 @@ pub(crate) unsafe fn slice<'a, T>(ptr: *const T, len: usize, what: &str) -> Resu
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-/// Frees a boxed handle; NULL is a no-op.
+/// `s` as an owned NUL-terminated string for C; a NUL inside `s` is
+/// written as `\0`.
+pub(crate) fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+}
+
+/// Hands `bytes` to C through the out-parameters `data` and `len` (both
+/// checked non-NULL by the caller); C frees them with `weft_bytes_free`
+/// ([`free_bytes`]).
 ///
 /// # Safety
-/// `ptr` must be NULL or come from `Box::into_raw` and not be used again.
-pub(crate) unsafe fn delete<T>(ptr: *mut T) {
-    if !ptr.is_null() {
-        // SAFETY: per the caller, `ptr` came from `Box::into_raw`.
-        let boxed = unsafe { Box::from_raw(ptr) };
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+/// `data` and `len` must be valid for writes.
+pub(crate) unsafe fn write_bytes(data: *mut *mut u8, len: *mut usize, bytes: Vec<u8>) {
+    let bytes = bytes.into_boxed_slice();
+    let n = bytes.len();
+    // SAFETY: valid for writes per the caller.
+    unsafe {
+        len.write(n);
+        data.write(Box::into_raw(bytes).cast::<u8>());
+    }
+}
+
+/// Frees bytes handed out by [`write_bytes`]; NULL is a no-op.
+///
+/// # Safety
+/// `data` must be NULL or come from [`write_bytes`] with this `len`, and
+/// not be used again.
+pub(crate) unsafe fn free_bytes(data: *mut u8, len: usize) {
+    if !data.is_null() {
+        // SAFETY: per the caller, a boxed slice of `len` bytes made by `write_bytes`.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
     }
 }

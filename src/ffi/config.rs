@@ -3,13 +3,18 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::ffi::boundary::{deref_mut, guard, utf8};
-use crate::ffi::error::weft_error_t;
+use crate::ffi::boundary::utf8;
+use crate::ffi::error::{guard, weft_error_t};
+use crate::ffi::handle::{free_box, to_boxed, try_mut, Boxed, Handle};
 use crate::runtime::{Config, Error, ErrorKind, Profiler};
 
 /// Engine settings. Created with defaults by `weft_config_new`.
 pub struct weft_config_t {
     pub(crate) config: Config,
+}
+
+impl Handle for weft_config_t {
+    type Ownership = Boxed;
 }
 
 /// Creates a configuration with default limits (1024 threads per program,
@@ -19,9 +24,9 @@ pub struct weft_config_t {
 /// **Errors**: returns NULL only if allocation fails.
 #[no_mangle]
 pub extern "C" fn weft_config_new() -> *mut weft_config_t {
-    Box::into_raw(Box::new(weft_config_t {
+    to_boxed(weft_config_t {
         config: Config::default(),
-    }))
+    })
 }
 
 /// Frees a configuration. `NULL` is a no-op.
@@ -30,7 +35,7 @@ pub extern "C" fn weft_config_new() -> *mut weft_config_t {
 #[no_mangle]
 pub unsafe extern "C" fn weft_config_delete(config: *mut weft_config_t) {
     // SAFETY: NULL or from `weft_config_new`.
-    unsafe { crate::ffi::boundary::delete(config) }
+    unsafe { free_box(config) }
 }
 
 fn set(
@@ -39,7 +44,7 @@ fn set(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live config, not used concurrently (caller serialises).
-        let c = unsafe { deref_mut(config, "config") }?;
+        let c = unsafe { try_mut(config, "config") }?;
         f(&mut c.config)
     })
 }
@@ -54,16 +59,7 @@ pub unsafe extern "C" fn weft_config_set_max_threads(
     config: *mut weft_config_t,
     max_threads: u32,
 ) -> *mut weft_error_t {
-    set(config, |c| {
-        if max_threads == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "max_threads must be at least 1",
-            ));
-        }
-        c.max_threads = max_threads;
-        Ok(())
-    })
+    set(config, |c| c.set_max_threads(max_threads))
 }
 
 /// Sets the wasm stack limit per guest thread, in bytes; deeper recursion traps.
@@ -75,16 +71,7 @@ pub unsafe extern "C" fn weft_config_set_wasm_stack_size(
     config: *mut weft_config_t,
     bytes: usize,
 ) -> *mut weft_error_t {
-    set(config, |c| {
-        if bytes == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "wasm stack size must be positive",
-            ));
-        }
-        c.wasm_stack_size = bytes;
-        Ok(())
-    })
+    set(config, |c| c.set_wasm_stack_size(bytes))
 }
 
 /// Sets the OS stack size of each guest thread, in bytes.
@@ -95,16 +82,7 @@ pub unsafe extern "C" fn weft_config_set_os_stack_size(
     config: *mut weft_config_t,
     bytes: usize,
 ) -> *mut weft_error_t {
-    set(config, |c| {
-        if bytes < 64 * 1024 {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "OS stack size must be at least 64 KiB",
-            ));
-        }
-        c.os_stack_size = bytes;
-        Ok(())
-    })
+    set(config, |c| c.set_os_stack_size(bytes))
 }
 
 /// Caps each program's linear memory at `bytes` (rounded down to whole wasm

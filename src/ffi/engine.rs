@@ -1,13 +1,18 @@
 //! `weft_engine_t`: compiles modules; shared by every program.
 
-use crate::ffi::boundary::{check_out, delete, deref, guard, guard_value, write_out};
+use crate::ffi::boundary::{check_out, guard_value, write_out};
 use crate::ffi::config::weft_config_t;
-use crate::ffi::error::weft_error_t;
+use crate::ffi::error::{guard, weft_error_t};
+use crate::ffi::handle::{clone_arc, free_arc, get, to_arc, Handle, Shared};
 use crate::runtime::{Config, Engine};
 
 /// A compilation engine with its limits. Reference-counted: see `weft_engine_clone`.
 pub struct weft_engine_t {
     pub(crate) engine: Engine,
+}
+
+impl Handle for weft_engine_t {
+    type Ownership = Shared;
 }
 
 /// Creates an engine.
@@ -26,9 +31,9 @@ pub unsafe extern "C" fn weft_engine_new(
     guard(|| {
         check_out(engine_out, "engine_out")?;
         // SAFETY: NULL or a live config.
-        let config = unsafe { config.as_ref() }.map_or_else(Config::default, |c| c.config.clone());
+        let config = unsafe { get(config) }.map_or_else(Config::default, |c| c.config.clone());
         let engine = Engine::new(&config)?;
-        let raw = Box::into_raw(Box::new(weft_engine_t { engine }));
+        let raw = to_arc(weft_engine_t { engine });
         // SAFETY: checked non-NULL above.
         unsafe { write_out(engine_out, raw, "engine_out") }
     })
@@ -43,12 +48,7 @@ pub unsafe extern "C" fn weft_engine_new(
 pub unsafe extern "C" fn weft_engine_clone(engine: *const weft_engine_t) -> *mut weft_engine_t {
     guard_value(std::ptr::null_mut(), || {
         // SAFETY: NULL or a live engine.
-        match unsafe { deref(engine, "engine") } {
-            Ok(e) => Box::into_raw(Box::new(weft_engine_t {
-                engine: e.engine.clone(),
-            })),
-            Err(_) => std::ptr::null_mut(),
-        }
+        unsafe { clone_arc(engine) }
     })
 }
 
@@ -59,5 +59,5 @@ pub unsafe extern "C" fn weft_engine_clone(engine: *const weft_engine_t) -> *mut
 #[no_mangle]
 pub unsafe extern "C" fn weft_engine_delete(engine: *mut weft_engine_t) {
     // SAFETY: NULL or from `weft_engine_new`/`weft_engine_clone`.
-    unsafe { delete(engine) }
+    unsafe { free_arc(engine) }
 }

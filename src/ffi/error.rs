@@ -1,8 +1,10 @@
-//! `weft_error_t`: what every fallible function returns on failure.
+//! `weft_error_t`: what every fallible function returns on failure, and
+//! `guard`, which runs an export's body and makes that return value.
 
 use std::ffi::{c_char, CString};
 
-use crate::ffi::boundary::{guard_value, utf8};
+use crate::ffi::boundary::{bytes, c_string, catch, guard_value};
+use crate::ffi::handle::{free_box, get, to_boxed, Boxed, Handle};
 use crate::runtime::{Error, ErrorKind};
 
 /// weft itself failed (a bug, including a caught panic).
@@ -43,32 +45,74 @@ pub const WEFT_ERROR_DEADLOCK: u32 = 16;
 /// An error: a stable kind (`WEFT_ERROR_*`) and a message. Owned by the caller,
 /// freed with `weft_error_delete`.
 pub struct weft_error_t {
-    pub(crate) kind: u32,
     pub(crate) error: Error,
     message: CString,
     backtrace: CString,
 }
 
-fn c_string(s: &str) -> CString {
-    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+impl Handle for weft_error_t {
+    type Ownership = Boxed;
+}
+
+/// Lists each [`ErrorKind`] with its `WEFT_ERROR_*` constant, once. Makes
+/// [`kind_code`], whose `match` has an arm per kind (a new kind does not
+/// compile until it is listed here), and checks at compile time that the
+/// constant and the kind have the same number.
+macro_rules! c_error_kinds {
+    ($($kind:ident => $code:ident,)*) => {
+        /// The `WEFT_ERROR_*` value of `kind`.
+        pub(crate) const fn kind_code(kind: ErrorKind) -> u32 {
+            match kind {
+                $(ErrorKind::$kind => $code,)*
+            }
+        }
+
+        const _: () = {
+            $(assert!(ErrorKind::$kind as u32 == $code, stringify!($code));)*
+        };
+    };
+}
+
+c_error_kinds! {
+    Internal => WEFT_ERROR_INTERNAL,
+    NullArgument => WEFT_ERROR_NULL_ARGUMENT,
+    InvalidArgument => WEFT_ERROR_INVALID_ARGUMENT,
+    Io => WEFT_ERROR_IO,
+    Compile => WEFT_ERROR_COMPILE,
+    Link => WEFT_ERROR_LINK,
+    Instantiate => WEFT_ERROR_INSTANTIATE,
+    Trap => WEFT_ERROR_TRAP,
+    Ended => WEFT_ERROR_ENDED,
+    Interrupted => WEFT_ERROR_INTERRUPTED,
+    TimedOut => WEFT_ERROR_TIMED_OUT,
+    State => WEFT_ERROR_STATE,
+    NotFound => WEFT_ERROR_NOT_FOUND,
+    Exited => WEFT_ERROR_EXITED,
+    Host => WEFT_ERROR_HOST,
+    Deadlock => WEFT_ERROR_DEADLOCK,
 }
 
 impl weft_error_t {
-    pub(crate) fn new(kind: u32, error: Error) -> weft_error_t {
+    /// The error object for `error`, owned by C (freed by `weft_error_delete`).
+    pub(crate) fn into_raw(error: Error) -> *mut weft_error_t {
         let backtrace = error
             .trap_info()
             .map(|t| t.backtrace.as_str())
             .unwrap_or("");
-        weft_error_t {
-            kind,
+        to_boxed(weft_error_t {
             message: c_string(error.message()),
             backtrace: c_string(backtrace),
             error,
-        }
+        })
     }
+}
 
-    pub(crate) fn into_raw(error: Error) -> *mut weft_error_t {
-        Box::into_raw(Box::new(weft_error_t::new(error.kind() as u32, error)))
+/// Runs an export's body: `Ok` becomes NULL, `Err` an owned error object, a
+/// panic an `Internal` error. Nothing unwinds into C.
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Error>) -> *mut weft_error_t {
+    match catch(body) {
+        Ok(()) => std::ptr::null_mut(),
+        Err(e) => weft_error_t::into_raw(e),
     }
 }
 
@@ -86,17 +130,11 @@ pub unsafe extern "C" fn weft_error_new(
 ) -> *mut weft_error_t {
     guard_value(std::ptr::null_mut(), || {
         // SAFETY: (ptr, len) per the documented contract.
-        let text = match unsafe { utf8(message, message_len, "message") } {
-            Ok(s) => s.to_string(),
-            Err(_) if message.is_null() => "(no message)".to_string(),
-            // SAFETY: as above; only the UTF-8 check failed.
-            Err(_) => String::from_utf8_lossy(unsafe {
-                std::slice::from_raw_parts(message.cast::<u8>(), message_len)
-            })
-            .into_owned(),
+        let text = match unsafe { bytes(message.cast(), message_len, "message") } {
+            Ok(b) => String::from_utf8_lossy(b).into_owned(),
+            Err(_) => "(no message)".to_string(),
         };
-        let error = Error::new(ErrorKind::Internal, text);
-        Box::into_raw(Box::new(weft_error_t::new(WEFT_ERROR_HOST, error)))
+        weft_error_t::into_raw(Error::host(text))
     })
 }
 
@@ -107,7 +145,7 @@ pub unsafe extern "C" fn weft_error_new(
 #[no_mangle]
 pub unsafe extern "C" fn weft_error_delete(error: *mut weft_error_t) {
     // SAFETY: `error` is NULL or was returned by weft.
-    unsafe { crate::ffi::boundary::delete(error) }
+    unsafe { free_box(error) }
 }
 
 /// The error's kind, one of `WEFT_ERROR_*`. Returns `WEFT_ERROR_NULL_ARGUMENT` for NULL.
@@ -117,7 +155,7 @@ pub unsafe extern "C" fn weft_error_delete(error: *mut weft_error_t) {
 #[no_mangle]
 pub unsafe extern "C" fn weft_error_kind(error: *const weft_error_t) -> u32 {
     // SAFETY: `error` is NULL or valid per the contract.
-    unsafe { error.as_ref() }.map_or(WEFT_ERROR_NULL_ARGUMENT, |e| e.kind)
+    unsafe { get(error) }.map_or(WEFT_ERROR_NULL_ARGUMENT, |e| kind_code(e.error.kind()))
 }
 
 /// The error's message, a NUL-terminated UTF-8 string. For traps it names the
@@ -128,7 +166,7 @@ pub unsafe extern "C" fn weft_error_kind(error: *const weft_error_t) -> u32 {
 #[no_mangle]
 pub unsafe extern "C" fn weft_error_message(error: *const weft_error_t) -> *const c_char {
     // SAFETY: `error` is NULL or valid per the contract.
-    unsafe { error.as_ref() }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+    unsafe { get(error) }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
 }
 
 /// For `WEFT_ERROR_TRAP`: writes the trapping thread's TID (0 = main thread)
@@ -141,7 +179,7 @@ pub unsafe extern "C" fn weft_error_trap_tid(
     tid_out: *mut u32,
 ) -> bool {
     // SAFETY: `error` is NULL or valid per the contract.
-    let Some(info) = unsafe { error.as_ref() }.and_then(|e| e.error.trap_info()) else {
+    let Some(info) = unsafe { get(error) }.and_then(|e| e.error.trap_info()) else {
         return false;
     };
     if tid_out.is_null() {
@@ -159,7 +197,7 @@ pub unsafe extern "C" fn weft_error_trap_tid(
 #[no_mangle]
 pub unsafe extern "C" fn weft_error_backtrace(error: *const weft_error_t) -> *const c_char {
     // SAFETY: `error` is NULL or valid per the contract.
-    unsafe { error.as_ref() }.map_or(c"".as_ptr(), |e| e.backtrace.as_ptr())
+    unsafe { get(error) }.map_or(c"".as_ptr(), |e| e.backtrace.as_ptr())
 }
 
 /// For `WEFT_ERROR_EXITED`: writes the guest's exit code and returns true.
@@ -172,7 +210,7 @@ pub unsafe extern "C" fn weft_error_exit_code(
     code_out: *mut i32,
 ) -> bool {
     // SAFETY: `error` is NULL or valid per the contract.
-    let Some(code) = unsafe { error.as_ref() }.and_then(|e| e.error.exit_code()) else {
+    let Some(code) = unsafe { get(error) }.and_then(|e| e.error.exit_code()) else {
         return false;
     };
     if code_out.is_null() {
@@ -204,10 +242,24 @@ mod tests {
             (WEFT_ERROR_STATE, ErrorKind::State),
             (WEFT_ERROR_NOT_FOUND, ErrorKind::NotFound),
             (WEFT_ERROR_EXITED, ErrorKind::Exited),
+            (WEFT_ERROR_HOST, ErrorKind::Host),
             (WEFT_ERROR_DEADLOCK, ErrorKind::Deadlock),
         ] {
             assert_eq!(c, k as u32, "{k:?}");
+            assert_eq!(kind_code(k), c, "{k:?}");
         }
         assert!(WEFT_ERROR_HOST > ErrorKind::Exited as u32);
+    }
+
+    #[test]
+    fn host_errors_are_of_kind_host() {
+        // SAFETY: a valid (ptr, len) string; the error is freed once.
+        unsafe {
+            let e = weft_error_new(c"boom".as_ptr(), 4);
+            assert_eq!(weft_error_kind(e), WEFT_ERROR_HOST);
+            assert_eq!((*e).error.kind(), ErrorKind::Host);
+            assert_eq!((*e).error.message(), "boom");
+            weft_error_delete(e);
+        }
     }
 }

@@ -4,8 +4,9 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use crate::ffi::boundary::{deref_mut, guard, slice, utf8};
-use crate::ffi::error::{weft_error_delete, weft_error_t};
+use crate::ffi::boundary::{null, slice, utf8};
+use crate::ffi::error::{guard, weft_error_delete, weft_error_t};
+use crate::ffi::handle::{free_box, get, to_boxed, try_mut, Borrowed, Boxed, Handle};
 use crate::ffi::val::{val_type, weft_val_t};
 use crate::runtime::{HostCall, HostFunc, HostFuncs, Val, ValType};
 
@@ -15,9 +16,17 @@ pub struct weft_host_funcs_t {
     pub(crate) funcs: HostFuncs,
 }
 
+impl Handle for weft_host_funcs_t {
+    type Ownership = Boxed;
+}
+
 /// The guest thread calling a host function. Valid only during the callback.
 pub struct weft_caller_t {
     call: *const HostCall,
+}
+
+impl Handle for weft_caller_t {
+    type Ownership = Borrowed;
 }
 
 /// A host function body.
@@ -50,9 +59,9 @@ pub type weft_finalizer_t = Option<unsafe extern "C" fn(env: *mut c_void)>;
 /// **Ownership**: the caller owns the result; free with `weft_host_funcs_delete`.
 #[no_mangle]
 pub extern "C" fn weft_host_funcs_new() -> *mut weft_host_funcs_t {
-    Box::into_raw(Box::new(weft_host_funcs_t {
+    to_boxed(weft_host_funcs_t {
         funcs: HostFuncs::new(),
-    }))
+    })
 }
 
 /// Frees a set. `NULL` is a no-op. Instances created from it keep their own copy;
@@ -62,7 +71,7 @@ pub extern "C" fn weft_host_funcs_new() -> *mut weft_host_funcs_t {
 #[no_mangle]
 pub unsafe extern "C" fn weft_host_funcs_delete(funcs: *mut weft_host_funcs_t) {
     // SAFETY: NULL or from `weft_host_funcs_new`.
-    unsafe { crate::ffi::boundary::delete(funcs) }
+    unsafe { free_box(funcs) }
 }
 
 /// Owns a callback's `env` and runs its finalizer once, when dropped.
@@ -120,10 +129,10 @@ impl CallbackEnv {
                 out.len(),
             )
         };
-        if !err.is_null() {
-            // SAFETY: a non-NULL return is an error object the callback hands over.
-            let message = unsafe { &*err }.error.message().to_string();
-            // SAFETY: we own it now.
+        // SAFETY: NULL, or an error object the callback hands over.
+        if let Some(error) = unsafe { get(err) } {
+            let message = error.error.message().to_string();
+            // SAFETY: we own it now, and `error` is not used again.
             unsafe { weft_error_delete(err) };
             return Err(message);
         }
@@ -171,7 +180,7 @@ pub unsafe extern "C" fn weft_host_funcs_define(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY (all): pointers per the documented contract.
-        let funcs = unsafe { deref_mut(funcs, "funcs") }?;
+        let funcs = unsafe { try_mut(funcs, "funcs") }?;
         let module = unsafe { utf8(module, module_len, "module") }?.to_string();
         let name = unsafe { utf8(name, name_len, "name") }?.to_string();
         let params = unsafe { slice(params, nparams, "params") }?
@@ -182,7 +191,7 @@ pub unsafe extern "C" fn weft_host_funcs_define(
             .iter()
             .map(|&k| val_type(k))
             .collect::<Result<Vec<_>, _>>()?;
-        let callback = callback.ok_or_else(|| crate::ffi::boundary::null("callback"))?;
+        let callback = callback.ok_or_else(|| null("callback"))?;
         let env = Arc::new(CallbackEnv {
             callback,
             env,
@@ -203,7 +212,7 @@ pub unsafe extern "C" fn weft_host_funcs_define(
 fn with_call<T>(caller: *const weft_caller_t, fallback: T, f: impl FnOnce(&HostCall) -> T) -> T {
     // SAFETY: `caller` is NULL or the pointer weft passed to a running callback,
     // whose `call` points at a `HostCall` on weft's stack for that duration.
-    match unsafe { caller.as_ref() }.and_then(|c| unsafe { c.call.as_ref() }) {
+    match unsafe { get(caller) }.and_then(|c| unsafe { c.call.as_ref() }) {
         Some(call) => f(call),
         None => fallback,
     }

@@ -3,8 +3,11 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::ffi::boundary::{check_out, deref, guard, slice, utf8, write_out};
-use crate::ffi::error::weft_error_t;
+use crate::ffi::boundary::{
+    check_out, free_bytes, guard_value, null, slice, utf8, write_bytes, write_out,
+};
+use crate::ffi::error::{guard, weft_error_t};
+use crate::ffi::handle::{free_box, get, to_boxed, try_ref, Boxed, Handle};
 use crate::ffi::host_funcs::weft_host_funcs_t;
 use crate::ffi::module::weft_module_t;
 use crate::ffi::thread_list::weft_thread_list_t;
@@ -27,6 +30,10 @@ pub struct weft_instance_t {
     instance: Instance,
 }
 
+impl Handle for weft_instance_t {
+    type Ownership = Boxed;
+}
+
 /// Instantiates `module` for its main thread.
 ///
 /// **Ownership**: `module`, `wasi` and `funcs` are borrowed and copied from;
@@ -46,14 +53,14 @@ pub unsafe extern "C" fn weft_instance_new(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY (all): NULL or live handles per the contract.
-        let module = unsafe { deref(module, "module") }?;
+        let module = unsafe { try_ref(module, "module") }?;
         let default_wasi = WasiConfig::default();
-        let wasi = unsafe { wasi.as_ref() }.map_or(&default_wasi, |w| &w.config);
+        let wasi = unsafe { get(wasi) }.map_or(&default_wasi, |w| &w.config);
         let no_funcs = HostFuncs::new();
-        let funcs = unsafe { funcs.as_ref() }.map_or(&no_funcs, |f| &f.funcs);
+        let funcs = unsafe { get(funcs) }.map_or(&no_funcs, |f| &f.funcs);
         check_out(instance_out, "instance_out")?;
         let instance = Instance::new(&module.program, wasi, funcs)?;
-        let raw = Box::into_raw(Box::new(weft_instance_t { instance }));
+        let raw = to_boxed(weft_instance_t { instance });
         // SAFETY: checked non-NULL above.
         unsafe { write_out(instance_out, raw, "instance_out") }
     })
@@ -69,7 +76,7 @@ pub unsafe extern "C" fn weft_instance_new(
 #[no_mangle]
 pub unsafe extern "C" fn weft_instance_delete(instance: *mut weft_instance_t) {
     // SAFETY: NULL or from `weft_instance_new`.
-    unsafe { crate::ffi::boundary::delete(instance) }
+    unsafe { free_box(instance) }
 }
 
 fn finish(outcome: Outcome, exit_code: *mut i32) -> Result<(), Error> {
@@ -98,7 +105,7 @@ pub unsafe extern "C" fn weft_instance_run(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        let inst = unsafe { deref(instance, "instance") }?;
+        let inst = unsafe { try_ref(instance, "instance") }?;
         check_out(exit_code, "exit_code")?;
         finish(inst.instance.run()?, exit_code)
     })
@@ -113,7 +120,7 @@ pub unsafe extern "C" fn weft_instance_run(
 pub unsafe extern "C" fn weft_instance_start(instance: *mut weft_instance_t) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        unsafe { deref(instance, "instance") }?.instance.start()
+        unsafe { try_ref(instance, "instance") }?.instance.start()
     })
 }
 
@@ -136,7 +143,7 @@ pub unsafe extern "C" fn weft_instance_wait(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        let inst = unsafe { deref(instance, "instance") }?;
+        let inst = unsafe { try_ref(instance, "instance") }?;
         check_out(finished, "finished")?;
         check_out(exit_code, "exit_code")?;
         let timeout = (timeout_ms != WEFT_WAIT_FOREVER).then(|| Duration::from_millis(timeout_ms));
@@ -161,7 +168,9 @@ pub unsafe extern "C" fn weft_instance_interrupt(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        unsafe { deref(instance, "instance") }?.instance.interrupt();
+        unsafe { try_ref(instance, "instance") }?
+            .instance
+            .interrupt();
         Ok(())
     })
 }
@@ -180,7 +189,7 @@ pub unsafe extern "C" fn weft_instance_stats(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        let s = unsafe { deref(instance, "instance") }?.instance.stats();
+        let s = unsafe { try_ref(instance, "instance") }?.instance.stats();
         // SAFETY: each pointer is NULL (skipped) or writable.
         unsafe {
             if let Some(p) = spawned.as_mut() {
@@ -206,7 +215,7 @@ pub unsafe extern "C" fn weft_instance_initialize(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        unsafe { deref(instance, "instance") }?
+        unsafe { try_ref(instance, "instance") }?
             .instance
             .initialize()
     })
@@ -244,14 +253,14 @@ pub unsafe extern "C" fn weft_instance_call(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY (all): pointers per the documented contract.
-        let inst = unsafe { deref(instance, "instance") }?;
+        let inst = unsafe { try_ref(instance, "instance") }?;
         let name = unsafe { utf8(name, name_len, "name") }?;
         let args = unsafe { slice(args, nargs, "args") }?
             .iter()
             .map(|v| v.to_val())
             .collect::<Result<Vec<_>, _>>()?;
         if nresults > 0 && results.is_null() {
-            return Err(crate::ffi::boundary::null("results"));
+            return Err(null("results"));
         }
         let out = inst.instance.call(name, &args)?;
         if out.len() != nresults {
@@ -275,21 +284,15 @@ fn captured(
     instance: *const weft_instance_t,
     data: *mut *mut u8,
     len: *mut usize,
-    get: impl FnOnce(&Instance) -> Vec<u8>,
+    read: impl FnOnce(&Instance) -> Vec<u8>,
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        let inst = unsafe { deref(instance, "instance") }?;
+        let inst = unsafe { try_ref(instance, "instance") }?;
         check_out(data, "data")?;
         check_out(len, "len")?;
-        let bytes = get(&inst.instance).into_boxed_slice();
-        let n = bytes.len();
-        let ptr = Box::into_raw(bytes).cast::<u8>();
-        // SAFETY: both checked non-NULL.
-        unsafe {
-            data.write(ptr);
-            len.write(n);
-        }
+        // SAFETY: both checked non-NULL above.
+        unsafe { write_bytes(data, len, read(&inst.instance)) };
         Ok(())
     })
 }
@@ -327,10 +330,8 @@ pub unsafe extern "C" fn weft_instance_stderr(
 /// **Ownership**: takes ownership of `data`; `len` must be the length returned with it.
 #[no_mangle]
 pub unsafe extern "C" fn weft_bytes_free(data: *mut u8, len: usize) {
-    if !data.is_null() {
-        // SAFETY: `data`/`len` come from a boxed slice made by `captured`.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
-    }
+    // SAFETY: NULL, or bytes weft handed out with this length.
+    unsafe { free_bytes(data, len) }
 }
 
 /// A snapshot of every live guest thread: TID, OS thread id and name,
@@ -351,9 +352,9 @@ pub unsafe extern "C" fn weft_instance_threads(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        let inst = unsafe { deref(instance, "instance") }?;
+        let inst = unsafe { try_ref(instance, "instance") }?;
         check_out(list_out, "list_out")?;
-        let list = Box::into_raw(Box::new(weft_thread_list_t::new(inst.instance.threads())));
+        let list = to_boxed(weft_thread_list_t::new(inst.instance.threads()));
         // SAFETY: checked non-NULL above.
         unsafe { write_out(list_out, list, "list_out") }
     })
@@ -382,9 +383,9 @@ pub unsafe extern "C" fn weft_instance_dump(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        let inst = unsafe { deref(instance, "instance") }?;
+        let inst = unsafe { try_ref(instance, "instance") }?;
         check_out(list_out, "list_out")?;
-        let list = Box::into_raw(Box::new(weft_thread_list_t::new(inst.instance.dump())));
+        let list = to_boxed(weft_thread_list_t::new(inst.instance.dump()));
         // SAFETY: checked non-NULL above.
         unsafe { write_out(list_out, list, "list_out") }
     })
@@ -410,7 +411,7 @@ pub unsafe extern "C" fn weft_instance_completion_fd(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live instance.
-        let inst = unsafe { deref(instance, "instance") }?;
+        let inst = unsafe { try_ref(instance, "instance") }?;
         check_out(fd_out, "fd_out")?;
         let fd = inst.instance.completion_fd()?;
         // SAFETY: checked non-NULL above.
@@ -432,9 +433,9 @@ pub unsafe extern "C" fn weft_instance_completion_fd(
 /// **Thread safety**: callable from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn weft_instance_memory_data(instance: *const weft_instance_t) -> *mut u8 {
-    crate::ffi::boundary::guard_value(std::ptr::null_mut(), || {
+    guard_value(std::ptr::null_mut(), || {
         // SAFETY: NULL or a live instance.
-        unsafe { instance.as_ref() }.map_or(std::ptr::null_mut(), |i| i.instance.memory().0)
+        unsafe { get(instance) }.map_or(std::ptr::null_mut(), |i| i.instance.memory().0)
     })
 }
 
@@ -445,8 +446,8 @@ pub unsafe extern "C" fn weft_instance_memory_data(instance: *const weft_instanc
 /// **Thread safety**: callable from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn weft_instance_memory_size(instance: *const weft_instance_t) -> usize {
-    crate::ffi::boundary::guard_value(0, || {
+    guard_value(0, || {
         // SAFETY: NULL or a live instance.
-        unsafe { instance.as_ref() }.map_or(0, |i| i.instance.memory().1)
+        unsafe { get(instance) }.map_or(0, |i| i.instance.memory().1)
     })
 }

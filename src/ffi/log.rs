@@ -3,6 +3,8 @@
 use std::ffi::{c_char, c_void};
 use std::sync::RwLock;
 
+use crate::ffi::boundary::guard_value;
+
 /// Log level of a record: error.
 pub const WEFT_LOG_ERROR: u32 = 1;
 /// Log level of a record: warning.
@@ -89,7 +91,7 @@ pub unsafe extern "C" fn weft_set_log_callback(
     env: *mut c_void,
     max_level: u32,
 ) {
-    crate::ffi::boundary::guard_value((), || {
+    guard_value((), || {
         let _ = log::set_logger(&FORWARDER);
         let level = match max_level {
             0 => log::LevelFilter::Off,

@@ -2,7 +2,13 @@
 //! panic boundary and error objects. No logic lives here; each handle's
 //! functions are in `src/ffi/<handle>.rs` and its logic in `src/runtime`.
 //!
-//! `include/weft.h` is generated from these files by cbindgen.
+//! Imports flow one way: `boundary` (panics, arguments) knows nothing of
+//! the others; [`handle`] (how C owns each handle) builds on it; [`error`]
+//! (the error object, and `guard`, which runs a fallible export's body) on
+//! both; every handle's file on all three.
+//!
+//! `tests/layout.rs` checks that no import circle forms here (nor anywhere
+//! in `src/`). `include/weft.h` is generated from these files by cbindgen.
 
 #![allow(non_camel_case_types)]
 // Every export is `unsafe` only because C passes raw pointers; the contract
@@ -13,6 +19,7 @@ mod boundary;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod handle;
 pub mod host_funcs;
 pub mod idle_threads;
 pub mod instance;

@@ -2,9 +2,10 @@
 
 use std::ffi::c_char;
 
-use crate::ffi::boundary::{bytes, check_out, delete, deref, guard, guard_value, utf8, write_out};
+use crate::ffi::boundary::{bytes, check_out, guard_value, null, utf8, write_bytes, write_out};
 use crate::ffi::engine::weft_engine_t;
-use crate::ffi::error::weft_error_t;
+use crate::ffi::error::{guard, weft_error_t};
+use crate::ffi::handle::{clone_arc, free_arc, get, to_arc, try_ref, Handle, Shared};
 use crate::ffi::val::kind_of;
 use crate::runtime::{Error, ErrorKind, Program};
 
@@ -14,8 +15,12 @@ pub struct weft_module_t {
     pub(crate) program: Program,
 }
 
-fn publish(program: Program, out: *mut *mut weft_module_t) -> Result<(), crate::runtime::Error> {
-    let raw = Box::into_raw(Box::new(weft_module_t { program }));
+impl Handle for weft_module_t {
+    type Ownership = Shared;
+}
+
+fn publish(program: Program, out: *mut *mut weft_module_t) -> Result<(), Error> {
+    let raw = to_arc(weft_module_t { program });
     // SAFETY: `out` was checked non-NULL by the caller.
     unsafe { write_out(out, raw, "module_out") }
 }
@@ -38,7 +43,7 @@ pub unsafe extern "C" fn weft_module_new(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: pointers per the documented contract.
-        let engine = unsafe { deref(engine, "engine") }?;
+        let engine = unsafe { try_ref(engine, "engine") }?;
         // SAFETY: (ptr, len) per the contract.
         let wasm = unsafe { bytes(wasm, wasm_len, "wasm") }?;
         check_out(module_out, "module_out")?;
@@ -59,7 +64,7 @@ pub unsafe extern "C" fn weft_module_new_file(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: pointers per the documented contract.
-        let engine = unsafe { deref(engine, "engine") }?;
+        let engine = unsafe { try_ref(engine, "engine") }?;
         // SAFETY: (ptr, len) per the contract.
         let path = unsafe { utf8(path, path_len, "path") }?;
         check_out(module_out, "module_out")?;
@@ -74,12 +79,7 @@ pub unsafe extern "C" fn weft_module_new_file(
 pub unsafe extern "C" fn weft_module_clone(module: *const weft_module_t) -> *mut weft_module_t {
     guard_value(std::ptr::null_mut(), || {
         // SAFETY: NULL or a live module.
-        match unsafe { deref(module, "module") } {
-            Ok(m) => Box::into_raw(Box::new(weft_module_t {
-                program: m.program.clone(),
-            })),
-            Err(_) => std::ptr::null_mut(),
-        }
+        unsafe { clone_arc(module) }
     })
 }
 
@@ -89,7 +89,7 @@ pub unsafe extern "C" fn weft_module_clone(module: *const weft_module_t) -> *mut
 #[no_mangle]
 pub unsafe extern "C" fn weft_module_delete(module: *mut weft_module_t) {
     // SAFETY: NULL or from weft.
-    unsafe { delete(module) }
+    unsafe { free_arc(module) }
 }
 
 /// Describes exported function `name`: writes its parameter and result
@@ -117,15 +117,15 @@ pub unsafe extern "C" fn weft_module_export_func(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY (all): pointers per the documented contract.
-        let module = unsafe { deref(module, "module") }?;
+        let module = unsafe { try_ref(module, "module") }?;
         let name = unsafe { utf8(name, name_len, "name") }?;
         check_out(nparams, "nparams")?;
         check_out(nresults, "nresults")?;
         if param_cap > 0 && param_kinds.is_null() {
-            return Err(crate::ffi::boundary::null("param_kinds"));
+            return Err(null("param_kinds"));
         }
         if result_cap > 0 && result_kinds.is_null() {
-            return Err(crate::ffi::boundary::null("result_kinds"));
+            return Err(null("result_kinds"));
         }
         let (params, results) = module.program.export_func_type(name).ok_or_else(|| {
             Error::new(
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn weft_module_export_func(
 #[no_mangle]
 pub unsafe extern "C" fn weft_module_uses_threads(module: *const weft_module_t) -> bool {
     // SAFETY: NULL or a live module.
-    unsafe { module.as_ref() }.is_some_and(|m| m.program.uses_threads())
+    unsafe { get(module) }.is_some_and(|m| m.program.uses_threads())
 }
 
 /// Serializes the module's compiled machine code, so that
@@ -179,17 +179,12 @@ pub unsafe extern "C" fn weft_module_serialize(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: pointers per the documented contract.
-        let module = unsafe { deref(module, "module") }?;
+        let module = unsafe { try_ref(module, "module") }?;
         check_out(data_out, "data_out")?;
         check_out(len_out, "len_out")?;
-        let bytes = module.program.serialize()?.into_boxed_slice();
-        let len = bytes.len();
-        let data = Box::into_raw(bytes).cast::<u8>();
-        // SAFETY: both checked non-NULL.
-        unsafe {
-            data_out.write(data);
-            len_out.write(len);
-        }
+        let bytes = module.program.serialize()?;
+        // SAFETY: both checked non-NULL above.
+        unsafe { write_bytes(data_out, len_out, bytes) };
         Ok(())
     })
 }
@@ -218,7 +213,7 @@ pub unsafe extern "C" fn weft_module_deserialize(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: pointers per the documented contract.
-        let engine = unsafe { deref(engine, "engine") }?;
+        let engine = unsafe { try_ref(engine, "engine") }?;
         // SAFETY: (ptr, len) per the contract.
         let data = unsafe { bytes(data, data_len, "data") }?;
         check_out(module_out, "module_out")?;

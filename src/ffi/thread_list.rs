@@ -3,6 +3,8 @@
 
 use std::ffi::{c_char, CString};
 
+use crate::ffi::boundary::c_string;
+use crate::ffi::handle::{free_box, get, Boxed, Handle};
 use crate::runtime::{ThreadDump, ThreadInfo, ThreadState};
 
 /// Starting: spawned, its `wasi_thread_start` has not begun yet.
@@ -35,8 +37,23 @@ pub struct weft_thread_list_t {
     text: CString,
 }
 
-fn c_string(s: &str) -> CString {
-    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+impl Handle for weft_thread_list_t {
+    type Ownership = Boxed;
+}
+
+/// The `WEFT_THREAD_*` value of a runtime thread state: the one place the
+/// C numbers are given to the states (a new state does not compile until it
+/// has one).
+fn state_code(state: &ThreadState) -> u32 {
+    match state {
+        ThreadState::Starting => WEFT_THREAD_STARTING,
+        ThreadState::Running => WEFT_THREAD_RUNNING,
+        ThreadState::WasiCall(_) => WEFT_THREAD_WASI_CALL,
+        ThreadState::HostCall(_) => WEFT_THREAD_HOST_CALL,
+        ThreadState::Parked { .. } => WEFT_THREAD_PARKED,
+        ThreadState::Ending => WEFT_THREAD_ENDING,
+        ThreadState::Idle => WEFT_THREAD_IDLE,
+    }
 }
 
 impl weft_thread_list_t {
@@ -63,7 +80,7 @@ impl weft_thread_list_t {
 fn entry<'a>(list: *const weft_thread_list_t, i: usize) -> Option<&'a Entry> {
     // SAFETY: `list` is NULL or a live list per the contract; the borrow
     // does not outlive the accessor call that made it.
-    unsafe { list.as_ref() }.and_then(|l| l.entries.get(i))
+    unsafe { get(list) }.and_then(|l| l.entries.get(i))
 }
 
 /// Frees a thread list. `NULL` is a no-op.
@@ -73,7 +90,7 @@ fn entry<'a>(list: *const weft_thread_list_t, i: usize) -> Option<&'a Entry> {
 #[no_mangle]
 pub unsafe extern "C" fn weft_thread_list_delete(list: *mut weft_thread_list_t) {
     // SAFETY: NULL or from `weft_instance_threads`/`weft_instance_dump`.
-    unsafe { crate::ffi::boundary::delete(list) }
+    unsafe { free_box(list) }
 }
 
 /// How many threads the list holds (0 for NULL). Entries are indexed
@@ -83,7 +100,7 @@ pub unsafe extern "C" fn weft_thread_list_delete(list: *mut weft_thread_list_t) 
 #[no_mangle]
 pub unsafe extern "C" fn weft_thread_list_len(list: *const weft_thread_list_t) -> usize {
     // SAFETY: NULL or a live list.
-    unsafe { list.as_ref() }.map_or(0, |l| l.entries.len())
+    unsafe { get(list) }.map_or(0, |l| l.entries.len())
 }
 
 /// The TID of entry `i` (0 = the main thread). 0 if `i` is out of range.
@@ -115,15 +132,7 @@ pub unsafe extern "C" fn weft_thread_list_os_name(
 /// `i` is out of range.
 #[no_mangle]
 pub unsafe extern "C" fn weft_thread_list_state(list: *const weft_thread_list_t, i: usize) -> u32 {
-    entry(list, i).map_or(WEFT_THREAD_IDLE, |e| match e.info.state {
-        ThreadState::Starting => WEFT_THREAD_STARTING,
-        ThreadState::Running => WEFT_THREAD_RUNNING,
-        ThreadState::WasiCall(_) => WEFT_THREAD_WASI_CALL,
-        ThreadState::HostCall(_) => WEFT_THREAD_HOST_CALL,
-        ThreadState::Parked { .. } => WEFT_THREAD_PARKED,
-        ThreadState::Ending => WEFT_THREAD_ENDING,
-        ThreadState::Idle => WEFT_THREAD_IDLE,
-    })
+    entry(list, i).map_or(WEFT_THREAD_IDLE, |e| state_code(&e.info.state))
 }
 
 /// For `WEFT_THREAD_WASI_CALL` the WASI function's name (e.g. `poll_oneoff`),
@@ -207,5 +216,5 @@ pub unsafe extern "C" fn weft_thread_list_backtrace(
 #[no_mangle]
 pub unsafe extern "C" fn weft_thread_list_text(list: *const weft_thread_list_t) -> *const c_char {
     // SAFETY: NULL or a live list.
-    unsafe { list.as_ref() }.map_or(c"".as_ptr(), |l| l.text.as_ptr())
+    unsafe { get(list) }.map_or(c"".as_ptr(), |l| l.text.as_ptr())
 }

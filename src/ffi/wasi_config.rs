@@ -6,8 +6,9 @@ use std::os::fd::{BorrowedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::ffi::boundary::{bytes, deref_mut, guard, utf8};
-use crate::ffi::error::weft_error_t;
+use crate::ffi::boundary::{bytes, utf8};
+use crate::ffi::error::{guard, weft_error_t};
+use crate::ffi::handle::{free_box, to_boxed, try_mut, Boxed, Handle};
 use crate::runtime::{Error, ErrorKind};
 use crate::wasi::{Stdio, WasiConfig};
 
@@ -30,15 +31,19 @@ pub struct weft_wasi_config_t {
     pub(crate) config: WasiConfig,
 }
 
+impl Handle for weft_wasi_config_t {
+    type Ownership = Boxed;
+}
+
 /// Creates an empty configuration: no arguments, no environment, no
 /// preopens, standard streams inherited.
 ///
 /// **Ownership**: the caller owns the result; free with `weft_wasi_config_delete`.
 #[no_mangle]
 pub extern "C" fn weft_wasi_config_new() -> *mut weft_wasi_config_t {
-    Box::into_raw(Box::new(weft_wasi_config_t {
+    to_boxed(weft_wasi_config_t {
         config: WasiConfig::default(),
-    }))
+    })
 }
 
 /// Frees a configuration. `NULL` is a no-op.
@@ -47,7 +52,7 @@ pub extern "C" fn weft_wasi_config_new() -> *mut weft_wasi_config_t {
 #[no_mangle]
 pub unsafe extern "C" fn weft_wasi_config_delete(config: *mut weft_wasi_config_t) {
     // SAFETY: NULL or from `weft_wasi_config_new`.
-    unsafe { crate::ffi::boundary::delete(config) }
+    unsafe { free_box(config) }
 }
 
 pub(crate) fn edit(
@@ -56,7 +61,7 @@ pub(crate) fn edit(
 ) -> *mut weft_error_t {
     guard(|| {
         // SAFETY: NULL or a live config; the caller serialises.
-        let c = unsafe { deref_mut(config, "config") }?;
+        let c = unsafe { try_mut(config, "config") }?;
         f(&mut c.config)
     })
 }

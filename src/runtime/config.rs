@@ -6,13 +6,21 @@ use std::time::Duration;
 use crate::runtime::error::{Error, ErrorKind};
 
 /// Engine-wide settings. Every field has a sensible default.
+///
+/// [`Config::validate`] holds every rule a configuration must follow;
+/// [`Engine::new`](crate::runtime::Engine::new) refuses a configuration it
+/// fails. The `set_*` methods check their own field's rule at once (the C
+/// API's setters use them), with the same errors.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Most guest threads (besides the main thread) alive at once per program.
+    /// Most guest threads (besides the main thread) alive at once per
+    /// program; at least 1.
     pub max_threads: u32,
-    /// Most bytes of wasm stack a guest thread may use before it traps.
+    /// Most bytes of wasm stack a guest thread may use before it traps;
+    /// positive.
     pub wasm_stack_size: usize,
-    /// Size of each OS thread's stack; must exceed `wasm_stack_size`.
+    /// Size of each OS thread's stack; at least [`Config::MIN_OS_STACK`], and larger
+    /// than `wasm_stack_size`.
     pub os_stack_size: usize,
     /// Cap on each program's memory in bytes (`None`: the module's own maximum).
     pub max_memory: Option<u64>,
@@ -106,6 +114,79 @@ pub const DEFAULT_MAX_THREADS: u32 = 1024;
 pub const DEFAULT_WASM_STACK: usize = 512 * 1024;
 /// Default OS stack per guest thread.
 pub const DEFAULT_OS_STACK: usize = 2 * 1024 * 1024;
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidArgument, message)
+}
+
+/// The rule for [`Config::max_threads`].
+fn check_max_threads(max_threads: u32) -> Result<(), Error> {
+    if max_threads == 0 {
+        return Err(invalid("max threads must be at least 1"));
+    }
+    Ok(())
+}
+
+/// The rule for [`Config::wasm_stack_size`] alone.
+fn check_wasm_stack_size(bytes: usize) -> Result<(), Error> {
+    if bytes == 0 {
+        return Err(invalid("wasm stack size must be positive"));
+    }
+    Ok(())
+}
+
+/// The rule for [`Config::os_stack_size`] alone.
+fn check_os_stack_size(bytes: usize) -> Result<(), Error> {
+    if bytes < Config::MIN_OS_STACK {
+        return Err(invalid("OS stack size must be at least 64 KiB"));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Smallest OS stack a guest thread may be given (64 KiB).
+    pub const MIN_OS_STACK: usize = 64 * 1024;
+
+    /// Checks every rule: each field's own (as its `set_*` method does),
+    /// then that the OS stack is larger than the wasm stack, and that this
+    /// build can provide the profiler.
+    ///
+    /// **Errors**: [`ErrorKind::InvalidArgument`], naming the rule broken.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_max_threads(self.max_threads)?;
+        check_wasm_stack_size(self.wasm_stack_size)?;
+        check_os_stack_size(self.os_stack_size)?;
+        if self.os_stack_size <= self.wasm_stack_size {
+            return Err(invalid(format!(
+                "OS thread stack size ({}) must be larger than the wasm stack size ({})",
+                self.os_stack_size, self.wasm_stack_size
+            )));
+        }
+        self.profiler.check()
+    }
+
+    /// Sets [`max_threads`](Config::max_threads), refusing 0.
+    pub fn set_max_threads(&mut self, max_threads: u32) -> Result<(), Error> {
+        check_max_threads(max_threads)?;
+        self.max_threads = max_threads;
+        Ok(())
+    }
+
+    /// Sets [`wasm_stack_size`](Config::wasm_stack_size), refusing 0. That
+    /// the OS stack stays larger is checked by [`Config::validate`].
+    pub fn set_wasm_stack_size(&mut self, bytes: usize) -> Result<(), Error> {
+        check_wasm_stack_size(bytes)?;
+        self.wasm_stack_size = bytes;
+        Ok(())
+    }
+
+    /// Sets [`os_stack_size`](Config::os_stack_size), refusing less than
+    /// [`Config::MIN_OS_STACK`].
+    pub fn set_os_stack_size(&mut self, bytes: usize) -> Result<(), Error> {
+        check_os_stack_size(bytes)?;
+        self.os_stack_size = bytes;
+        Ok(())
+    }
+}
 
 impl Default for Config {
     fn default() -> Config {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::runtime::config::Config;
 use crate::runtime::error::{Error, ErrorKind, Result};
-use crate::runtime::huge_pages;
+use crate::runtime::memory;
 
 /// A shared, cheaply clonable engine. Compile many programs with one engine.
 #[derive(Clone)]
@@ -25,7 +25,7 @@ struct EngineInner {
 /// How an engine's code stops threads that are running wasm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Interruption {
-    /// weft's stop checks, inserted by the load-time rewrite (`stop_checks`).
+    /// weft's stop checks, inserted by the load-time rewrite (`program::stop_checks`).
     StopChecks,
     /// Wasmtime's epoch checks, where running threads also answer dumps.
     Epochs,
@@ -56,27 +56,12 @@ impl Engine {
         config: &Config,
         tweak: impl FnOnce(&mut wasmtime::Config),
     ) -> Result<Engine> {
-        if config.os_stack_size <= config.wasm_stack_size {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "OS thread stack size ({}) must be larger than the wasm stack size ({})",
-                    config.os_stack_size, config.wasm_stack_size
-                ),
-            ));
-        }
-        if config.max_threads == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "max threads must be at least 1",
-            ));
-        }
-        config.profiler.check()?;
+        config.validate()?;
         let interruption = Interruption::of(config);
         let mut wt = wasmtime::Config::new();
         wt.wasm_threads(true)
             .shared_memory(true)
-            .memory_reservation(huge_pages::RESERVATION)
+            .memory_reservation(memory::RESERVATION)
             .epoch_interruption(interruption == Interruption::Epochs)
             .max_wasm_stack(config.wasm_stack_size)
             .profiler(config.profiler.strategy());

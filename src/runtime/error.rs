@@ -35,7 +35,9 @@ pub enum ErrorKind {
     NotFound = 13,
     /// The program exited (`proc_exit`) during a reactor call; the code is attached.
     Exited = 14,
-    // 15 is the C API's WEFT_ERROR_HOST (an error a host callback returned).
+    /// An error the embedder's host code made ([`Error::host`]; C's
+    /// `weft_error_new`), e.g. for a host function to return.
+    Host = 15,
     /// Every live thread of a running command was parked in an untimed
     /// `memory.atomic.wait`: nobody could wake them. The message holds the dump.
     Deadlock = 16,
@@ -80,6 +82,11 @@ impl Error {
             trap: None,
             exit_code: None,
         }
+    }
+
+    /// An error made by the embedder's host code, of kind [`ErrorKind::Host`].
+    pub fn host(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Host, message)
     }
 
     /// A trap error.

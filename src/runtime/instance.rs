@@ -1,25 +1,26 @@
 //! A running program as the host sees it: instantiation of the main thread,
 //! `_start` on its own OS thread or reactor calls on the caller's, waiting
 //! for the outcome, interrupting, and stopping every thread on drop. The
-//! state the threads share lives in `run`.
+//! state the threads share and the controls over it live in `run`.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::{Store, Val, ValType};
 
-use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::HostFuncs;
-use crate::runtime::linker;
-use crate::runtime::outcome::Outcome;
+use crate::runtime::observe::dump::ThreadDump;
 use crate::runtime::program::Program;
-use crate::runtime::registry::{self, DUMP_TIMEOUT};
-use crate::runtime::run::{Run, Stats, MAIN_TID};
+use crate::runtime::run::controls::RunControls;
+use crate::runtime::run::linker;
+use crate::runtime::run::main_thread::MAIN_TID;
+use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::thread_data::ThreadData;
+use crate::runtime::run::tids::Stats;
+use crate::runtime::run::Run;
 use crate::runtime::sigpipe::SigpipeBlocked;
-use crate::runtime::thread_data::ThreadData;
 use crate::runtime::thread_pool;
 use crate::wasi::{GuestMemory, WasiConfig, WasiCtx};
 
@@ -31,7 +32,7 @@ struct MainThread {
 /// One run of a program. Create it, then either `run`/`start`+`wait` a
 /// command, or `initialize` and `call` a reactor.
 pub struct Instance {
-    run: Arc<Run<ThreadData>>,
+    run: RunControls<ThreadData>,
     wasi: Arc<WasiCtx>,
     main: Mutex<Option<MainThread>>,
     /// The [`thread_token`] of the thread inside `call`, or 0.
@@ -87,7 +88,7 @@ impl Instance {
         }
         Ok(Instance {
             wasi: run.wasi_ctx(),
-            run,
+            run: RunControls::new(run),
             main: Mutex::new(Some(MainThread { store, instance })),
             caller: AtomicU64::new(0),
         })
@@ -120,29 +121,22 @@ impl Instance {
             mut store,
             instance,
         } = self.take_main()?;
-        self.ended_error()?;
+        self.run.ended_error()?;
         let entry = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
             .map_err(|e| {
                 Error::wrap(ErrorKind::NotFound, "cannot run the module as a command", e)
             })?;
         if !self.run.enter_main() {
-            return self.ended_error();
+            return self.run.ended_error();
         }
-        let run = self.run.clone();
+        let run = self.run.run().clone();
         let spawned = thread_pool::run_on_thread(
             "weft-main".into(),
             self.run.config.os_stack_size,
             Box::new(move || {
-                let slot = run.threads.main.clone();
-                registry::bind(&run.threads, &slot, Some("weft-main"));
-                slot.running();
-                run.arm_deadlock_detection();
-                let result = catch_unwind(AssertUnwindSafe(|| entry.call(&mut store, ())));
-                slot.ending();
-                run.finish_main(result);
+                run.run_start(Some("weft-main"), || entry.call(&mut store, ()));
                 drop(store);
-                registry::unbind();
                 // Before the host can see the main thread end.
                 thread_pool::leave_program();
                 run.main_finished();
@@ -156,7 +150,7 @@ impl Instance {
             ));
         }
         if let Some(timeout) = self.run.config.timeout {
-            self.run.spawn_watchdog(timeout, false);
+            self.run.run().spawn_watchdog(timeout, false);
         }
         Ok(())
     }
@@ -170,15 +164,13 @@ impl Instance {
     /// Runs `_start` to the end and returns the outcome.
     pub fn run(&self) -> Result<Outcome> {
         self.start()?;
-        Ok(self
-            .wait(None)
-            .expect("waiting without a timeout returns an outcome"))
+        Ok(self.run.wait_for_end())
     }
 
     /// Ends the program as [`Outcome::Interrupted`] (unless it already ended).
     /// Callable from any thread.
     pub fn interrupt(&self) {
-        self.run.decide_from_outside(Outcome::Interrupted);
+        self.run.interrupt();
     }
 
     /// The outcome, if the program has ended.
@@ -194,20 +186,21 @@ impl Instance {
     /// Every live thread as it is now: TID, OS thread, state, CPU time and
     /// time in the state; no backtraces. Cheap, callable from any thread.
     pub fn threads(&self) -> ThreadDump {
-        self.run.snapshot()
+        self.run.threads()
     }
 
     /// A thread dump: [`threads`](Self::threads) plus each thread's wasm
-    /// backtrace, waiting at most [`DUMP_TIMEOUT`] for threads to answer.
+    /// backtrace, waiting at most [`DUMP_TIMEOUT`](crate::runtime::DUMP_TIMEOUT)
+    /// for threads to answer.
     /// Call it from a host thread, not from inside a host function (the
     /// calling guest thread could not answer until it returns).
     pub fn dump(&self) -> ThreadDump {
-        self.dump_with_timeout(DUMP_TIMEOUT)
+        self.run.dump()
     }
 
     /// [`dump`](Self::dump), waiting at most `timeout` for the answers.
     pub fn dump_with_timeout(&self, timeout: Duration) -> ThreadDump {
-        self.run.dump(None, timeout)
+        self.run.dump_with_timeout(timeout)
     }
 
     /// A descriptor that becomes readable (and stays so) once the outcome
@@ -263,7 +256,7 @@ impl Instance {
         self.check_not_reentered()?;
         self.caller.store(thread_token(), Ordering::SeqCst);
         let _reset = CallerReset(&self.caller);
-        self.ended_error()?;
+        self.run.ended_error()?;
         let mut guard = self.main.lock().unwrap_or_else(|e| e.into_inner());
         let main = guard.as_mut().ok_or_else(|| {
             Error::new(
@@ -306,17 +299,12 @@ impl Instance {
         }
         let mut results = vec![Val::I32(0); ty.results().len()];
         if !self.run.enter_main() {
-            self.ended_error()?;
+            self.run.ended_error()?;
         }
-        let slot = self.run.threads.main.clone();
-        registry::bind(&self.run.threads, &slot, None);
-        slot.running();
-        let called = {
+        let called = self.run.call_main(|| {
             let _sigpipe = SigpipeBlocked::new();
             func.call(&mut main.store, args, &mut results)
-        };
-        slot.idle();
-        registry::unbind();
+        });
         if let Err(e) = &called {
             // Before `leave_main`: the caller still counts as running.
             self.run.thread_failed(MAIN_TID, e);
@@ -325,18 +313,10 @@ impl Instance {
         match called {
             Ok(()) => Ok(results),
             Err(e) => Err(self
+                .run
                 .ended_error()
                 .err()
                 .unwrap_or_else(|| Error::wrap(ErrorKind::Internal, "the call failed", e))),
-        }
-    }
-
-    /// `Ok` while running; otherwise the error describing how it ended.
-    fn ended_error(&self) -> Result<()> {
-        match self.run.outcome() {
-            None => Ok(()),
-            Some(Outcome::Exit(code)) => Err(Error::exited(code)),
-            Some(other) => other.into_result().map(drop),
         }
     }
 }

@@ -1,26 +1,24 @@
 //! A compiled program: the module plus what weft learned from its imports
 //! and exports when it was loaded.
 
+pub(crate) mod analysis;
+pub(crate) mod cache;
+pub(crate) mod compile_pool;
+pub(crate) mod defined_memory;
+pub(crate) mod frame_map;
+pub(crate) mod stop_checks;
+pub(crate) mod wait_rewrite;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
+use wasmtime::{ExternType, MemoryType, Module, ValType};
 
-use crate::runtime::backtrace::FrameMap;
-use crate::runtime::cache;
-use crate::runtime::compile_pool;
-use crate::runtime::defined_memory::Unshareable;
 use crate::runtime::engine::{Engine, Interruption};
 use crate::runtime::error::{Error, ErrorKind, Result};
-use crate::runtime::stop_checks;
-use crate::runtime::wait_rewrite::INTERNAL_MODULE;
-
-/// The import through which guests spawn threads.
-pub const SPAWN_MODULE: &str = "wasi";
-/// See [`SPAWN_MODULE`].
-pub const SPAWN_NAME: &str = "thread-spawn";
-/// The export every spawned thread starts in.
-pub const ENTRY_NAME: &str = "wasi_thread_start";
+use crate::runtime::program::analysis::Analysis;
+use crate::runtime::program::defined_memory::Unshareable;
+use crate::runtime::program::frame_map::FrameMap;
 
 /// A compiled module, shared and cheaply clonable.
 #[derive(Clone)]
@@ -56,7 +54,7 @@ impl Program {
         }
         let (module, map) = compile_pool::install(|| {
             let checks = engine.interruption() == Interruption::StopChecks;
-            crate::runtime::wait_rewrite::compile(engine.wasmtime(), bytes, checks)
+            crate::runtime::program::wait_rewrite::compile(engine.wasmtime(), bytes, checks)
         })
         .map_err(|e| match e.downcast_ref::<Unshareable>() {
             Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
@@ -142,103 +140,12 @@ impl Program {
                 "the module was compiled by a different engine",
             ));
         }
-        let mut memory_import = None;
-        let mut imports_spawn = false;
-        let mut stop_checks = false;
-        for import in module.imports() {
-            match import.ty() {
-                ExternType::Memory(_)
-                    if import.module() == INTERNAL_MODULE
-                        && import.name() == stop_checks::MEMORY_NAME =>
-                {
-                    // The rewrite adds this import; a module that has it
-                    // already could clear the stop word its checks read.
-                    if stop_checks {
-                        return Err(Error::new(
-                            ErrorKind::Link,
-                            format!(
-                                "the module imports \"{INTERNAL_MODULE}\" \"{}\", which is \
-                                 reserved for weft's stop checks",
-                                stop_checks::MEMORY_NAME
-                            ),
-                        ));
-                    }
-                    stop_checks = true;
-                }
-                ExternType::Memory(ty) => {
-                    let (m, n) = (import.module(), import.name());
-                    if !ty.is_shared() {
-                        return Err(Error::new(
-                            ErrorKind::Link,
-                            format!(
-                                "memory import \"{m}\" \"{n}\" is not shared; weft can only \
-                                 provide shared memories (build the guest with --shared-memory)"
-                            ),
-                        ));
-                    }
-                    if ty.is_64() {
-                        return Err(Error::new(
-                            ErrorKind::Link,
-                            format!("memory import \"{m}\" \"{n}\" is a 64-bit memory, which wasi-threads does not define"),
-                        ));
-                    }
-                    if let Some((pm, pn, _)) = &memory_import {
-                        return Err(Error::new(
-                            ErrorKind::Link,
-                            format!(
-                                "the module imports two memories (\"{pm}\" \"{pn}\" and \"{m}\" \"{n}\"); \
-                                 wasi-threads programs have exactly one shared memory"
-                            ),
-                        ));
-                    }
-                    memory_import = Some((m.to_string(), n.to_string(), ty));
-                }
-                ExternType::Func(ty)
-                    if import.module() == SPAWN_MODULE && import.name() == SPAWN_NAME =>
-                {
-                    if !func_type_is(&ty, &[ValType::I32], &[ValType::I32]) {
-                        return Err(Error::new(
-                            ErrorKind::Link,
-                            format!(
-                                "import \"{SPAWN_MODULE}\" \"{SPAWN_NAME}\" has type {ty}; \
-                                 wasi-threads requires (func (param i32) (result i32))"
-                            ),
-                        ));
-                    }
-                    imports_spawn = true;
-                }
-                _ => {}
-            }
-        }
-        if imports_spawn && memory_import.is_none() {
-            let defined = module.exports().find_map(|e| match e.ty() {
-                ExternType::Memory(_) => Some(e.name().to_string()),
-                _ => None,
-            });
-            if let Some(name) = defined {
-                // `from_bytes` turns such a memory into an import; a module
-                // compiled elsewhere cannot be changed any more.
-                return Err(Error::new(
-                    ErrorKind::Link,
-                    format!(
-                        "the module defines its memory (exported as \"{name}\") and imports \
-                         \"{SPAWN_MODULE}\" \"{SPAWN_NAME}\": each thread would get a private \
-                         copy; load it with Program::from_bytes (weft then shares the memory) or \
-                         link it with -Wl,--import-memory"
-                    ),
-                ));
-            }
-        }
-        let entry = match module.get_export(ENTRY_NAME) {
-            None => Err(format!("the module does not export \"{ENTRY_NAME}\"")),
-            Some(ExternType::Func(ty)) if func_type_is(&ty, &[ValType::I32, ValType::I32], &[]) => {
-                Ok(())
-            }
-            Some(ExternType::Func(ty)) => Err(format!(
-                "export \"{ENTRY_NAME}\" has type {ty}; wasi-threads requires (func (param i32 i32))"
-            )),
-            Some(_) => Err(format!("export \"{ENTRY_NAME}\" is not a function")),
-        };
+        let Analysis {
+            memory_import,
+            imports_spawn,
+            stop_checks,
+            entry,
+        } = Analysis::of(&module)?;
         Ok(Program {
             inner: Arc::new(ProgramInner {
                 engine: engine.clone(),
@@ -283,11 +190,4 @@ impl Program {
     pub(crate) fn inner(&self) -> &Arc<ProgramInner> {
         &self.inner
     }
-}
-
-fn func_type_is(ty: &FuncType, params: &[ValType], results: &[ValType]) -> bool {
-    let same = |a: &mut dyn ExactSizeIterator<Item = ValType>, b: &[ValType]| {
-        a.len() == b.len() && a.zip(b).all(|(x, y)| ValType::eq(&x, y))
-    };
-    same(&mut ty.params(), params) && same(&mut ty.results(), results)
 }

@@ -1,3 +1,5 @@
+//! `proc_exit`: the error a guest thread unwinds with, so its program ends with the code.
+
 use std::fmt;
 
 /// The error a guest thread unwinds with when it calls `proc_exit(code)`.

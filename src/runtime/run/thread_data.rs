@@ -1,20 +1,16 @@
 //! The runner's per-thread store data ([`ThreadData`]: the run, WASI
 //! context, TID, memory and store limits of one guest thread) and how the
-//! runner makes its run and stores. `crate::embed` uses the same
+//! runner makes its stores (its run is made in `run.rs`). `crate::embed` uses the same
 //! [`Run`] with the embedder's own store data instead.
 
 use std::sync::Arc;
 
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
-use crate::runtime::error::{Error, ErrorKind, Result};
-use crate::runtime::huge_pages;
-use crate::runtime::outcome::Outcome;
-use crate::runtime::program::ProgramInner;
-use crate::runtime::registry;
-use crate::runtime::run::{create_memory, Run};
-use crate::runtime::stop_checks;
-use crate::wasi::{GuestMemory, ProcExit, WasiConfig, WasiCtx, WasiView};
+use crate::runtime::observe::registry;
+use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::state::Run;
+use crate::wasi::{GuestMemory, ProcExit, WasiCtx, WasiView};
 
 /// The data of every thread's `Store` in the runner.
 pub struct ThreadData {
@@ -49,35 +45,6 @@ impl WasiView for ThreadData {
 }
 
 impl Run<ThreadData> {
-    /// The shared state of a new run of `program` by the runner: its WASI
-    /// context and, if the module imports one, its shared memory.
-    pub(crate) fn new(program: Arc<ProgramInner>, wasi: &WasiConfig) -> Result<Arc<Self>> {
-        let config = program.engine.config().clone();
-        let wasi = WasiCtx::with_max_threads(wasi, config.max_threads)
-            .map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
-        let memory = match &program.memory_import {
-            Some((module, name, ty)) => Some(create_memory(
-                program.engine.wasmtime(),
-                config.max_memory,
-                module,
-                name,
-                ty,
-            )?),
-            None => None,
-        };
-        if let Some(m) = memory.as_ref().filter(|_| program.engine.huge_pages()) {
-            huge_pages::advise(m);
-        }
-        let stop_memory = program
-            .stop_checks
-            .then(|| stop_checks::new_memory(program.engine.wasmtime()))
-            .transpose()
-            .map_err(|e| Error::wrap(ErrorKind::Instantiate, "cannot create the stop memory", e))?;
-        let run = Run::with_parts(program, config, memory, stop_memory);
-        run.stop_wasi(Arc::new(wasi));
-        Ok(run)
-    }
-
     /// The runner's WASI context.
     pub(crate) fn wasi_ctx(&self) -> Arc<WasiCtx> {
         self.wasi

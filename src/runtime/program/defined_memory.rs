@@ -24,12 +24,8 @@ use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::EntityType;
 use wasmparser::{DataKind, Parser, Payload, TypeRef};
 
-use crate::runtime::backtrace::{body_starts, FrameMap};
-use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::wait_rewrite::INTERNAL_MODULE;
-
-/// The import name the defined memory becomes.
-pub(crate) const MEMORY_NAME: &str = "memory";
+use crate::runtime::imports::{DEFINED_MEMORY_NAME, INTERNAL_MODULE, SPAWN_MODULE, SPAWN_NAME};
+use crate::runtime::program::frame_map::{body_starts, FrameMap};
 
 /// Why a module cannot run with threads on one shared memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +186,7 @@ impl Reencode for Share {
     ) -> Result<(), reencode::Error> {
         reencode::utils::parse_import_section(self, imports, section)?;
         let ty = self.memory_type(self.memory)?;
-        imports.import(INTERNAL_MODULE, MEMORY_NAME, EntityType::Memory(ty));
+        imports.import(INTERNAL_MODULE, DEFINED_MEMORY_NAME, EntityType::Memory(ty));
         Ok(())
     }
 
@@ -245,7 +241,7 @@ mod tests {
         let module = wasmtime::Module::new(&engine, &out).unwrap();
         let mem = module
             .imports()
-            .find(|i| i.module() == INTERNAL_MODULE && i.name() == MEMORY_NAME)
+            .find(|i| i.module() == INTERNAL_MODULE && i.name() == DEFINED_MEMORY_NAME)
             .expect("memory import");
         match mem.ty() {
             wasmtime::ExternType::Memory(m) => {

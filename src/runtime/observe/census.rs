@@ -74,7 +74,7 @@ impl Census {
     }
 
     /// Whether every live thread is parked for good now.
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn is_deadlocked(&self) -> bool {
         deadlocked(self.word.load(Ordering::SeqCst))
     }

@@ -2,9 +2,9 @@
 
 use wasmtime::{Trap, WasmBacktrace};
 
-use crate::runtime::backtrace::{self, FrameMap};
-use crate::runtime::dump::ThreadDump;
 use crate::runtime::error::{Error, ErrorKind, TrapInfo};
+use crate::runtime::observe::dump::ThreadDump;
+use crate::runtime::program::frame_map::{self, FrameMap};
 use crate::wasi::{ProcExit, Stopped};
 
 /// How a program ended. Exactly one outcome is decided per run: the first.
@@ -79,7 +79,7 @@ pub(crate) fn classify(
     };
     let backtrace = err
         .downcast_ref::<WasmBacktrace>()
-        .map(|bt| backtrace::format(bt, frames))
+        .map(|bt| frame_map::format(bt, frames))
         .unwrap_or_default();
     ThreadEnd::Trap(TrapInfo {
         tid,

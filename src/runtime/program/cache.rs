@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::Module;
 
-use crate::runtime::backtrace::FrameMap;
 use crate::runtime::engine::Engine;
+use crate::runtime::program::frame_map::FrameMap;
 
 const MAGIC: &[u8; 8] = b"WEFTCCH3";
 const HEADER: usize = 8 + 8 + 8;
@@ -354,7 +354,7 @@ mod tests {
             (drop (memory.atomic.wait64 (i32.const 8) (i64.const 0) (i64.const -1)))
             (call $g)))"#;
         let bytes = wat::parse_str(wat).unwrap();
-        let out = crate::runtime::wait_rewrite::rewrite(&bytes, true)
+        let out = crate::runtime::program::wait_rewrite::rewrite(&bytes, true)
             .unwrap()
             .unwrap();
         assert_eq!(

@@ -27,9 +27,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_encoder::{Function, Instruction, MemArg};
 use wasmparser::{FunctionBody, Operator};
 
-/// The name of the imported stop memory in [`INTERNAL_MODULE`](crate::runtime::INTERNAL_MODULE).
-pub(crate) const MEMORY_NAME: &str = "stop";
-
 /// The stop memory's type: one shared page.
 pub(crate) fn memory_type() -> wasm_encoder::MemoryType {
     wasm_encoder::MemoryType {

@@ -23,11 +23,11 @@ use std::ffi::CStr;
 
 use wasmtime::{AsContext, Caller, WasmBacktrace};
 
-use crate::runtime::backtrace::FrameMap;
-use crate::runtime::census::Census;
-use crate::runtime::dump::backtrace_text;
+use crate::runtime::observe::census::Census;
+use crate::runtime::observe::dump::backtrace_text;
+use crate::runtime::observe::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
+use crate::runtime::program::frame_map::FrameMap;
 use crate::runtime::program::ProgramInner;
-use crate::runtime::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
 
 /// How long a thread dump waits for running threads to answer by default.
 pub const DUMP_TIMEOUT: Duration = Duration::from_millis(100);

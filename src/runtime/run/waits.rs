@@ -1,18 +1,21 @@
 //! The `weft:internal` imports that the rewritten `memory.atomic.wait32`,
 //! `memory.atomic.wait64` and `memory.atomic.notify` call (see
-//! `wait_rewrite`): they check the address as Wasmtime does and park in the
-//! run's parking lot.
+//! `program::wait_rewrite`): they check the address as Wasmtime does and
+//! park in the run's parking lot (`parking_lot`, its waiters in `waiter`).
+
+pub(crate) mod parking_lot;
+mod waiter;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use wasmtime::{Caller, Linker, SharedMemory, Trap, WasmBacktrace};
 
-use crate::runtime::dump::backtrace_text;
-use crate::runtime::registry;
-use crate::runtime::run::Run;
-use crate::runtime::thread_state::ThreadSlot;
-use crate::runtime::wait_rewrite::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
+use crate::runtime::imports::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
+use crate::runtime::observe::dump::backtrace_text;
+use crate::runtime::observe::registry;
+use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::run::state::Run;
 
 /// Defines the three `weft:internal` imports on `linker`, for the program
 /// whose shared memory is `memory`; `run_of` finds the program's run in a

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use wasmtime::WasmBacktrace;
 
-use crate::runtime::backtrace::{self, FrameMap};
-use crate::runtime::thread_state::{ThreadInfo, ThreadState};
+use crate::runtime::observe::thread_state::{ThreadInfo, ThreadState};
+use crate::runtime::program::frame_map::{self, FrameMap};
 
 /// Every live thread of a program with its backtrace, at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct ThreadDump {
 /// A backtrace as trap messages show it (original function indices and
 /// offsets when the module was rewritten): one frame per line.
 pub(crate) fn backtrace_text(bt: &WasmBacktrace, frames: Option<&FrameMap>) -> String {
-    let text = backtrace::format(bt, frames);
+    let text = frame_map::format(bt, frames);
     // Wasmtime heads the frames with a line meant for errors.
     let body = match text.split_once('\n') {
         Some((head, rest)) if head.starts_with("error while executing") => rest,

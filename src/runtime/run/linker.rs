@@ -5,14 +5,12 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
-use crate::runtime::program::{SPAWN_MODULE, SPAWN_NAME};
-use crate::runtime::registry;
-use crate::runtime::stop_checks;
-use crate::runtime::thread_data::ThreadData;
-use crate::runtime::thread_state::ThreadSlot;
-use crate::runtime::threads;
-use crate::runtime::wait_imports;
-use crate::runtime::wait_rewrite::INTERNAL_MODULE;
+use crate::runtime::imports::{INTERNAL_MODULE, STOP_MEMORY_NAME};
+use crate::runtime::observe::registry;
+use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::run::spawn;
+use crate::runtime::run::thread_data::ThreadData;
+use crate::runtime::run::waits;
 use crate::wasi::{self, GuestMemory};
 
 /// Makes the linker for one run. `store` is the main thread's store (needed to
@@ -24,22 +22,15 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     linker.allow_shadowing(true);
     let internal = |e: wasmtime::Error| Error::wrap(ErrorKind::Internal, "cannot set up linker", e);
     wasi::add_to_linker(&mut linker).map_err(internal)?;
-    linker
-        .func_wrap(
-            SPAWN_MODULE,
-            SPAWN_NAME,
-            |caller: Caller<'_, ThreadData>, start_arg: i32| -> wasmtime::Result<i32> {
-                let data = caller.data();
-                let run = &data.run;
-                let memory = data.run.memory.clone().map(GuestMemory::Shared);
-                registry::with_current(|s| s.enter_wasi(c"thread-spawn"));
-                let spawned = threads::spawn(run, start_arg, |tid| run.new_store(tid, memory));
-                registry::with_current(ThreadSlot::running);
-                registry::answer_dump(&caller);
-                Ok(threads::guest_result(spawned))
-            },
-        )
-        .map_err(internal)?;
+    spawn::add_to_linker(
+        &mut linker,
+        |caller: &mut Caller<'_, ThreadData>, start_arg| {
+            let run = &caller.data().run;
+            let memory = run.memory.clone().map(GuestMemory::Shared);
+            spawn::spawn(run, start_arg, |tid| run.new_store(tid, memory))
+        },
+    )
+    .map_err(internal)?;
     if let (Some((module, name, _)), Some(memory)) = (&run.program.memory_import, &run.memory) {
         linker
             .define(store, module, name, memory.clone())
@@ -47,12 +38,7 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     }
     if let Some(stop) = &run.stop_memory {
         linker
-            .define(
-                store,
-                INTERNAL_MODULE,
-                stop_checks::MEMORY_NAME,
-                stop.clone(),
-            )
+            .define(store, INTERNAL_MODULE, STOP_MEMORY_NAME, stop.clone())
             .map_err(internal)?;
     }
     run.threads.set_host_names(
@@ -103,7 +89,7 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
     }
     // Last, so the embedder cannot shadow them.
     if let Some(memory) = &run.memory {
-        wait_imports::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
+        waits::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
             .map_err(internal)?;
     }
     Ok(linker)

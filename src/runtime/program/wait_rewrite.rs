@@ -13,9 +13,9 @@
 //! ```
 //!
 //! The three imports take the instruction's own operands plus the offset and
-//! are implemented (in `wait_imports`) by a parking lot keyed by address, one
-//! per run (`parking_lot`). The end of the program wakes every waiter, which
-//! then traps as stopped. Alignment, bounds and the atomic (SeqCst)
+//! are implemented (in `run::waits`) by a parking lot keyed by address,
+//! one per run (`run::waits::parking_lot`). The end of the program wakes
+//! every waiter, which then traps as stopped. Alignment, bounds and the atomic (SeqCst)
 //! comparison behave as in Wasmtime: a misaligned address traps with
 //! "unaligned atomic", an out-of-bounds one with "out of bounds memory access".
 //!
@@ -32,7 +32,7 @@
 //! name section are renumbered), types are appended. Instructions the
 //! validator would reject (bad alignment, offsets above 4 GiB) are left
 //! alone so the module stays invalid. The rewrite records how its function
-//! indices and code offsets map back (`backtrace::FrameMap`), so traps show
+//! indices and code offsets map back (`frame_map::FrameMap`), so traps show
 //! the original module's frames. Modules compiled elsewhere and handed
 //! to [`Program::from_module`](crate::runtime::Program::from_module) are not
 //! rewritten.
@@ -44,18 +44,11 @@ use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
 use wasmparser::{Operator, Parser, Payload, TypeRef};
 use wasmtime::Module;
 
-use crate::runtime::backtrace::{body_starts, FrameMap};
-use crate::runtime::defined_memory;
-use crate::runtime::stop_checks;
+use crate::runtime::imports::{INTERNAL_MODULE, NOTIFY, STOP_MEMORY_NAME, WAIT32, WAIT64};
+use crate::runtime::program::defined_memory;
+use crate::runtime::program::frame_map::{body_starts, FrameMap};
+use crate::runtime::program::stop_checks;
 
-/// The reserved import module of the rewritten instructions.
-pub const INTERNAL_MODULE: &str = "weft:internal";
-/// `(addr i32, expected i32, timeout i64, offset i32) -> i32`
-pub(crate) const WAIT32: &str = "memory.atomic.wait32";
-/// `(addr i32, expected i64, timeout i64, offset i32) -> i32`
-pub(crate) const WAIT64: &str = "memory.atomic.wait64";
-/// `(addr i32, count i32, offset i32) -> i32`
-pub(crate) const NOTIFY: &str = "memory.atomic.notify";
 /// How many functions the rewrite imports.
 const ADDED: u32 = 3;
 
@@ -297,7 +290,7 @@ impl Rewriter {
         if self.stop_memory.is_some() {
             imports.import(
                 INTERNAL_MODULE,
-                stop_checks::MEMORY_NAME,
+                STOP_MEMORY_NAME,
                 EntityType::Memory(stop_checks::memory_type()),
             );
         }

@@ -1,22 +1,45 @@
 //! The spawn context: `thread-spawn` creates a child instance in its own store
 //! and runs `wasi_thread_start(tid, start_arg)` on an OS thread of the
-//! `thread_pool`.
+//! `thread_pool`. The `thread-spawn` import itself is defined here too, once
+//! for the runner and `weft::embed` alike.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use wasmtime::Store;
+use wasmtime::{Caller, Linker, Store};
 
 use crate::runtime::error::TrapInfo;
-use crate::runtime::outcome::Outcome;
-use crate::runtime::program::ENTRY_NAME;
-use crate::runtime::registry;
-use crate::runtime::run::Run;
+use crate::runtime::imports::{ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
+use crate::runtime::observe::registry;
+use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::state::Run;
 use crate::runtime::thread_pool::{leave_program, run_on_thread};
 
 /// What `thread-spawn` returns to the guest on any failure. wasi-libc turns
 /// every negative result into `EAGAIN`.
 pub const SPAWN_FAILED: i32 = -1;
+
+impl<T> Run<T> {
+    /// Takes a TID for a new thread, respecting the thread limit.
+    pub(crate) fn reserve_tid(&self) -> Result<u32, String> {
+        let mut st = self.lock();
+        if st.outcome.is_some() {
+            return Err("the program has ended".into());
+        }
+        st.spawned.reserve(self.config.max_threads)
+    }
+
+    /// Gives back the TID of a thread that ended or failed to start.
+    pub(crate) fn release_tid(&self, tid: u32) {
+        let all_parked = self.threads.deregister(tid);
+        self.lock().spawned.release(tid);
+        self.cond.notify_all();
+        if all_parked {
+            self.deadlocked(None);
+        }
+    }
+}
 
 /// Starts a guest thread of `run`: reserves a TID, makes the thread's store
 /// with `new_store(tid)`, instantiates the module there and runs
@@ -36,9 +59,33 @@ pub(crate) fn spawn<T: Send + 'static>(
     }
 }
 
+/// Defines the `wasi` `thread-spawn` import on `linker`: the one import both
+/// the runner and [`crate::embed::add_to_linker`] define. `spawn(caller,
+/// start_arg)` starts the thread (through [`spawn`]) and returns its TID or
+/// why it could not. Meanwhile the calling thread's state shows it in the
+/// WASI call `thread-spawn`; afterwards it answers a pending thread dump.
+/// The guest gets the TID, or [`SPAWN_FAILED`] with the reason logged.
+pub(crate) fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    spawn: impl Fn(&mut Caller<'_, T>, i32) -> Result<u32, String> + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        SPAWN_MODULE,
+        SPAWN_NAME,
+        move |mut caller: Caller<'_, T>, start_arg: i32| -> i32 {
+            registry::with_current(|s| s.enter_wasi(c"thread-spawn"));
+            let spawned = spawn(&mut caller, start_arg);
+            registry::with_current(ThreadSlot::running);
+            registry::answer_dump(&caller);
+            guest_result(spawned)
+        },
+    )?;
+    Ok(())
+}
+
 /// What the `thread-spawn` import returns for `spawn`'s result: the TID, or
 /// [`SPAWN_FAILED`] with the reason logged.
-pub(crate) fn guest_result(spawned: Result<u32, String>) -> i32 {
+fn guest_result(spawned: Result<u32, String>) -> i32 {
     match spawned {
         Ok(tid) => tid as i32,
         Err(reason) => {

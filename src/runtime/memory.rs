@@ -1,4 +1,7 @@
-//! Transparent huge pages for a program's shared memory.
+//! The shared memory of a program: [`create_memory`] makes it with weft's
+//! cap on its size, and [`advise`] asks for transparent huge pages for it.
+//!
+//! # Huge pages
 //!
 //! A program's shared memory is one mapping that Wasmtime reserves up front
 //! ([`RESERVATION`] bytes, which weft's engines set) and makes accessible as
@@ -17,7 +20,46 @@
 //! (`weft::embed`) are never advised. The advice is a hint: a kernel without
 //! THP refuses it, and the memory then works as before.
 
-use wasmtime::SharedMemory;
+use wasmtime::{MemoryType, SharedMemory};
+
+use crate::runtime::error::{Error, ErrorKind, Result};
+
+/// A shared memory for import `module` `name` of type `ty`, its maximum
+/// lowered to `max_memory` bytes (`memory.grow` past it returns -1).
+pub(crate) fn create_memory(
+    engine: &wasmtime::Engine,
+    max_memory: Option<u64>,
+    module: &str,
+    name: &str,
+    ty: &MemoryType,
+) -> Result<SharedMemory> {
+    let page = ty.page_size();
+    let min = ty.minimum();
+    let declared_max = ty.maximum().unwrap_or(u64::from(u32::MAX) + 1);
+    let cap_pages = max_memory.map_or(u64::MAX, |bytes| bytes / page);
+    if min > cap_pages {
+        return Err(Error::new(
+            ErrorKind::Link,
+            format!(
+                "memory \"{module}\" \"{name}\" needs at least {} bytes, above the {} byte cap",
+                min * page,
+                max_memory.unwrap_or(0)
+            ),
+        ));
+    }
+    let max = declared_max.min(cap_pages);
+    let (min, max) = (
+        u32::try_from(min).map_err(|_| Error::new(ErrorKind::Link, "memory too large"))?,
+        u32::try_from(max).unwrap_or(u32::MAX),
+    );
+    SharedMemory::new(engine, MemoryType::shared(min, max)).map_err(|e| {
+        Error::wrap(
+            ErrorKind::Link,
+            &format!("cannot create shared memory \"{module}\" \"{name}\""),
+            e,
+        )
+    })
+}
 
 /// Bytes Wasmtime reserves for every linear memory of a weft engine
 /// (Wasmtime's own default on 64-bit hosts, set explicitly because the

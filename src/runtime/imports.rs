@@ -1,0 +1,29 @@
+//! The import and export names weft defines and reads: the wasi-threads
+//! names every guest uses, and the `weft:internal` names of what the
+//! load-time rewrite adds to a module (`program::wait_rewrite`) and each run
+//! provides (`run::waits`, the stop memory, a defined memory made shared).
+//!
+//! The loading side (`program`) writes and checks these names and the
+//! running side (`run`) defines them; both read them here.
+
+/// The import through which guests spawn threads.
+pub const SPAWN_MODULE: &str = "wasi";
+/// See [`SPAWN_MODULE`].
+pub const SPAWN_NAME: &str = "thread-spawn";
+/// The export every spawned thread starts in.
+pub const ENTRY_NAME: &str = "wasi_thread_start";
+
+/// The reserved import module of the rewritten instructions.
+pub const INTERNAL_MODULE: &str = "weft:internal";
+/// `(addr i32, expected i32, timeout i64, offset i32) -> i32`
+pub(crate) const WAIT32: &str = "memory.atomic.wait32";
+/// `(addr i32, expected i64, timeout i64, offset i32) -> i32`
+pub(crate) const WAIT64: &str = "memory.atomic.wait64";
+/// `(addr i32, count i32, offset i32) -> i32`
+pub(crate) const NOTIFY: &str = "memory.atomic.notify";
+/// The name of the imported stop memory in [`INTERNAL_MODULE`] (see
+/// `program::stop_checks`).
+pub(crate) const STOP_MEMORY_NAME: &str = "stop";
+/// The import name in [`INTERNAL_MODULE`] that a defined shared memory
+/// becomes (see `program::defined_memory`).
+pub(crate) const DEFINED_MEMORY_NAME: &str = "memory";
