@@ -20,7 +20,13 @@
 //! rotating order) so that background load hits them alike, and every output
 //! is checked against native's. Ratios are of medians. Figures, not pass/fail.
 //!
-//! Rows (`--only`): psum malloc handoff write rayon sqlite startup.
+//! Rows (`--only`): psum malloc handoff write rayon sqlite startup, then the
+//! parallelism rows rayon_default pool, which compare weft-run's default
+//! (the guest is told the host's CPUs: `RAYON_NUM_THREADS`,
+//! `OMP_NUM_THREADS`) with `weft-run --parallelism none` (and native, whose
+//! programs see the CPUs themselves) in a table of their own: rayon's
+//! global pool, and a C worker pool sized by `OMP_NUM_THREADS`, else
+//! `sysconf(_SC_NPROCESSORS_ONLN)` (1 on wasm).
 //!
 //! `--instructions` counts instructions instead of timing (one run of each
 //! row under `valgrind --tool=cachegrind --cache-sim=no`, which runs the
@@ -239,19 +245,93 @@ fn main() {
     }
     let mut table = Vec::new();
     for case in &cases {
-        table.push(measure(case, &runners, &xdg));
+        table.push(runtime_row(case, &measure(case, &runners, &xdg)));
     }
-    let names = ["weft-run", "wasmtime 46", "native"];
-    println!();
-    println!(
-        "| program | wall: {} | weft / wasmtime 46 | weft / native | CPU: {} | weft / wasmtime 46 | weft / native |",
-        names.join(" | "),
-        names.join(" | ")
-    );
-    println!("|---|{}", "---|".repeat(10));
-    for row in table {
-        println!("{row}");
+    let hints = parallelism_cases(&want, c.is_ok(), root, &dir, rounds);
+    let mut hint_table = Vec::new();
+    if !hints.is_empty() {
+        // weft-run as configured, the same without the hint, native.
+        let mut none = runners[0].cmd.clone();
+        none.extend(["--parallelism".into(), "none".into()]);
+        let hint_runners = [
+            Runner {
+                name: "weft-run",
+                cmd: runners[0].cmd.clone(),
+            },
+            Runner {
+                name: "weft-run --parallelism none",
+                cmd: none,
+            },
+            Runner {
+                name: "native",
+                cmd: vec![],
+            },
+        ];
+        for case in &hints {
+            hint_table.push(parallelism_row(case, &measure(case, &hint_runners, &xdg)));
+        }
     }
+    if !table.is_empty() {
+        let names = ["weft-run", "wasmtime 46", "native"];
+        println!();
+        println!(
+            "| program | wall: {} | weft / wasmtime 46 | weft / native | CPU: {} | weft / wasmtime 46 | weft / native |",
+            names.join(" | "),
+            names.join(" | ")
+        );
+        println!("|---|{}", "---|".repeat(10));
+        for row in table {
+            println!("{row}");
+        }
+    }
+    if !hint_table.is_empty() {
+        println!();
+        println!(
+            "| program | wall: weft-run (default) | --parallelism none | native | none / default | CPU: weft-run | --parallelism none | native |"
+        );
+        println!("|---|{}", "---|".repeat(7));
+        for row in hint_table {
+            println!("{row}");
+        }
+    }
+}
+
+/// The parallelism rows (`--only rayon_default,pool`): programs that size
+/// their thread pools themselves.
+fn parallelism_cases(
+    want: &dyn Fn(&str) -> bool,
+    c_built: bool,
+    root: &Path,
+    dir: &Path,
+    rounds: usize,
+) -> Vec<Case> {
+    let mut cases = Vec::new();
+    if want("rayon_default") {
+        match build_rust(root, dir) {
+            Ok((wasm, native)) => cases.push(Case {
+                name: "rayon_default",
+                what: "Rust rayon, default global pool: par sort + reduce of 4M u64".into(),
+                wasm,
+                native,
+                args: vec!["default".into(), "4000000".into()],
+                dir: None,
+                rounds,
+            }),
+            Err(e) => println!("rayon_default skipped: {e}"),
+        }
+    }
+    if c_built && want("pool") {
+        cases.push(Case {
+            name: "pool",
+            what: "C worker pool sized by OMP_NUM_THREADS, else sysconf: 256 jobs × 1M".into(),
+            wasm: dir.join("pool.wasm"),
+            native: dir.join("pool_native"),
+            args: vec!["256".into(), "1000000".into()],
+            dir: None,
+            rounds,
+        });
+    }
+    cases
 }
 
 /// The command that runs `case` with runner `r` (after `prefix`, e.g. a
@@ -370,9 +450,55 @@ fn count_instructions(cases: &[Case], runners: &[Runner], xdg: &Path) {
     }
 }
 
-/// Runs `case` `case.rounds` times with every runner (interleaved) and
-/// returns its table row.
-fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
+/// Median wall and CPU times of one row, one per runner, in the runners' order.
+struct Medians {
+    wall: Vec<f64>,
+    cpu: Vec<f64>,
+}
+
+/// The main table's row: weft-run, Wasmtime 46 (when present) and native.
+fn runtime_row(case: &Case, m: &Medians) -> String {
+    let with_wasmtime = m.wall.len() == 3;
+    let ratios = |m: &[f64]| {
+        let vs_wasmtime = if with_wasmtime {
+            format!("{:.2}×", m[0] / m[1])
+        } else {
+            "absent".into()
+        };
+        (vs_wasmtime, format!("{:.2}×", m[0] / m[m.len() - 1]))
+    };
+    let cells = |m: &[f64]| {
+        let mut cells: Vec<String> = m.iter().map(|&t| fmt_ns(t)).collect();
+        if !with_wasmtime {
+            cells.insert(1, "absent".into());
+        }
+        cells.join(" | ")
+    };
+    let (ww, wn) = ratios(&m.wall);
+    let (cw, cn) = ratios(&m.cpu);
+    format!(
+        "| {} | {} | **{ww}** | {wn} | {} | {cw} | {cn} |",
+        case.what,
+        cells(&m.wall),
+        cells(&m.cpu)
+    )
+}
+
+/// The parallelism table's row: weft-run, weft-run `--parallelism none`, native.
+fn parallelism_row(case: &Case, m: &Medians) -> String {
+    let cells = |v: &[f64]| v.iter().map(|&t| fmt_ns(t)).collect::<Vec<_>>().join(" | ");
+    format!(
+        "| {} | {} | **{:.2}×** | {} |",
+        case.what,
+        cells(&m.wall),
+        m.wall[1] / m.wall[0],
+        cells(&m.cpu)
+    )
+}
+
+/// Runs `case` `case.rounds` times with every runner (interleaved), prints
+/// each runner's medians and returns them.
+fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> Medians {
     println!("{}: {}", case.name, case.what);
     let run = |r: &Runner| -> (f64, f64, String) {
         let mut cmd = command(case, r, xdg, &[]);
@@ -413,26 +539,9 @@ fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
     }
     let wall: Vec<f64> = wall.into_iter().map(median).collect();
     let cpu: Vec<f64> = cpu.into_iter().map(median).collect();
-    let ratios = |m: &[f64]| {
-        let vs_wasmtime = if runners.len() == 3 {
-            format!("{:.2}×", m[0] / m[1])
-        } else {
-            "absent".into()
-        };
-        (vs_wasmtime, format!("{:.2}×", m[0] / m[m.len() - 1]))
-    };
-    let cells = |m: &[f64]| {
-        let mut cells: Vec<String> = m.iter().map(|&t| fmt_ns(t)).collect();
-        if runners.len() == 2 {
-            cells.insert(1, "absent".into());
-        }
-        cells.join(" | ")
-    };
-    let (ww, wn) = ratios(&wall);
-    let (cw, cn) = ratios(&cpu);
-    for (what, m, w, n) in [("wall", &wall, &ww, &wn), ("cpu ", &cpu, &cw, &cn)] {
+    for (what, m) in [("wall", &wall), ("cpu ", &cpu)] {
         println!(
-            "  {what} {}   weft/wasmtime46 {w}   weft/native {n}",
+            "  {what} {}",
             runners
                 .iter()
                 .zip(m.iter())
@@ -441,12 +550,7 @@ fn measure(case: &Case, runners: &[Runner], xdg: &Path) -> String {
                 .join("   "),
         );
     }
-    format!(
-        "| {} | {} | **{ww}** | {wn} | {} | {cw} | {cn} |",
-        case.what,
-        cells(&wall),
-        cells(&cpu)
-    )
+    Medians { wall, cpu }
 }
 
 /// User + system CPU time of this process's waited-for children, in ns.
@@ -508,7 +612,7 @@ fn wasi_sdk(root: &Path) -> Result<PathBuf, String> {
 fn build_c(root: &Path, dir: &Path) -> Result<(), String> {
     let sdk = wasi_sdk(root)?;
     let src = root.join("benches/guests/real");
-    for name in ["psum", "malloc", "handoff", "write", "startup"] {
+    for name in ["psum", "malloc", "handoff", "write", "startup", "pool"] {
         let c = src.join(format!("{name}.c"));
         run(Command::new(sdk.join("bin/clang"))
             .args([

@@ -17,11 +17,12 @@ set(_rust_guest_target wasm32-wasip1-threads)
 
 # The tests, known by name whether or not they can be built here:
 #   weft_rust_guest(<test> [GUEST <bin>] [EXIT <n>] [STDERR_REGEX <re>]
-#                   [WEFT_ARGS <weft-run options>...] [ARGS <guest args>...])
+#                   [WEFT_ARGS <weft-run options>...] [ARGS <guest args>...]
+#                   [ENV <ctest ENVIRONMENT_MODIFICATION entries>...])
 set(_rust_guest_tests)
 set(_rust_guest_bins)
 function(weft_rust_guest test)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "GUEST;EXIT;STDERR_REGEX" "WEFT_ARGS;ARGS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "GUEST;EXIT;STDERR_REGEX" "WEFT_ARGS;ARGS;ENV")
   if(NOT arg_GUEST)
     set(arg_GUEST ${test})
   endif()
@@ -30,7 +31,7 @@ function(weft_rust_guest test)
   endif()
   set(_rust_guest_tests ${_rust_guest_tests} ${test} PARENT_SCOPE)
   set(_rust_guest_bins ${_rust_guest_bins} ${arg_GUEST} PARENT_SCOPE)
-  foreach(k GUEST EXIT STDERR_REGEX WEFT_ARGS ARGS)
+  foreach(k GUEST EXIT STDERR_REGEX WEFT_ARGS ARGS ENV)
     set(_rust_guest_${test}_${k} "${arg_${k}}" PARENT_SCOPE)
   endforeach()
 endfunction()
@@ -40,8 +41,24 @@ weft_rust_guest(threads)
 weft_rust_guest(sync)
 weft_rust_guest(thread_local)
 weft_rust_guest(rayon)
-weft_rust_guest(rayon_default)
-weft_rust_guest(rayon_env GUEST rayon_default WEFT_ARGS --env RAYON_NUM_THREADS=4)
+# The parallelism hint (weft-run --parallelism): none leaves the guest's
+# environment as it is (rayon's global pool: 1 thread); a number sets
+# RAYON_NUM_THREADS and OMP_NUM_THREADS unless --env or --inherit-env set
+# them; the thread limit caps it. (The host's own number, weft-run's
+# default: c-tests/test_parallelism.c.)
+weft_rust_guest(rayon_default WEFT_ARGS --parallelism none)
+weft_rust_guest(rayon_parallelism_3 GUEST rayon_default WEFT_ARGS --parallelism 3)
+weft_rust_guest(rayon_env GUEST rayon_default
+  WEFT_ARGS --parallelism 3 --env RAYON_NUM_THREADS=4)
+weft_rust_guest(rayon_env_wins GUEST rayon_default
+  WEFT_ARGS --env RAYON_NUM_THREADS=1 --parallelism 3)
+weft_rust_guest(rayon_inherited_env_wins GUEST rayon_default
+  WEFT_ARGS --inherit-env --parallelism 2
+  ENV RAYON_NUM_THREADS=set:1 OMP_NUM_THREADS=unset:)
+weft_rust_guest(rayon_max_threads GUEST rayon_default
+  WEFT_ARGS --parallelism 3 --max-threads 2 ARGS global-only)
+weft_rust_guest(rayon_max_threads_host GUEST rayon_default
+  WEFT_ARGS --max-threads 1 ARGS global-only)
 weft_rust_guest(crossbeam)
 weft_rust_guest(parking_lot)
 weft_rust_guest(fs WEFT_ARGS --dir "${_rust_fs_dir}::/data" ARGS /data)
@@ -123,6 +140,10 @@ foreach(t IN LISTS _rust_guest_tests)
             $<TARGET_FILE:weft-run> --timeout 60s ${_rust_guest_${t}_WEFT_ARGS}
             "${WEFT_RUST_GUEST_DIR}/${_rust_guest_${t}_GUEST}.wasm" ${_rust_guest_${t}_ARGS})
   set_tests_properties(rust_guest_${t} PROPERTIES LABELS rust_guests TIMEOUT 120)
+  if(_rust_guest_${t}_ENV)
+    set_tests_properties(rust_guest_${t} PROPERTIES
+      ENVIRONMENT_MODIFICATION "${_rust_guest_${t}_ENV}")
+  endif()
 endforeach()
 
 # Every guest imports a shared memory (rustc links this target with

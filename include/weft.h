@@ -244,6 +244,22 @@
 #define WEFT_DIR_READ_ONLY 1
 
 /**
+ * `weft_wasi_config_set_parallelism` mode: set no variable (the default).
+ */
+#define WEFT_PARALLELISM_NONE 0
+
+/**
+ * `weft_wasi_config_set_parallelism` mode: the number of CPUs this process
+ * may use (`weft_host_parallelism()`), read when the instance is created.
+ */
+#define WEFT_PARALLELISM_HOST 1
+
+/**
+ * `weft_wasi_config_set_parallelism` mode: `threads` threads.
+ */
+#define WEFT_PARALLELISM_FIXED 2
+
+/**
  * The guest thread calling a host function. Valid only during the callback.
  */
 typedef struct weft_caller_t weft_caller_t;
@@ -1265,6 +1281,42 @@ struct weft_error_t *weft_wasi_config_set_stdin_bytes(struct weft_wasi_config_t 
 struct weft_error_t *weft_wasi_config_set_stdio_fd(struct weft_wasi_config_t *config,
                                                    uint32_t fd,
                                                    int32_t host_fd);
+
+/**
+ * Sets the parallelism hint: tells the guest's thread pools how many
+ * threads to start, through the environment variables they read —
+ * `RAYON_NUM_THREADS` (rayon's global pool) and `OMP_NUM_THREADS` (OpenMP,
+ * and what C programs should read before `sysconf(_SC_NPROCESSORS_ONLN)`,
+ * which is 1 on wasm). Each is added only when the configured environment
+ * (`weft_wasi_config_push_env`, `weft_wasi_config_inherit_env`) lacks it,
+ * so the embedder's own value wins. `mode` is `WEFT_PARALLELISM_NONE`
+ * (nothing added: the default), `WEFT_PARALLELISM_HOST` (the number of
+ * CPUs this process may use: its CPU affinity and cgroup CPU quota, read
+ * when the instance is created) or `WEFT_PARALLELISM_FIXED` (`threads`,
+ * at least 1; pass 0 with the other modes). The number is capped at the
+ * engine's thread limit (`weft_config_set_max_threads`): a pool of N
+ * workers spawns N threads.
+ *
+ * **Ownership**: borrows `config`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT`
+ * (unknown mode, `threads` 0 with `WEFT_PARALLELISM_FIXED`, or not 0 with
+ * the other modes).
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_wasi_config_set_parallelism(struct weft_wasi_config_t *config,
+                                                      uint32_t mode,
+                                                      uint32_t threads);
+
+/**
+ * The number of CPUs this process may use: the calling thread's CPU
+ * affinity, capped by the CPU quota of the process's cgroups when one is
+ * set (v2 `cpu.max`, v1 `cpu.cfs_quota_us`, rounded up); at least 1. What
+ * `WEFT_PARALLELISM_HOST` gives a guest, before the thread limit.
+ *
+ * **Errors**: none. **Thread safety**: safe from any thread (reads a few
+ * small files under `/proc` and `/sys/fs/cgroup` at every call).
+ */
+uint32_t weft_host_parallelism(void);
 
 #ifdef __cplusplus
 }  // extern "C"

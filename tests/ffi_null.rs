@@ -149,6 +149,7 @@ fn wasi_config_null_arguments() {
             weft_wasi_config_set_stdin_bytes(null_mut(), c"x".as_ptr().cast(), 1),
             weft_wasi_config_set_stdin_bytes(wc, null(), 1),
             weft_wasi_config_set_stdio_fd(null_mut(), 0, 0),
+            weft_wasi_config_set_parallelism(null_mut(), WEFT_PARALLELISM_HOST, 0),
         ];
         weft_wasi_config_delete(null_mut());
         weft_wasi_config_delete(wc);

@@ -43,6 +43,12 @@ static void usage(FILE *out)
         "                          the host's value; repeatable\n"
         "  --inherit-env           give the guest the whole host environment\n"
         "  --max-threads N         most spawned threads alive at once, besides main (default 1024)\n"
+        "  --parallelism N|host|none\n"
+        "                          tell the guest's thread pools how many threads to\n"
+        "                          start: RAYON_NUM_THREADS and OMP_NUM_THREADS, each\n"
+        "                          unless --env/--inherit-env sets it; host (default):\n"
+        "                          the CPUs this process may use (affinity, cgroup\n"
+        "                          quota); at most --max-threads; none: set nothing\n"
         "  --max-memory BYTES      cap linear memory (suffixes K, M, G: KiB, MiB, GiB)\n"
         "  --timeout DURATION      stop the program after DURATION (e.g. 500ms, 2s, 1m;\n"
         "                          a bare number is seconds)\n"
@@ -110,6 +116,18 @@ static int parse_size(const char *s, uint64_t *out)
     if (*end) return -1;
     if (v > UINT64_MAX / mul) return -1;
     *out = (uint64_t)v * mul;
+    return 0;
+}
+
+/* Parses a plain decimal number (digits only). */
+static int parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9') return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = (uint64_t)v;
     return 0;
 }
 
@@ -425,6 +443,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", prog);
         return EXIT_LOAD_ERROR;
     }
+    /* Guests learn how many CPUs they may use unless --parallelism says otherwise. */
+    if ((err = weft_wasi_config_set_parallelism(wasi, WEFT_PARALLELISM_HOST, 0))) {
+        status = load_error("parallelism", err);
+        err = NULL;
+        goto done;
+    }
     /* Options come first; the first other argument is the file. */
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -472,7 +496,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--dir") != 0 && strcmp(a, "--dir-ro") != 0 && strcmp(a, "--env") != 0 &&
                    strcmp(a, "--max-threads") != 0 && strcmp(a, "--max-memory") != 0 &&
                    strcmp(a, "--timeout") != 0 && strcmp(a, "--tcplisten") != 0 &&
-                   strcmp(a, "--invoke") != 0 && strcmp(a, "--cache-dir") != 0) {
+                   strcmp(a, "--invoke") != 0 && strcmp(a, "--cache-dir") != 0 &&
+                   strcmp(a, "--parallelism") != 0) {
             status = usage_error("unknown option %s", a);
             goto done;
         } else if (!val) {
@@ -494,6 +519,19 @@ int main(int argc, char **argv)
                 goto done;
             }
             err = weft_config_set_max_threads(config, (uint32_t)n);
+        } else if (strcmp(a, "--parallelism") == 0) {
+            uint64_t n;
+            if (strcmp(val, "none") == 0) {
+                err = weft_wasi_config_set_parallelism(wasi, WEFT_PARALLELISM_NONE, 0);
+            } else if (strcmp(val, "host") == 0) {
+                err = weft_wasi_config_set_parallelism(wasi, WEFT_PARALLELISM_HOST, 0);
+            } else if (parse_count(val, &n) == 0 && n <= UINT32_MAX) {
+                /* 0 goes to the library, which says why it refuses it. */
+                err = weft_wasi_config_set_parallelism(wasi, WEFT_PARALLELISM_FIXED, (uint32_t)n);
+            } else {
+                status = usage_error("--parallelism needs a number of threads, host or none, not \"%s\"", val);
+                goto done;
+            }
         } else if (strcmp(a, "--max-memory") == 0) {
             uint64_t n;
             if (parse_size(val, &n) || n == 0) {

@@ -1,6 +1,7 @@
 """Python's copies of the header's numbered tables match include/weft.h exactly:
 the error kinds (``WEFT_ERROR_*`` = ``weft.errors.ERROR_*``, one exception
-class each) and the thread states (``WEFT_THREAD_*`` = ``weft.ThreadState``)."""
+class each), the thread states (``WEFT_THREAD_*`` = ``weft.ThreadState``) and
+the parallelism modes (``WEFT_PARALLELISM_*`` = ``weft.wasi.WEFT_PARALLELISM_*``)."""
 
 import re
 from pathlib import Path
@@ -36,3 +37,10 @@ def test_error_kinds_match_the_header():
 def test_thread_states_match_the_header():
     header = header_constants("THREAD_")
     assert {s.name: s.value for s in weft.ThreadState} == header
+
+
+def test_parallelism_modes_match_the_header():
+    from weft import wasi
+
+    python = {n[len("WEFT_PARALLELISM_"):]: getattr(wasi, n) for n in dir(wasi) if n.startswith("WEFT_PARALLELISM_")}
+    assert python == header_constants("PARALLELISM_")

@@ -156,3 +156,69 @@ def test_use_after_close():
                  lambda: w.preopen_dir(".", ".")):
         with pytest.raises(weft.ClosedError):
             call()
+
+
+def guest_env(engine, wasi):
+    """The environment ECHO sees (its args are ["p"])."""
+    code, out, _ = run(engine, ECHO, wasi)
+    assert code == 0
+    return [e.decode() for e in out.split(b"\0")[1:-1]]
+
+
+def test_parallelism_is_off_by_default(engine):
+    with weft.WasiConfig(args=["p"], env={"A": "1"}, stdout=weft.CAPTURE) as w:
+        assert guest_env(engine, w) == ["A=1"]
+    for none in (None, "none"):
+        with weft.WasiConfig(args=["p"], env={"A": "1"}, stdout=weft.CAPTURE, parallelism=none) as w:
+            assert guest_env(engine, w) == ["A=1"]
+
+
+def test_parallelism_fixed_and_host(engine):
+    with weft.WasiConfig(args=["p"], env={"A": "1"}, stdout=weft.CAPTURE, parallelism=3) as w:
+        assert guest_env(engine, w) == ["A=1", "RAYON_NUM_THREADS=3", "OMP_NUM_THREADS=3"]
+    n = weft.host_parallelism()
+    assert n >= 1
+    with weft.WasiConfig(args=["p"], stdout=weft.CAPTURE, parallelism="host") as w:
+        assert guest_env(engine, w) == [f"RAYON_NUM_THREADS={n}", f"OMP_NUM_THREADS={n}"]
+
+
+def test_parallelism_capped_by_max_threads():
+    with weft.Config(max_threads=2) as c, weft.Engine(c) as engine:
+        with weft.WasiConfig(args=["p"], stdout=weft.CAPTURE) as w:
+            w.set_parallelism(3)
+            assert guest_env(engine, w) == ["RAYON_NUM_THREADS=2", "OMP_NUM_THREADS=2"]
+
+
+def test_parallelism_yields_to_the_embedders_variables(engine, monkeypatch):
+    env = {"RAYON_NUM_THREADS": "1"}
+    with weft.WasiConfig(args=["p"], env=env, stdout=weft.CAPTURE, parallelism=3) as w:
+        assert guest_env(engine, w) == ["RAYON_NUM_THREADS=1", "OMP_NUM_THREADS=3"]
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("RAYON_NUM_THREADS", raising=False)
+    with weft.WasiConfig(args=["p"], inherit_env=True, stdout=weft.CAPTURE, parallelism=3) as w:
+        seen = guest_env(engine, w)
+    assert "OMP_NUM_THREADS=7" in seen and "OMP_NUM_THREADS=3" not in seen
+    assert seen[-1] == "RAYON_NUM_THREADS=3"
+
+
+def test_bad_parallelism():
+    with weft.WasiConfig() as w:
+        # The core's rule, in the core's words (as from C and Rust).
+        with pytest.raises(weft.InvalidArgumentError, match="^parallelism must be at least 1 thread$"):
+            w.set_parallelism(0)
+        with pytest.raises(OverflowError):
+            w.set_parallelism(-1)
+        with pytest.raises(OverflowError):
+            w.set_parallelism(2**32)
+        for bad in ("lots", "HOST", True, 2.0):
+            with pytest.raises(TypeError):
+                w.set_parallelism(bad)  # type: ignore[arg-type]
+    with pytest.raises(weft.InvalidArgumentError):
+        weft.WasiConfig(parallelism=0)
+
+
+def test_run_passes_parallelism(tmp_path):
+    path = tmp_path / "echo.wat"
+    path.write_text(ECHO)
+    result = weft.run(path, parallelism=2, argv0="p", capture_output=True)
+    assert result.stdout.split(b"\0")[1:-1] == [b"RAYON_NUM_THREADS=2", b"OMP_NUM_THREADS=2"]

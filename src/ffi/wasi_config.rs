@@ -294,3 +294,68 @@ pub unsafe extern "C" fn weft_wasi_config_set_stdio_fd(
         Ok(())
     })
 }
+
+/// `weft_wasi_config_set_parallelism` mode: set no variable (the default).
+pub const WEFT_PARALLELISM_NONE: u32 = 0;
+/// `weft_wasi_config_set_parallelism` mode: the number of CPUs this process
+/// may use (`weft_host_parallelism()`), read when the instance is created.
+pub const WEFT_PARALLELISM_HOST: u32 = 1;
+/// `weft_wasi_config_set_parallelism` mode: `threads` threads.
+pub const WEFT_PARALLELISM_FIXED: u32 = 2;
+
+/// Sets the parallelism hint: tells the guest's thread pools how many
+/// threads to start, through the environment variables they read —
+/// `RAYON_NUM_THREADS` (rayon's global pool) and `OMP_NUM_THREADS` (OpenMP,
+/// and what C programs should read before `sysconf(_SC_NPROCESSORS_ONLN)`,
+/// which is 1 on wasm). Each is added only when the configured environment
+/// (`weft_wasi_config_push_env`, `weft_wasi_config_inherit_env`) lacks it,
+/// so the embedder's own value wins. `mode` is `WEFT_PARALLELISM_NONE`
+/// (nothing added: the default), `WEFT_PARALLELISM_HOST` (the number of
+/// CPUs this process may use: its CPU affinity and cgroup CPU quota, read
+/// when the instance is created) or `WEFT_PARALLELISM_FIXED` (`threads`,
+/// at least 1; pass 0 with the other modes). The number is capped at the
+/// engine's thread limit (`weft_config_set_max_threads`): a pool of N
+/// workers spawns N threads.
+///
+/// **Ownership**: borrows `config`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`, `WEFT_ERROR_INVALID_ARGUMENT`
+/// (unknown mode, `threads` 0 with `WEFT_PARALLELISM_FIXED`, or not 0 with
+/// the other modes).
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_wasi_config_set_parallelism(
+    config: *mut weft_wasi_config_t,
+    mode: u32,
+    threads: u32,
+) -> *mut weft_error_t {
+    use crate::wasi::Parallelism;
+    edit(config, |c| {
+        let invalid = |m: String| Error::new(ErrorKind::InvalidArgument, m);
+        c.parallelism = match (mode, threads) {
+            (WEFT_PARALLELISM_FIXED, n) => {
+                Parallelism::fixed(n).map_err(|e| invalid(e.to_string()))?
+            }
+            (WEFT_PARALLELISM_NONE | WEFT_PARALLELISM_HOST, n) if n != 0 => {
+                return Err(invalid(format!(
+                    "threads ({n}) is only for WEFT_PARALLELISM_FIXED; pass 0"
+                )))
+            }
+            (WEFT_PARALLELISM_NONE, _) => Parallelism::None,
+            (WEFT_PARALLELISM_HOST, _) => Parallelism::Host,
+            (other, _) => return Err(invalid(format!("unknown parallelism mode {other}"))),
+        };
+        Ok(())
+    })
+}
+
+/// The number of CPUs this process may use: the calling thread's CPU
+/// affinity, capped by the CPU quota of the process's cgroups when one is
+/// set (v2 `cpu.max`, v1 `cpu.cfs_quota_us`, rounded up); at least 1. What
+/// `WEFT_PARALLELISM_HOST` gives a guest, before the thread limit.
+///
+/// **Errors**: none. **Thread safety**: safe from any thread (reads a few
+/// small files under `/proc` and `/sys/fs/cgroup` at every call).
+#[no_mangle]
+pub extern "C" fn weft_host_parallelism() -> u32 {
+    crate::ffi::boundary::guard_value(1, crate::wasi::host_parallelism)
+}

@@ -119,8 +119,8 @@ impl Run<ThreadData> {
     /// context and, if the module imports one, its shared memory.
     pub(crate) fn new(program: Arc<ProgramInner>, wasi: &WasiConfig) -> Result<Arc<Self>> {
         let config = program.engine.config().clone();
-        let wasi =
-            WasiCtx::new(wasi).map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
+        let wasi = WasiCtx::with_max_threads(wasi, config.max_threads)
+            .map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
         let memory = match &program.memory_import {
             Some((module, name, ty)) => Some(create_memory(
                 program.engine.wasmtime(),

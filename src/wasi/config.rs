@@ -8,6 +8,8 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::wasi::parallelism::Parallelism;
+
 /// Where a standard stream goes (or, for stdin, comes from).
 #[derive(Clone, Debug, Default)]
 pub enum Stdio {
@@ -65,6 +67,11 @@ pub struct WasiConfig {
     pub preopens: Vec<Preopen>,
     /// Preopened listening TCP sockets, for `sock_accept`.
     pub tcp_listeners: Vec<Arc<TcpListener>>,
+    /// The parallelism hint: `RAYON_NUM_THREADS` and `OMP_NUM_THREADS`
+    /// (each only if the environment above lacks it) set to the number of
+    /// CPUs the host may use or to a fixed number, capped by the thread
+    /// limit. Default [`Parallelism::None`]: nothing is added.
+    pub parallelism: Parallelism,
 }
 
 impl WasiConfig {
@@ -143,6 +150,12 @@ impl WasiConfig {
     /// Preopens a listening TCP socket (shared: the context duplicates it).
     pub fn preopen_tcp_listener(&mut self, listener: Arc<TcpListener>) -> &mut Self {
         self.tcp_listeners.push(listener);
+        self
+    }
+
+    /// Sets the parallelism hint (see [`Parallelism`]).
+    pub fn parallelism(&mut self, p: Parallelism) -> &mut Self {
+        self.parallelism = p;
         self
     }
 }

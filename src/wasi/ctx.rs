@@ -10,6 +10,7 @@ use crate::wasi::fd_table::dir::OpenDir;
 use crate::wasi::fd_table::file::OpenFile;
 use crate::wasi::fd_table::stdio;
 use crate::wasi::fd_table::{Descriptor, FdTable, Kind};
+use crate::wasi::parallelism;
 use crate::wasi::stop::StopSignal;
 
 /// One program's WASI state, shared by all of its threads.
@@ -25,13 +26,30 @@ pub struct WasiCtx {
 impl WasiCtx {
     /// Builds a context from `config`: opens stdio files, preopened
     /// directories and duplicates listeners. Fails with a message naming
-    /// what could not be opened.
+    /// what could not be opened. A parallelism hint
+    /// ([`WasiConfig::parallelism`]) is not capped by any thread limit:
+    /// use [`WasiCtx::with_max_threads`] for a program that has one.
     pub fn new(config: &WasiConfig) -> anyhow::Result<WasiCtx> {
+        WasiCtx::build(config, None)
+    }
+
+    /// [`WasiCtx::new`] for a program that may have at most `max_threads`
+    /// spawned threads alive at once (weft's runner passes
+    /// `Config::max_threads`; a `weft::embed` embedder its
+    /// `Limits::max_threads`): the parallelism hint is capped at it.
+    pub fn with_max_threads(config: &WasiConfig, max_threads: u32) -> anyhow::Result<WasiCtx> {
+        WasiCtx::build(config, Some(max_threads))
+    }
+
+    fn build(config: &WasiConfig, max_threads: Option<u32>) -> anyhow::Result<WasiCtx> {
         let mut env = Vec::new();
         if config.inherit_env {
             env.extend(std::env::vars());
         }
         env.extend(config.env.iter().cloned());
+        if let Some(threads) = config.parallelism.threads(max_threads) {
+            parallelism::add_to_env(&mut env, threads);
+        }
         let ctx = WasiCtx {
             args: config.args.clone(),
             env,

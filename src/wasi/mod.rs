@@ -11,7 +11,9 @@
 //! holds what an entry can be: `file` (host descriptors), `dir` (cap-std
 //! directories) or an in-memory `stream` (`stdio` builds descriptors 0, 1
 //! and 2); `stop` wakes blocked calls when the program ends; `errno`, `abi`,
-//! `filestat` and `iovec` are the preview 1 encodings.
+//! `filestat` and `iovec` are the preview 1 encodings. `parallelism` is the
+//! hint that tells a guest's thread pools how many threads to start (through
+//! environment variables), and `host_cpus` how many CPUs the host may use.
 
 mod abi;
 mod config;
@@ -20,8 +22,10 @@ mod errno;
 mod exit;
 mod fd_table;
 mod filestat;
+mod host_cpus;
 mod iovec;
 pub mod memory;
+mod parallelism;
 mod preview1;
 mod stop;
 mod view;
@@ -30,7 +34,9 @@ pub use config::{Preopen, Stdio, WasiConfig};
 pub use ctx::WasiCtx;
 pub use errno::Errno;
 pub use exit::ProcExit;
+pub use host_cpus::host_parallelism;
 pub use memory::GuestMemory;
+pub use parallelism::{InvalidParallelism, Parallelism, PARALLELISM_VARIABLES};
 pub use preview1::{add_to_linker, FUNCTIONS};
 pub use stop::{StopSignal, Stopped};
 pub use view::WasiView;

@@ -62,7 +62,7 @@ __all__ = [
     "Module", "NotFoundError", "NullArgumentError", "StateError", "Stats", "Stdio", "ThreadDump",
     "ThreadInfo", "ThreadState", "TimedOut", "Trap", "ValType", "WasiConfig", "WeftError",
     "completion_fd_available", "disable_logging", "enable_logging", "library_path",
-    "library_version", "release_idle_threads", "run",
+    "host_parallelism", "library_version", "release_idle_threads", "run",
 ]
 
 
@@ -74,6 +74,13 @@ def library_version() -> str:
 def library_path() -> str:
     """The path the library was loaded from."""
     return _ffi.LIBRARY_PATH
+
+
+def host_parallelism() -> int:
+    """The number of CPUs this process may use (its CPU affinity, capped by its
+    cgroup CPU quota; at least 1): what ``WasiConfig(parallelism="host")``
+    tells a guest, before the thread limit."""
+    return int(_ffi.lib.weft_host_parallelism())
 
 
 def release_idle_threads() -> int:

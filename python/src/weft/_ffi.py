@@ -149,6 +149,8 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "weft_wasi_config_preopen_tcp_listener": (c_ptr, [c_ptr, cstr, size]),
     "weft_wasi_config_set_stdin_bytes": (c_ptr, [c_ptr, cstr, size]),
     "weft_wasi_config_set_stdio_fd": (c_ptr, [c_ptr, u32, i32]),
+    "weft_wasi_config_set_parallelism": (c_ptr, [c_ptr, u32, u32]),
+    "weft_host_parallelism": (u32, []),
 }
 
 # Functions newer libraries add; looked up with hasattr, absent is fine.

@@ -10,7 +10,7 @@ from .engine import Config, Engine
 from .host import HostFuncs
 from .instance import Instance
 from .module import Module
-from .wasi import CAPTURE, DirSpec, StdioSpec, WasiConfig
+from .wasi import CAPTURE, DirSpec, ParallelismSpec, StdioSpec, WasiConfig
 
 
 class Completed(NamedTuple):
@@ -38,13 +38,16 @@ def run(
     max_memory: Optional[int] = None,
     tcp_listeners: Iterable[str] = (),
     host: Optional[HostFuncs] = None,
+    parallelism: ParallelismSpec = None,
 ) -> Completed:
     """Runs a ``.wasm``/``.wat`` file (or a compiled :class:`weft.Module`) to its end.
 
     ``args`` are the program's arguments; ``argv[0]`` is ``argv0`` (default:
     the file's name). ``dirs`` are preopened directories (paths, ``(host,
     guest)`` tuples or :class:`weft.Dir`); ``capture_output=True`` captures
-    stdout and stderr into the result. Returns :class:`Completed`; a trap,
+    stdout and stderr into the result. ``parallelism`` (``"host"`` or a
+    number) tells the guest's thread pools how many threads to start
+    (:meth:`weft.WasiConfig.set_parallelism`). Returns :class:`Completed`; a trap,
     a timeout (``timeout`` seconds) or an interrupt raises as
     :meth:`weft.Instance.run` does. ::
 
@@ -71,7 +74,7 @@ def run(
             module = Module.from_file(engine, program)
     with module, WasiConfig(
         args=[name, *args], env=env, inherit_env=inherit_env, dirs=dirs, tcp_listeners=tcp_listeners,
-        stdin=stdin, stdout=stdout, stderr=stderr,
+        stdin=stdin, stdout=stdout, stderr=stderr, parallelism=parallelism,
     ) as wasi, Instance(module, wasi, host) as instance:
         code = instance.run()
         captured = stdout is CAPTURE, stderr is CAPTURE

@@ -15,6 +15,12 @@ WEFT_STDIO_NULL = 1
 WEFT_STDIO_FILE = 2
 WEFT_STDIO_CAPTURE = 3
 WEFT_DIR_READ_ONLY = 1
+WEFT_PARALLELISM_NONE = 0
+WEFT_PARALLELISM_HOST = 1
+WEFT_PARALLELISM_FIXED = 2
+
+#: A parallelism hint: ``"host"``, a number of threads, or ``None``/``"none"``.
+ParallelismSpec = Union[int, str, None]
 
 
 class Stdio(enum.IntEnum):
@@ -71,7 +77,9 @@ class WasiConfig(Handle):
                                stdout=weft.CAPTURE)
         wasi.push_arg("more")
 
-    ``args`` is the whole ``argv``, including ``argv[0]``.
+    ``args`` is the whole ``argv``, including ``argv[0]``. ``parallelism``
+    tells the guest's thread pools how many threads to start
+    (:meth:`set_parallelism`; default: nothing).
     """
 
     def __init__(
@@ -85,6 +93,7 @@ class WasiConfig(Handle):
         stdin: Optional[StdioSpec] = None,
         stdout: Optional[StdioSpec] = None,
         stderr: Optional[StdioSpec] = None,
+        parallelism: ParallelismSpec = None,
     ) -> None:
         super().__init__(lib.weft_wasi_config_new(), lib.weft_wasi_config_delete)
         if args is not None:
@@ -113,6 +122,8 @@ class WasiConfig(Handle):
             self.set_stdout(stdout)
         if stderr is not None:
             self.set_stderr(stderr)
+        if parallelism is not None:
+            self.set_parallelism(parallelism)
 
     def push_arg(self, arg: str) -> None:
         """Appends one argument to ``argv`` (the first one is ``argv[0]``)."""
@@ -215,3 +226,27 @@ class WasiConfig(Handle):
             raise OverflowError(f"file descriptor {host_fd} out of range")
         with self._use() as ptr:
             check(lib.weft_wasi_config_set_stdio_fd(ptr, fd, host_fd))
+
+    def set_parallelism(self, parallelism: ParallelismSpec) -> None:
+        """Sets the parallelism hint: the guest gets ``RAYON_NUM_THREADS`` and
+        ``OMP_NUM_THREADS`` (each only if its environment, pushed or inherited,
+        lacks it) set to ``parallelism`` threads, or with ``"host"`` to the
+        number of CPUs this process may use (:func:`weft.host_parallelism`,
+        read when the instance is created); ``None`` or ``"none"`` sets
+        nothing (the default). The number is capped at the engine's
+        ``max_threads``. ``0`` raises :class:`weft.InvalidArgumentError`.
+        """
+        if parallelism is None or parallelism == "none":
+            mode, threads = WEFT_PARALLELISM_NONE, 0
+        elif parallelism == "host":
+            mode, threads = WEFT_PARALLELISM_HOST, 0
+        elif isinstance(parallelism, int) and not isinstance(parallelism, bool):
+            if not 0 <= parallelism < 2**32:
+                raise OverflowError(f"parallelism {parallelism} out of range")
+            mode, threads = WEFT_PARALLELISM_FIXED, parallelism
+        else:
+            raise TypeError(
+                f'parallelism must be a number of threads, "host", "none" or None, not {parallelism!r}'
+            )
+        with self._use() as ptr:
+            check(lib.weft_wasi_config_set_parallelism(ptr, mode, threads))
