@@ -46,11 +46,22 @@ impl Program {
     /// Compiles a module from binary WebAssembly or WAT text (or loads it
     /// from the engine's cache directory, see [`Config::cache_dir`]).
     ///
+    /// **Errors**: [`ErrorKind::Compile`] for an invalid module, or one that
+    /// uses a WebAssembly feature the engine's
+    /// [`Config::wasm_features`](crate::runtime::Config::wasm_features)
+    /// switched off (the message names the switch); [`ErrorKind::Link`] for
+    /// a module whose memory threads cannot share.
+    ///
     /// [`Config::cache_dir`]: crate::runtime::Config::cache_dir
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
         let cache_dir = engine.config().cache_dir.as_deref();
         if let Some((module, map)) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
             return Program::with_frame_map(engine, module, map);
+        }
+        // The user's WebAssembly switches, on the module as given (the
+        // engine keeps what weft's rewrite needs on).
+        if let Ok(original) = wat::parse_bytes(bytes) {
+            engine.config().wasm_features.check_module(&original)?;
         }
         let (module, map) = compile_pool::install(|| {
             let checks = engine.interruption() == Interruption::StopChecks;

@@ -1,6 +1,6 @@
 //! How a program ended, and the classification of a guest thread's error.
 
-use wasmtime::{Trap, WasmBacktrace};
+use wasmtime::{ThrownException, Trap, WasmBacktrace};
 
 use crate::runtime::error::{Error, ErrorKind, TrapInfo};
 use crate::runtime::observe::dump::ThreadDump;
@@ -49,6 +49,10 @@ impl Outcome {
     }
 }
 
+/// The trap message of an exception that no `try_table` of its thread
+/// caught: it ends the whole program as a trap.
+pub(crate) const UNCAUGHT_EXCEPTION: &str = "uncaught exception: thrown Wasm exception";
+
 /// What a guest thread's failed call means for the program.
 pub(crate) enum ThreadEnd {
     /// The thread unwound because the program had already ended.
@@ -75,6 +79,10 @@ pub(crate) fn classify(
     }
     let message = match err.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),
+        // A `throw` that no `try_table` of this thread caught: Wasmtime's
+        // `wasmtime run` reports it as "thrown Wasm exception". The
+        // exception object stays in the thread's store and goes with it.
+        None if err.is::<ThrownException>() => UNCAUGHT_EXCEPTION.to_string(),
         None => err.root_cause().to_string(),
     };
     let backtrace = err
