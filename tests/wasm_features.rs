@@ -156,3 +156,45 @@ fn embed_engines_take_the_same_switches() {
     .unwrap();
     weft::embed::compile(&engine, &bytes).unwrap();
 }
+
+#[test]
+fn waits_on_a_memory_weft_does_not_provide_stay_wasmtimes() {
+    // weft makes waits on the imported shared memory stoppable (its parking
+    // lot). A module without `thread-spawn` may also wait on a shared memory
+    // it defines itself (32- or 64-bit, beside the imported one or alone):
+    // no other thread can notify it, and the wait stays Wasmtime's own, which
+    // the end of the program cannot cut short. `run` still returns (after
+    // STOP_GRACE); the wait keeps its OS thread until its timeout.
+    for memories in [
+        "(memory $m 1 1 shared)",
+        "(memory $m i64 1 1 shared)",
+        r#"(import "env" "memory" (memory 1 1 shared)) (memory $m 1 1 shared)"#,
+    ] {
+        let addr = if memories.contains("i64") { "i64.const" } else { "i32.const" };
+        let wat = format!(
+            r#"(module {memories}
+              (func (export "_start")
+                (drop (memory.atomic.wait32 $m ({addr} 0) (i32.const 0) (i64.const 3000000000)))))"#
+        );
+        let config = Config {
+            timeout: Some(std::time::Duration::from_millis(100)),
+            ..Config::default()
+        };
+        let program = load(&config, wat.as_bytes()).unwrap();
+        let inst = weft::runtime::Instance::new(
+            &program,
+            &captured(&[]),
+            &weft::runtime::HostFuncs::new(),
+        )
+        .unwrap();
+        let t = std::time::Instant::now();
+        assert_eq!(inst.run().unwrap(), Outcome::TimedOut, "{memories}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+        assert!(
+            !inst.threads().threads.is_empty(),
+            "{memories}: the wait was cut short"
+        );
+        // Its own timeout ends it.
+        assert_all_threads_stopped(&inst, memories);
+    }
+}
