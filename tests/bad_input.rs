@@ -395,24 +395,26 @@ fn smith_features(config: &mut wasm_smith::Config) {
 
 /// Whether `bytes` contain `memory.atomic.wait32/64` anywhere.
 fn waits(bytes: &[u8]) -> bool {
-    wasmparser::Parser::new(0).parse_all(bytes).any(|p| match p {
-        Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
-            let Ok(mut ops) = body.get_operators_reader() else {
-                return false;
-            };
-            while let Ok(op) = ops.read() {
-                if matches!(
-                    op,
-                    wasmparser::Operator::MemoryAtomicWait32 { .. }
-                        | wasmparser::Operator::MemoryAtomicWait64 { .. }
-                ) {
-                    return true;
+    wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .any(|p| match p {
+            Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
+                let Ok(mut ops) = body.get_operators_reader() else {
+                    return false;
+                };
+                while let Ok(op) = ops.read() {
+                    if matches!(
+                        op,
+                        wasmparser::Operator::MemoryAtomicWait32 { .. }
+                            | wasmparser::Operator::MemoryAtomicWait64 { .. }
+                    ) {
+                        return true;
+                    }
                 }
+                false
             }
-            false
-        }
-        _ => false,
-    })
+            _ => false,
+        })
 }
 
 /// A module that runs unrewritten runs the same rewritten: wasm-smith

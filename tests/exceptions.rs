@@ -62,7 +62,8 @@ fn engine(config: Config) -> Engine {
 
 fn start(config: Config, wat: &str) -> Instance {
     let program = Program::from_bytes(&engine(config), wat.as_bytes()).expect("load");
-    let inst = Instance::new(&program, &WasiConfig::default(), &HostFuncs::new()).expect("instance");
+    let inst =
+        Instance::new(&program, &WasiConfig::default(), &HostFuncs::new()).expect("instance");
     inst.start().expect("start");
     inst
 }
@@ -72,7 +73,12 @@ fn start(config: Config, wat: &str) -> Instance {
 fn outcome(inst: &Instance, within: Duration) -> Outcome {
     let t = Instant::now();
     let outcome = inst.wait(Some(Duration::from_secs(60))).expect("ends");
-    assert!(t.elapsed() < within, "{:?}: took {:?}", outcome, t.elapsed());
+    assert!(
+        t.elapsed() < within,
+        "{:?}: took {:?}",
+        outcome,
+        t.elapsed()
+    );
     assert_all_threads_stopped(inst, "exceptions");
     outcome
 }
@@ -119,9 +125,20 @@ fn an_uncaught_exception_ends_the_program_as_a_trap_of_its_thread() {
 
 #[test]
 fn proc_exit_and_traps_inside_try_table_end_the_program() {
-    for thread in ["(call $spin_in_try)", "(call $throw_in_loop)", "(call $park_in_try)"] {
-        let inst = start(Config::default(), &program("(call $exit_in_try (i32.const 3))", thread));
-        assert_eq!(outcome(&inst, Duration::from_secs(10)), Outcome::Exit(3), "{thread}");
+    for thread in [
+        "(call $spin_in_try)",
+        "(call $throw_in_loop)",
+        "(call $park_in_try)",
+    ] {
+        let inst = start(
+            Config::default(),
+            &program("(call $exit_in_try (i32.const 3))", thread),
+        );
+        assert_eq!(
+            outcome(&inst, Duration::from_secs(10)),
+            Outcome::Exit(3),
+            "{thread}"
+        );
         let inst = start(Config::default(), &program("(call $trap_in_try)", thread));
         match outcome(&inst, Duration::from_secs(10)) {
             Outcome::Trap(info) => {
@@ -215,5 +232,8 @@ fn deadlocks_and_dumps_inside_try_table() {
         assert!(bt.contains("park_in_try"), "{dump}");
     }
     inst.interrupt();
-    assert_eq!(outcome(&inst, Duration::from_secs(10)), Outcome::Interrupted);
+    assert_eq!(
+        outcome(&inst, Duration::from_secs(10)),
+        Outcome::Interrupted
+    );
 }

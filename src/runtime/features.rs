@@ -27,80 +27,67 @@ use wasmparser::WasmFeatures as Flags;
 
 use crate::runtime::error::{Error, ErrorKind};
 
-/// How a switch reaches the Wasmtime engine.
+/// What weft lets the user do with a switch.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum InEngine {
-    /// The engine gets the user's value.
-    AsSet,
-    /// Always on in the engine (weft's rewrite needs it); the user's value
-    /// is enforced on the original module only.
-    AlwaysOn,
+enum Kind {
+    /// On or off, in the module check and in the Wasmtime engine alike.
+    User,
+    /// On or off in the module check; always on in the Wasmtime engine,
+    /// because weft's rewrite needs it (the stop checks' second memory).
+    EngineOn,
+    /// Always on: weft runs threads; switching it off is refused.
+    Always,
 }
 
 /// One switch of the table.
 pub(crate) struct Feature {
     /// The `wasmtime run -W` name.
     pub(crate) name: &'static str,
-    /// wasmparser's flags for it (empty for `shared-memory`, an engine
+    /// wasmparser's flags for it (none for `shared-memory`, an engine
     /// setting rather than a proposal).
     flags: Flags,
     /// On in `wasmtime run` 48 (and in weft).
     default: bool,
-    /// weft always runs with it: it cannot be switched off.
-    always: bool,
-    in_engine: InEngine,
+    kind: Kind,
     /// The `wasmtime::Config` method.
     apply: fn(&mut wasmtime::Config, bool),
 }
 
-macro_rules! feature {
-    ($name:literal, $flags:expr, $default:literal, $always:literal, $in_engine:ident, $method:ident) => {
-        Feature {
+macro_rules! table {
+    ($($name:literal, $flags:expr, $default:literal, $kind:ident, $method:ident;)*) => {
+        &[$(Feature {
             name: $name,
             flags: $flags,
             default: $default,
-            always: $always,
-            in_engine: InEngine::$in_engine,
-            apply: |c, on| {
-                c.$method(on);
+            kind: Kind::$kind,
+            apply: |config, on| {
+                config.$method(on);
             },
-        }
+        },)*]
     };
 }
 
 /// Every switch, in the order of the README table and of error messages.
-pub(crate) const TABLE: &[Feature] = &[
-    feature!("simd", Flags::SIMD, true, false, AsSet, wasm_simd),
-    feature!("relaxed-simd", Flags::RELAXED_SIMD, true, false, AsSet, wasm_relaxed_simd),
-    feature!("bulk-memory", Flags::BULK_MEMORY, true, false, AsSet, wasm_bulk_memory),
-    feature!("multi-value", Flags::MULTI_VALUE, true, false, AsSet, wasm_multi_value),
-    feature!("reference-types", Flags::REFERENCE_TYPES, true, false, AsSet, wasm_reference_types),
-    feature!("tail-call", Flags::TAIL_CALL, true, false, AsSet, wasm_tail_call),
-    feature!("multi-memory", Flags::MULTI_MEMORY, true, false, AlwaysOn, wasm_multi_memory),
-    feature!("memory64", Flags::MEMORY64, true, false, AsSet, wasm_memory64),
-    feature!("extended-const", Flags::EXTENDED_CONST, true, false, AsSet, wasm_extended_const),
-    feature!(
-        "function-references",
-        Flags::FUNCTION_REFERENCES,
-        true,
-        false,
-        AsSet,
-        wasm_function_references
-    ),
-    feature!("gc", Flags::GC, true, false, AsSet, wasm_gc),
-    feature!("exceptions", Flags::EXCEPTIONS, true, false, AsSet, wasm_exceptions),
-    feature!("threads", Flags::THREADS, true, true, AlwaysOn, wasm_threads),
-    feature!("shared-memory", Flags::empty(), true, true, AlwaysOn, shared_memory),
-    feature!("wide-arithmetic", Flags::WIDE_ARITHMETIC, false, false, AsSet, wasm_wide_arithmetic),
-    feature!(
-        "custom-page-sizes",
-        Flags::CUSTOM_PAGE_SIZES,
-        false,
-        false,
-        AsSet,
-        wasm_custom_page_sizes
-    ),
-];
+#[rustfmt::skip]
+pub(crate) const TABLE: &[Feature] = table! {
+    // -W name              wasmparser flags            default kind      wasmtime::Config
+    "simd",                 Flags::SIMD,                true,   User,     wasm_simd;
+    "relaxed-simd",         Flags::RELAXED_SIMD,        true,   User,     wasm_relaxed_simd;
+    "bulk-memory",          Flags::BULK_MEMORY,         true,   User,     wasm_bulk_memory;
+    "multi-value",          Flags::MULTI_VALUE,         true,   User,     wasm_multi_value;
+    "reference-types",      Flags::REFERENCE_TYPES,     true,   User,     wasm_reference_types;
+    "tail-call",            Flags::TAIL_CALL,           true,   User,     wasm_tail_call;
+    "multi-memory",         Flags::MULTI_MEMORY,        true,   EngineOn, wasm_multi_memory;
+    "memory64",             Flags::MEMORY64,            true,   User,     wasm_memory64;
+    "extended-const",       Flags::EXTENDED_CONST,      true,   User,     wasm_extended_const;
+    "function-references",  Flags::FUNCTION_REFERENCES, true,   User,     wasm_function_references;
+    "gc",                   Flags::GC,                  true,   User,     wasm_gc;
+    "exceptions",           Flags::EXCEPTIONS,          true,   User,     wasm_exceptions;
+    "threads",              Flags::THREADS,             true,   Always,   wasm_threads;
+    "shared-memory",        Flags::empty(),             true,   Always,   shared_memory;
+    "wide-arithmetic",      Flags::WIDE_ARITHMETIC,     false,  User,     wasm_wide_arithmetic;
+    "custom-page-sizes",    Flags::CUSTOM_PAGE_SIZES,   false,  User,     wasm_custom_page_sizes;
+};
 
 /// The `-W` name that sets every switch at once.
 pub const ALL_PROPOSALS: &str = "all-proposals";
@@ -196,12 +183,12 @@ impl WasmFeatures {
     pub fn set(&mut self, name: &str, enable: bool) -> Result<(), Error> {
         if name == ALL_PROPOSALS {
             for (i, f) in TABLE.iter().enumerate() {
-                self.put(i, enable || f.always);
+                self.put(i, enable || f.kind == Kind::Always);
             }
             return Ok(());
         }
         let i = index_of(name)?;
-        if TABLE[i].always && !enable {
+        if TABLE[i].kind == Kind::Always && !enable {
             return Err(invalid(format!(
                 "the WebAssembly feature \"{name}\" cannot be switched off: weft always runs \
                  threads (wasi-threads needs the threads proposal and shared memory)"
@@ -267,7 +254,7 @@ impl WasmFeatures {
     /// [`WasmFeatures::check_module`]).
     pub fn apply_to(&self, config: &mut wasmtime::Config) {
         for (i, f) in TABLE.iter().enumerate() {
-            (f.apply)(config, f.in_engine == InEngine::AlwaysOn || self.is_on(i));
+            (f.apply)(config, f.kind != Kind::User || self.is_on(i));
         }
     }
 
@@ -409,7 +396,10 @@ mod tests {
             ),
             "{e}"
         );
-        assert!(e.message().ends_with("custom-page-sizes, all-proposals"), "{e}");
+        assert!(
+            e.message().ends_with("custom-page-sizes, all-proposals"),
+            "{e}"
+        );
         let e = f.parse("simd=maybe").unwrap_err();
         assert!(e.message().contains("use y or n"), "{e}");
         let e = f.parse("simd=n,,gc=n").unwrap_err();
@@ -439,7 +429,11 @@ mod tests {
     fn relaxed_simd_needs_simd() {
         let mut f = WasmFeatures::default();
         f.set("simd", false).unwrap();
-        assert!(f.validate().unwrap_err().message().contains("needs \"simd\""));
+        assert!(f
+            .validate()
+            .unwrap_err()
+            .message()
+            .contains("needs \"simd\""));
         f.set("relaxed-simd", false).unwrap();
         f.validate().unwrap();
     }
@@ -463,14 +457,13 @@ mod tests {
             "{e}"
         );
         // Two at once.
-        let two = wat::parse_str(
-            r#"(module (memory 1) (memory 1) (tag $e) (func (throw $e)))"#,
-        )
-        .unwrap();
+        let two =
+            wat::parse_str(r#"(module (memory 1) (memory 1) (tag $e) (func (throw $e)))"#).unwrap();
         f.set("multi-memory", false).unwrap();
         let e = f.check_module(&two).unwrap_err();
         assert!(
-            e.message().contains("the multi-memory and exceptions proposals, which are switched off"),
+            e.message()
+                .contains("the multi-memory and exceptions proposals, which are switched off"),
             "{e}"
         );
         // Invalid whatever the switches: left to the compiler.

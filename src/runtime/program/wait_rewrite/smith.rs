@@ -106,13 +106,19 @@ fn every_proposal_goes_through_the_rewrite_and_stays_valid() {
                     if let Err(e) = validate(&out) {
                         let path = std::env::temp_dir().join(format!("weft-smith-{i}.wasm"));
                         std::fs::write(&path, &input).unwrap();
-                        panic!("module {i} (checks {checks}): invalid output: {e}; input in {}", path.display());
+                        panic!(
+                            "module {i} (checks {checks}): invalid output: {e}; input in {}",
+                            path.display()
+                        );
                     }
                 }
                 Err(e) => {
                     let path = std::env::temp_dir().join(format!("weft-smith-{i}.wasm"));
                     std::fs::write(&path, &input).unwrap();
-                    panic!("module {i} (checks {checks}): rewrite failed: {e}; input in {}", path.display());
+                    panic!(
+                        "module {i} (checks {checks}): rewrite failed: {e}; input in {}",
+                        path.display()
+                    );
                 }
             }
         }
