@@ -168,7 +168,7 @@ int main(void)
         err = weft_instance_run(inst, &code);
         CHECK(err && weft_error_kind(err) == WEFT_ERROR_TRAP);
         CHECK(weft_error_trap_tid(err, &tid) && tid >= 1);
-        CHECK(contains(weft_error_message(err), "uncaught exception: thrown Wasm exception"));
+        CHECK(contains(weft_error_message(err), "uncaught exception: thrown Wasm exception (i32 42)"));
         CHECK(contains(weft_error_backtrace(err), "thread_start"));
         weft_error_delete(err);
         weft_instance_delete(inst);

@@ -101,7 +101,8 @@ fn an_uncaught_exception_ends_the_program_as_a_trap_of_its_thread() {
         panic!("{:?}", r.outcome)
     };
     assert!(info.tid >= 1, "{info}");
-    assert_eq!(info.message, "uncaught exception: thrown Wasm exception");
+    // The exception's values (its tag's parameters) are in the message.
+    assert_eq!(info.message, "uncaught exception: thrown Wasm exception (i32 42)");
     assert!(info.backtrace.contains("thread_start"), "{info}");
     assert!(
         info.to_string()

@@ -85,4 +85,4 @@ def test_an_uncaught_exception_is_a_trap_of_its_thread():
     with pytest.raises(weft.Trap) as info:
         weft.run(str(wat), capture_output=True, timeout=60)
     assert info.value.tid >= 1
-    assert "uncaught exception: thrown Wasm exception" in str(info.value)
+    assert "uncaught exception: thrown Wasm exception (i32 42)" in str(info.value)
