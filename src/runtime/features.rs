@@ -278,10 +278,6 @@ impl WasmFeatures {
     /// **Errors**: [`ErrorKind::Compile`] naming the switched-off
     /// feature(s) the module uses and how to switch them on.
     pub fn check_module(&self, bytes: &[u8]) -> Result<(), Error> {
-        if *self == WasmFeatures::default() {
-            // The engine's own set: its validation says everything.
-            return Ok(());
-        }
         let validate = |features: WasmFeatures| {
             wasmparser::Validator::new_with_features(features.flags())
                 .validate_all(bytes)
