@@ -19,6 +19,12 @@ static int feature(const weft_config_t *config, const char *name)
     return on;
 }
 
+/* weft_config_set_wasm_features with a NUL-terminated spec. */
+static weft_error_t *set_spec(weft_config_t *config, const char *spec)
+{
+    return weft_config_set_wasm_features(config, spec, strlen(spec));
+}
+
 static void set_feature(weft_config_t *config, const char *name, bool on)
 {
     CHECK_OK(weft_config_set_wasm_feature(config, name, strlen(name), on));
@@ -75,11 +81,11 @@ int main(void)
     /* Setting, one by one and as -W takes them. */
     set_feature(config, "exceptions", false);
     CHECK(!feature(config, "exceptions"));
-    CHECK_OK(weft_config_set_wasm_features(config, "exceptions=y,gc=n,wide-arithmetic", 35));
+    CHECK_OK(set_spec(config, "exceptions=y,gc=n,wide-arithmetic"));
     CHECK(feature(config, "exceptions") && !feature(config, "gc") && feature(config, "wide-arithmetic"));
-    CHECK_OK(weft_config_set_wasm_features(config, "all-proposals=y", 15));
+    CHECK_OK(set_spec(config, "all-proposals=y"));
     CHECK(feature(config, "all-proposals") && feature(config, "gc"));
-    CHECK_OK(weft_config_set_wasm_features(config, "wide-arithmetic=n,custom-page-sizes=false", 41));
+    CHECK_OK(set_spec(config, "wide-arithmetic=n,custom-page-sizes=false"));
     CHECK(feature(config, "gc") && !feature(config, "custom-page-sizes"));
 
     /* Refusals: unknown names list the known ones; threads always on;
@@ -94,9 +100,9 @@ int main(void)
     err = weft_config_set_wasm_feature(config, "threads", 7, false);
     CHECK(err && contains(weft_error_message(err), "cannot be switched off"));
     weft_error_delete(err);
-    CHECK_ERR(weft_config_set_wasm_features(config, "gc=n,shared-memory=n", 20), WEFT_ERROR_INVALID_ARGUMENT);
+    CHECK_ERR(set_spec(config, "gc=n,shared-memory=n"), WEFT_ERROR_INVALID_ARGUMENT);
     CHECK(feature(config, "gc"));
-    CHECK_ERR(weft_config_set_wasm_features(config, "simd=perhaps", 12), WEFT_ERROR_INVALID_ARGUMENT);
+    CHECK_ERR(set_spec(config, "simd=perhaps"), WEFT_ERROR_INVALID_ARGUMENT);
     CHECK_ERR(weft_config_set_wasm_features(config, "", 0), WEFT_ERROR_INVALID_ARGUMENT);
     CHECK_ERR(weft_config_set_wasm_feature(config, "\xff", 1, true), WEFT_ERROR_INVALID_ARGUMENT);
     CHECK_ERR(weft_config_set_wasm_feature(NULL, "gc", 2, true), WEFT_ERROR_NULL_ARGUMENT);

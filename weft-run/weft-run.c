@@ -145,15 +145,15 @@ static const char *flag_value(const char *a, const char *val, char letter, const
                               int *takes_value)
 {
     size_t n = strlen(name);
-    *takes_value = 0;
-    if (a[0] == '-' && a[1] == letter) {
-        if (a[2]) return a + 2;
-    } else if (strncmp(a, name, n) == 0 && (a[n] == 0 || a[n] == '=')) {
-        if (a[n] == '=') return a + n + 1;
-    } else {
-        return NULL;
-    }
-    *takes_value = 1;
+    const char *inline_value;
+    if (a[0] == '-' && a[1] == letter)
+        inline_value = a[2] ? a + 2 : NULL;
+    else if (strncmp(a, name, n) == 0 && (a[n] == 0 || a[n] == '='))
+        inline_value = a[n] == '=' ? a + n + 1 : NULL;
+    else
+        return NULL; /* not this option: *takes_value untouched */
+    *takes_value = inline_value == NULL;
+    if (inline_value) return inline_value;
     return val ? val : "";
 }
 
