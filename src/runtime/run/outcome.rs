@@ -126,8 +126,10 @@ pub(crate) fn classify(
     let message = match err.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),
         // A `throw` that no `try_table` of this thread caught: Wasmtime's
-        // `wasmtime run` reports it as "thrown Wasm exception". The
-        // exception object stays in the thread's store and goes with it.
+        // `wasmtime run` reports it as "thrown Wasm exception" (and exits
+        // with 1); here it is a trap of the thread, with the values the
+        // exception carried when the call site added them
+        // (`with_exception_values`, which takes it out of the store).
         None if err.is::<ThrownException>() => match err.downcast_ref::<ExceptionValues>() {
             Some(values) => format!("{UNCAUGHT_EXCEPTION} {}", values.0),
             None => UNCAUGHT_EXCEPTION.to_string(),
