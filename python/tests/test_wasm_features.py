@@ -63,9 +63,9 @@ def test_switches_and_refusals():
 @pytest.mark.parametrize("name", PROPOSALS)
 def test_every_proposal_runs_and_is_refused_when_off(name: str):
     wat = feature_wat(name)
-    with weft.Engine(weft.Config(wasm_features={name: True})) as engine:
+    with weft.Engine(weft.Config(wasm_features={name: True}, timeout=120)) as engine:
         module = weft.Module.from_file(engine, wat)
-        result = weft.run(module, capture_output=True, timeout=120)
+        result = weft.run(module, capture_output=True)
         assert result.exit_code == 0 and result.stdout == b"ok\n", result
     if name == "threads":
         return
