@@ -15,10 +15,9 @@
 //!
 //! This module knows nothing of programs: it runs jobs.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -51,8 +50,8 @@ struct Slot {
 struct Parked {
     stack_size: usize,
     slot: Arc<Slot>,
-    /// The thread's [`Entry::idle`].
-    idle: Arc<AtomicBool>,
+    /// The thread's registry id.
+    id: u64,
 }
 
 /// Every OS thread weft started that has not exited yet.
@@ -68,16 +67,11 @@ struct Registry {
 }
 
 struct Entry {
-    /// Taken by `release_idle_threads` to join the thread; `None` too while
-    /// `starting`.
+    /// Taken by `release_idle_threads` to join the thread.
     handle: Option<JoinHandle<()>>,
-    /// The thread is being created: its handle is not stored yet.
-    starting: bool,
     /// Whether the thread is done with its program (parked, between two
     /// jobs, or a helper that holds no program): then releasing joins it.
-    /// The thread sets it itself without the registry's lock (see
-    /// [`leave_program`]); it is cleared under the lock.
-    idle: Arc<AtomicBool>,
+    idle: bool,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -94,68 +88,38 @@ fn registry() -> MutexGuard<'static, Registry> {
 thread_local! {
     /// The calling thread's id in the registry (0: not started by weft).
     static THREAD_ID: Cell<u64> = const { Cell::new(0) };
-    /// The calling thread's [`Entry::idle`] (none: not started by weft).
-    static IDLE: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
 }
 
 /// Starts a registered OS thread running `body`; `idle`: whether it
 /// belongs to no program from the start.
-///
-/// The registry is not locked while the OS creates the thread (`mmap` of
-/// its stack, `clone`). Every spawn and every guest thread that ends needs
-/// the registry: a thread preempted there while holding the lock would make
-/// them all wait until the scheduler gets back to it, which, with many
-/// threads running wasm, takes a round of all of them (issue 21: a program
-/// whose threads spawn spinning threads took up to 40 s to reach its
-/// `proc_exit`). The entry exists before the thread does, so the thread
-/// always finds it; its handle is stored right after.
 fn start_thread(
     name: String,
     stack_size: Option<usize>,
     idle: bool,
     body: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<()> {
-    let idle = Arc::new(AtomicBool::new(idle));
-    let id = {
-        let mut reg = registry();
-        let id = reg.next_id;
-        reg.next_id += 1;
-        reg.threads.insert(
-            id,
-            Entry {
-                handle: None,
-                starting: true,
-                idle: idle.clone(),
-            },
-        );
-        id
-    };
+    let mut reg = registry();
+    let id = reg.next_id;
+    reg.next_id += 1;
     let mut builder = std::thread::Builder::new().name(name);
     if let Some(size) = stack_size {
         builder = builder.stack_size(size);
     }
-    let spawned = builder.spawn(move || {
+    // The registry stays locked until the entry exists, so the thread
+    // cannot unregister itself before it is registered.
+    let handle = builder.spawn(move || {
         THREAD_ID.with(|t| t.set(id));
-        IDLE.with(|i| *i.borrow_mut() = Some(idle));
         body();
         unregister(id);
-    });
-    let mut reg = registry();
-    match spawned {
-        Ok(handle) => {
-            // A thread that has already ended removed its entry: dropping
-            // the handle detaches it.
-            if let Some(entry) = reg.threads.get_mut(&id) {
-                entry.handle = Some(handle);
-                entry.starting = false;
-            }
-            Ok(())
-        }
-        Err(e) => {
-            reg.threads.remove(&id);
-            Err(e)
-        }
-    }
+    })?;
+    reg.threads.insert(
+        id,
+        Entry {
+            handle: Some(handle),
+            idle,
+        },
+    );
+    Ok(())
 }
 
 /// The last registry access of an exiting thread: it detaches itself,
@@ -170,15 +134,11 @@ fn unregister(id: u64) {
 /// this right before it tells its program that it has ended, so that from
 /// the moment the host can see the end, `release_idle_threads` waits for
 /// this thread too.
-///
-/// Without the registry's lock: when a program ends, all its threads pass
-/// here at once, while those not stopped yet may still be running wasm.
 pub(crate) fn leave_program() {
-    IDLE.with(|i| {
-        if let Some(idle) = i.borrow().as_ref() {
-            idle.store(true, Ordering::SeqCst);
-        }
-    });
+    let id = THREAD_ID.with(Cell::get);
+    if let Some(entry) = registry().threads.get_mut(&id) {
+        entry.idle = true;
+    }
 }
 
 /// Whether a `release_idle_threads` is in progress: helper threads that
@@ -209,7 +169,9 @@ pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::i
         let parked = found.map(|i| reg.parked.swap_remove(i));
         if let Some(p) = &parked {
             // Busy from the hand-off on: releasing must not wait for it.
-            p.idle.store(false, Ordering::SeqCst);
+            if let Some(entry) = reg.threads.get_mut(&p.id) {
+                entry.idle = false;
+            }
         }
         parked
     };
@@ -230,10 +192,7 @@ pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::i
 /// idle threads are being released.
 fn worker(stack_size: usize, first: Job) {
     block_sigpipe();
-    // Set by `start_thread`, which runs every worker.
-    let idle = IDLE
-        .with(|i| i.borrow().clone())
-        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+    let id = THREAD_ID.with(Cell::get);
     let slot = Arc::new(Slot {
         job: Mutex::new(None),
         cond: Condvar::new(),
@@ -244,16 +203,18 @@ fn worker(stack_size: usize, first: Job) {
         // must not take a reusable thread's bookkeeping down with it.
         let _ = catch_unwind(AssertUnwindSafe(job));
         set_os_thread_name(IDLE_NAME);
-        idle.store(true, Ordering::SeqCst);
         {
             let mut reg = registry();
+            if let Some(entry) = reg.threads.get_mut(&id) {
+                entry.idle = true;
+            }
             if reg.draining > 0 || reg.parked.len() >= MAX_IDLE_THREADS {
                 return;
             }
             reg.parked.push(Parked {
                 stack_size,
                 slot: slot.clone(),
-                idle: idle.clone(),
+                id,
             });
         }
         job = match wait_for_job(&slot) {
@@ -311,44 +272,25 @@ fn wait_for_job(slot: &Arc<Slot>) -> Option<Job> {
 /// many threads were joined. See `compile_pool::release_idle_threads`.
 pub(crate) fn join_idle_threads() -> usize {
     let me = THREAD_ID.with(Cell::get);
-    {
+    let handles: Vec<JoinHandle<()>> = {
         let mut reg = registry();
         reg.draining += 1;
         for p in std::mem::take(&mut reg.parked) {
             *p.slot.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff::Exit);
             p.slot.cond.notify_one();
         }
-    }
-    let mut joined = 0;
-    loop {
-        let (handles, starting) = {
-            let mut reg = registry();
-            let idle = |id: &u64, e: &Entry| e.idle.load(Ordering::SeqCst) && *id != me;
-            let starting = reg.threads.iter().any(|(id, e)| idle(id, e) && e.starting);
-            let handles: Vec<JoinHandle<()>> = reg
-                .threads
-                .iter_mut()
-                .filter(|(id, e)| idle(id, e))
-                .filter_map(|(_, e)| e.handle.take())
-                .collect();
-            (handles, starting)
-        };
-        let none = handles.is_empty();
-        joined += handles.len();
-        for h in handles {
-            let _ = h.join();
-        }
-        if !starting {
-            break;
-        }
-        if none {
-            // An idle thread whose creator has not stored its handle yet
-            // (it does so as soon as the OS has created the thread).
-            std::thread::sleep(Duration::from_micros(50));
-        }
+        reg.threads
+            .iter_mut()
+            .filter(|(id, e)| e.idle && **id != me)
+            .filter_map(|(_, e)| e.handle.take())
+            .collect()
+    };
+    let n = handles.len();
+    for h in handles {
+        let _ = h.join();
     }
     registry().draining -= 1;
-    joined
+    n
 }
 
 /// Blocks `SIGPIPE` on the calling thread, so a guest writing to a pipe or

@@ -33,17 +33,8 @@ impl<T> Run<T> {
     /// Gives back the TID of a thread that ended or failed to start.
     pub(crate) fn release_tid(&self, tid: u32) {
         let all_parked = self.threads.deregister(tid);
-        let mut st = self.lock();
-        st.spawned.release(tid);
-        let none_left = st.busy() == 0;
-        drop(st);
-        // Every waiter of `cond` waits for the outcome (which `decide`
-        // signals) or for no busy thread: when hundreds of threads end at
-        // once, waking the waiters at each one would make host threads
-        // compete for the lock and the CPU with the threads still stopping.
-        if none_left {
-            self.cond.notify_all();
-        }
+        self.lock().spawned.release(tid);
+        self.cond.notify_all();
         if all_parked {
             self.deadlocked(None);
         }
