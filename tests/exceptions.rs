@@ -102,7 +102,10 @@ fn an_uncaught_exception_ends_the_program_as_a_trap_of_its_thread() {
     };
     assert!(info.tid >= 1, "{info}");
     // The exception's values (its tag's parameters) are in the message.
-    assert_eq!(info.message, "uncaught exception: thrown Wasm exception (i32 42)");
+    assert_eq!(
+        info.message,
+        "uncaught exception: thrown Wasm exception (i32 42)"
+    );
     assert!(info.backtrace.contains("thread_start"), "{info}");
     assert!(
         info.to_string()
@@ -237,4 +240,47 @@ fn deadlocks_and_dumps_inside_try_table() {
         outcome(&inst, Duration::from_secs(10)),
         Outcome::Interrupted
     );
+}
+
+#[test]
+fn backtraces_through_try_table_name_the_original_frames() {
+    // The rewrite inserts stop checks (and here makes the waits stoppable);
+    // the frame map gives an uncaught exception's backtrace the offsets of
+    // the module as given, the same as Wasmtime reports for it unrewritten.
+    let wat = r#"(module
+      (import "env" "memory" (memory 1 1 shared))
+      (tag $e (param i32))
+      (func $deep (param i32)
+        (if (i32.eqz (local.get 0)) (then (throw $e (i32.const 7))))
+        (loop $l (br_if $l (i32.eqz (i32.const 1))))
+        (call $deep (i32.sub (local.get 0) (i32.const 1))))
+      (func $catch_other
+        (block $h (try_table (catch_all $h)
+          (drop (memory.atomic.notify (i32.const 0) (i32.const 1)))))
+        (block $h (result i32) (try_table (catch $e $h) (call $deep (i32.const 0))) (i32.const 0))
+        (drop)
+        (call $deep (i32.const 3)))
+      (func (export "_start") (call $catch_other)))"#;
+    let bytes = wat::parse_str(wat).unwrap();
+    let rewritten = run_bytes(&bytes, &captured(&[]));
+    let plain_engine = engine(Config {
+        precise_dumps: true,
+        ..Config::default()
+    });
+    let module = wasmtime::Module::new(plain_engine.wasmtime(), &bytes).unwrap();
+    let program = Program::from_module(&plain_engine, module).unwrap();
+    let inst = Instance::new(&program, &captured(&[]), &HostFuncs::new()).unwrap();
+    let plain = inst.run().unwrap();
+    match (&rewritten.outcome, &plain) {
+        (Outcome::Trap(a), Outcome::Trap(b)) => {
+            assert_eq!(
+                a.message,
+                "uncaught exception: thrown Wasm exception (i32 7)"
+            );
+            assert_eq!(a, b, "rewritten vs. as given");
+            assert_eq!(a.backtrace.matches("!deep").count(), 4, "{a}");
+            assert!(a.backtrace.contains("!catch_other"), "{a}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
