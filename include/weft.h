@@ -541,6 +541,77 @@ struct weft_error_t *weft_config_set_deadlock_detection(struct weft_config_t *co
 struct weft_error_t *weft_config_set_profiler(struct weft_config_t *config, uint32_t profiler);
 
 /**
+ * Switches one WebAssembly proposal on or off, by its `wasmtime run -W`
+ * name: `simd`, `relaxed-simd`, `bulk-memory`, `multi-value`,
+ * `reference-types`, `tail-call`, `multi-memory`, `memory64`,
+ * `extended-const`, `function-references`, `gc`, `exceptions`, `threads`,
+ * `shared-memory`, `wide-arithmetic`, `custom-page-sizes`, or
+ * `all-proposals` (every one; off: all but `threads` and `shared-memory`).
+ * `weft_wasm_feature_names` lists them. One setter taking a name, rather
+ * than one function per proposal as `wasmtime.h`'s
+ * `wasmtime_config_wasm_*_set`: the names are Wasmtime's, and a proposal
+ * added later needs no new function.
+ *
+ * The defaults are `wasmtime run` 48's (all on but `wide-arithmetic` and
+ * `custom-page-sizes`) plus shared memory. `threads` and `shared-memory`
+ * cannot be switched off (weft always runs wasi-threads). A module that
+ * uses a switched-off proposal is refused by `weft_module_new` with
+ * `WEFT_ERROR_COMPILE`, the message naming the switch. Compiled modules
+ * (and cache entries) of different sets differ. `relaxed-simd` needs
+ * `simd` (checked by `weft_engine_new`).
+ *
+ * **Ownership**: `name` (UTF-8, not NUL-terminated) need only be valid for the call.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for an
+ * unknown name (the message lists the known ones), invalid UTF-8, or
+ * switching off `threads` or `shared-memory`.
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_config_set_wasm_feature(struct weft_config_t *config,
+                                                  const char *name,
+                                                  size_t name_len,
+                                                  bool enable);
+
+/**
+ * Applies WebAssembly switches written as `wasmtime run -W` takes them:
+ * `NAME[=y|n][,NAME[=y|n]...]` (`y`, `yes`, `true` or nothing: on; `n`,
+ * `no`, `false`: off), left to right, e.g. `"exceptions=n,gc=n"`. All or
+ * nothing: on an error no switch is applied. The names are those of
+ * `weft_config_set_wasm_feature`.
+ *
+ * **Ownership**: `spec` (UTF-8, not NUL-terminated) need only be valid for the call.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for an
+ * empty item, an unknown name or value, invalid UTF-8, or switching off
+ * `threads` or `shared-memory`.
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_config_set_wasm_features(struct weft_config_t *config,
+                                                   const char *spec,
+                                                   size_t spec_len);
+
+/**
+ * Reads whether the WebAssembly proposal `name` is on in `config` into
+ * `*enabled` (`all-proposals`: whether every one is).
+ *
+ * **Ownership**: `name` need only be valid for the call; `config` is borrowed.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for an
+ * unknown name or invalid UTF-8 (`*enabled` is then unchanged).
+ * **Thread safety**: reads `config`; safe concurrently with other readers.
+ */
+struct weft_error_t *weft_config_wasm_feature(const struct weft_config_t *config,
+                                              const char *name,
+                                              size_t name_len,
+                                              bool *enabled);
+
+/**
+ * The names `weft_config_set_wasm_feature` accepts, comma-separated, in
+ * the order of README's table: `"simd,relaxed-simd,…,all-proposals"`.
+ *
+ * **Ownership**: a static string; never free it.
+ * **Thread safety**: safe from any thread.
+ */
+const char *weft_wasm_feature_names(void);
+
+/**
  * Creates an engine.
  *
  * **Ownership**: `config` is borrowed and may be NULL (defaults); it may be

@@ -1,7 +1,9 @@
 //! Bad input never crashes the host: malformed, truncated, oversized and
 //! ill-formed threaded modules give clear errors at load or at spawn, and a
 //! bounded randomized test loads (and, when valid, runs) random bytes,
-//! mutated modules and `wasm-smith` modules with shared memories and spawns.
+//! mutated modules and `wasm-smith` modules with shared memories and spawns
+//! (every WebAssembly proposal Wasmtime 48 enables by default on), and
+//! checks that such modules run the same with and without weft's rewrite.
 //!
 //! Tunables (environment): `WEFT_FUZZ_ITERS` (default 200: random and
 //! mutated inputs; a quarter as many `wasm-smith` modules), `WEFT_FUZZ_SEED`.
@@ -370,6 +372,147 @@ fn random_and_mutated_modules_never_crash_the_host() {
     );
 }
 
+/// wasm-smith with every proposal Wasmtime 48 (and weft) enables by default:
+/// exception handling, GC, reference types, typed function references, tail
+/// calls, memory64, multi-memory (4), threads, relaxed SIMD, extended
+/// constants; not the ones it leaves off (wide arithmetic, custom page sizes,
+/// compact imports, shared-everything threads).
+fn smith_features(config: &mut wasm_smith::Config) {
+    config.threads_enabled = true;
+    config.gc_enabled = true;
+    config.reference_types_enabled = true;
+    config.exceptions_enabled = true;
+    config.tail_call_enabled = true;
+    config.memory64_enabled = true;
+    config.relaxed_simd_enabled = true;
+    config.extended_const_enabled = true;
+    config.max_memories = 4;
+    config.compact_imports_enabled = false;
+    config.wide_arithmetic_enabled = false;
+    config.custom_page_sizes_enabled = false;
+    config.shared_everything_threads_enabled = false;
+}
+
+/// Whether `bytes` contain `memory.atomic.wait32/64` anywhere.
+fn waits(bytes: &[u8]) -> bool {
+    wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .any(|p| match p {
+            Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
+                let Ok(mut ops) = body.get_operators_reader() else {
+                    return false;
+                };
+                while let Ok(op) = ops.read() {
+                    if matches!(
+                        op,
+                        wasmparser::Operator::MemoryAtomicWait32 { .. }
+                            | wasmparser::Operator::MemoryAtomicWait64 { .. }
+                    ) {
+                        return true;
+                    }
+                }
+                false
+            }
+            _ => false,
+        })
+}
+
+/// A module that runs unrewritten runs the same rewritten: wasm-smith
+/// modules with every default proposal, each run once as weft loads it
+/// (defined-memory import, stop checks) and once as Wasmtime compiles it
+/// (`Program::from_module`, no rewrite; an engine with epoch checks, so
+/// endless loops still stop). Single-threaded (no `thread-spawn`, no waits:
+/// an unrewritten untimed wait could not be stopped), so the outcomes are
+/// deterministic and must be equal.
+#[test]
+fn wasm_smith_modules_run_the_same_rewritten() {
+    let iters: usize = env_or::<usize>("WEFT_FUZZ_ITERS", 200) / 2;
+    let seed: u64 = env_or("WEFT_FUZZ_SEED", 0x5eed_cafe_f00d_d00d);
+    let mut rng = Rng(seed.rotate_left(29) | 1);
+    let limits = Config {
+        timeout: Some(Duration::from_millis(50)),
+        max_memory: Some(16 << 20),
+        ..Config::default()
+    };
+    let rewritten = Engine::new(&limits).unwrap();
+    let plain = Engine::new(&Config {
+        precise_dumps: true,
+        ..limits
+    })
+    .unwrap();
+    let imports = wat::parse_str(
+        r#"(module
+          (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+          (import "env" "memory" (memory 1 16 shared)))"#,
+    )
+    .unwrap();
+    let exports = wat::parse_str(r#"(module (func (export "_start")))"#).unwrap();
+    let (mut compared, mut generated) = (0, 0);
+    let started = Instant::now();
+    for _ in 0..iters {
+        let data = rng.bytes(4096);
+        let mut u = arbitrary::Unstructured::new(&data);
+        let mut config = wasm_smith::Config {
+            available_imports: Some(imports.clone()),
+            exports: Some(exports.clone()),
+            ..wasm_smith::Config::default()
+        };
+        smith_features(&mut config);
+        config.max_memory32_bytes = 16 << 16;
+        config.max_memory64_bytes = 16 << 16;
+        config.min_funcs = 2;
+        config.max_instructions = 200;
+        let Ok(module) = wasm_smith::Module::new(config, &mut u) else {
+            continue;
+        };
+        generated += 1;
+        let bytes = module.to_bytes();
+        if waits(&bytes) {
+            continue;
+        }
+        let Ok(a) = Program::from_bytes(&rewritten, &bytes) else {
+            continue;
+        };
+        let module = wasmtime::Module::new(plain.wasmtime(), &bytes)
+            .expect("weft loaded it, so Wasmtime compiles it");
+        let b = Program::from_module(&plain, module).expect("program");
+        let run = |p: &Program| -> Option<Outcome> {
+            let inst = Instance::new(p, &quiet(), &HostFuncs::new()).ok()?;
+            inst.run().ok()
+        };
+        let (x, y) = (run(&a), run(&b));
+        // Memory growth can fail in one run and not the other only through
+        // the cap, which both share; anything else must be the same.
+        assert_eq!(
+            x.as_ref().map(outcome_kind),
+            y.as_ref().map(outcome_kind),
+            "rewritten vs. unrewritten differ; module saved in {}",
+            save(&bytes)
+        );
+        compared += 1;
+    }
+    println!(
+        "wasm-smith: {generated} generated, {compared} run rewritten and unrewritten alike, in {:?}",
+        started.elapsed()
+    );
+    assert!(generated > 0);
+}
+
+/// What must match between two runs: exit code, or trap message (the
+/// backtraces map to the same original frames but are not compared).
+fn outcome_kind(o: &Outcome) -> String {
+    match o {
+        Outcome::Trap(info) => format!("trap: {}", info.message),
+        other => format!("{other:?}"),
+    }
+}
+
+fn save(bytes: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("weft-smith-{}.wasm", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
 #[test]
 fn wasm_smith_modules_with_shared_memory_and_spawns_run_safely() {
     let iters: usize = env_or::<usize>("WEFT_FUZZ_ITERS", 200) / 4;
@@ -400,15 +543,7 @@ fn wasm_smith_modules_with_shared_memory_and_spawns_run_safely() {
             exports: Some(exports.clone()),
             ..wasm_smith::Config::default()
         };
-        config.threads_enabled = true;
-        config.gc_enabled = false;
-        config.reference_types_enabled = false;
-        config.exceptions_enabled = false;
-        config.memory64_enabled = false;
-        config.compact_imports_enabled = false;
-        config.wide_arithmetic_enabled = false;
-        config.custom_page_sizes_enabled = false;
-        config.max_memories = 1;
+        smith_features(&mut config);
         config.max_memory32_bytes = 16 << 16;
         config.min_funcs = 2;
         config.max_instructions = 200;

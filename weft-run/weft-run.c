@@ -71,6 +71,12 @@ static void usage(FILE *out)
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
         "  --invoke NAME           reactor: call _initialize (if exported), then NAME\n"
         "                          with no arguments, and print its results\n"
+        "  -W, --wasm NAME[=y|n][,NAME[=y|n]...]\n"
+        "                          switch WebAssembly proposals, with wasmtime run's\n"
+        "                          names (e.g. -W exceptions=n); defaults: those of\n"
+        "                          wasmtime run 48, plus threads; -W help lists them\n"
+        "  -S, --wasi threads[=y]  accepted as in wasmtime run 46 command lines: weft\n"
+        "                          always runs wasi-threads (no other -S option)\n"
         "  --profile=perfmap|jitdump\n"
         "                          let perf see guest functions: /tmp/perf-PID.map, or\n"
         "                          ./jit-PID.dump for perf record -k 1 + perf inject --jit\n"
@@ -85,8 +91,9 @@ static void usage(FILE *out)
         "  124                     --timeout expired (thread dump on stderr)\n"
         "  125                     deadlock: every guest thread waits forever in\n"
         "                          atomic.wait (thread dump on stderr)\n"
-        "  134                     a guest thread trapped (message, thread id and\n"
-        "                          backtrace on stderr)\n"
+        "  134                     a guest thread trapped or threw an exception no\n"
+        "                          try_table caught (message, thread id and backtrace\n"
+        "                          on stderr)\n"
         "\n"
         "SIGQUIT (Ctrl-\\) prints a thread dump to stderr; the program keeps running.\n",
         prog);
@@ -147,6 +154,79 @@ static int parse_duration_ms(const char *s, uint64_t *ms)
     if (v > UINT64_MAX / mul) return -1;
     *ms = (uint64_t)v * mul;
     return *ms ? 0 : -1;
+}
+
+/* -W/--wasm and -S/--wasi as wasmtime run takes them: "-W x", "-Wx",
+ * "--wasm x", "--wasm=x". Returns the value ("" when it is missing), or
+ * NULL when `a` is not this option; sets *takes_value when it is `val`. */
+static const char *flag_value(const char *a, const char *val, char letter, const char *name,
+                              int *takes_value)
+{
+    size_t n = strlen(name);
+    const char *inline_value;
+    if (a[0] == '-' && a[1] == letter)
+        inline_value = a[2] ? a + 2 : NULL;
+    else if (strncmp(a, name, n) == 0 && (a[n] == 0 || a[n] == '='))
+        inline_value = a[n] == '=' ? a + n + 1 : NULL;
+    else
+        return NULL; /* not this option: *takes_value untouched */
+    *takes_value = inline_value == NULL;
+    if (inline_value) return inline_value;
+    return val ? val : "";
+}
+
+/* -W help: the switches, their defaults and how to change them. */
+static void print_wasm_features(void)
+{
+    weft_config_t *defaults = weft_config_new();
+    const char *names = weft_wasm_feature_names();
+    printf("WebAssembly proposals (-W NAME=y|n[,NAME=y|n...]; default in brackets):\n");
+    while (defaults && *names) {
+        size_t len = strcspn(names, ",");
+        bool on = false;
+        weft_error_t *err = weft_config_wasm_feature(defaults, names, len, &on);
+        weft_error_delete(err);
+        if (len != strlen("all-proposals") || strncmp(names, "all-proposals", len) != 0)
+            printf("  %-22.*s [%s]%s\n", (int)len, names, on ? "y" : "n",
+                   (len == 7 && !strncmp(names, "threads", 7)) ||
+                           (len == 13 && !strncmp(names, "shared-memory", 13))
+                       ? " (always: weft runs wasi-threads)"
+                       : "");
+        names += len + (names[len] == ',');
+    }
+    printf("  %-22s every proposal above (n: all but threads and shared-memory)\n", "all-proposals");
+    weft_config_delete(defaults);
+}
+
+/* -S: only `threads` (also `threads=y`), which weft always provides: what
+ * wasmtime run 46 command lines pass for wasi-threads guests. Returns 0, or
+ * prints why not and returns -1. */
+static int wasi_option(const char *spec)
+{
+    while (*spec) {
+        size_t len = strcspn(spec, ",");
+        if (len == 7 && strncmp(spec, "threads", 7) == 0) {
+            /* accepted */
+        } else if (len > 8 && strncmp(spec, "threads=", 8) == 0) {
+            const char *v = spec + 8;
+            size_t vl = len - 8;
+            if ((vl == 1 && *v == 'y') || (vl == 3 && !strncmp(v, "yes", 3)) ||
+                (vl == 4 && !strncmp(v, "true", 4))) {
+                /* accepted */
+            } else {
+                fprintf(stderr, "%s: -S %.*s: weft always runs wasi-threads; only -S threads=y is "
+                        "accepted (try --help)\n", prog, (int)len, spec);
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "%s: unknown -S option \"%.*s\": weft-run accepts only -S threads "
+                    "(WASI settings are --dir, --env, --inherit-env and --tcplisten; try --help)\n",
+                    prog, (int)len, spec);
+            return -1;
+        }
+        spec += len + (spec[len] == ',');
+    }
+    return 0;
 }
 
 /* Reports a weft error as one line (load errors). Frees it. */
@@ -438,6 +518,7 @@ int main(int argc, char **argv)
     uint8_t *wasm = NULL;
     size_t wasm_len = 0;
     int status = 0, i;
+    const char *spec; /* the value of -W or -S */
 
     if (!config || !wasi) {
         fprintf(stderr, "%s: out of memory\n", prog);
@@ -493,6 +574,26 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--no-cache") == 0) {
             cache_dir = "";
             takes_value = 0;
+        } else if ((spec = flag_value(a, val, 'W', "--wasm", &takes_value))) {
+            if (!*spec) {
+                status = usage_error("option %s needs a value such as exceptions=n", a);
+                goto done;
+            }
+            if (strcmp(spec, "help") == 0) {
+                print_wasm_features();
+                goto done;
+            }
+            err = weft_config_set_wasm_features(config, spec, strlen(spec));
+            val = spec;
+        } else if ((spec = flag_value(a, val, 'S', "--wasi", &takes_value))) {
+            if (!*spec) {
+                status = usage_error("option %s needs a value such as threads", a);
+                goto done;
+            }
+            if (wasi_option(spec)) {
+                status = EXIT_USAGE;
+                goto done;
+            }
         } else if (strcmp(a, "--dir") != 0 && strcmp(a, "--dir-ro") != 0 && strcmp(a, "--env") != 0 &&
                    strcmp(a, "--max-threads") != 0 && strcmp(a, "--max-memory") != 0 &&
                    strcmp(a, "--timeout") != 0 && strcmp(a, "--tcplisten") != 0 &&

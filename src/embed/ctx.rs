@@ -8,6 +8,7 @@ use wasmtime::{Instance, Linker, Module, SharedMemory, Store};
 
 use crate::embed::limits::Limits;
 use crate::runtime::run::controls::RunControls;
+use crate::runtime::run::outcome::with_exception_values;
 use crate::runtime::run::{spawn, Run};
 use crate::runtime::{Engine, Error, ErrorKind, Outcome, Program, Result, Stats, ThreadDump};
 use crate::wasi::{GuestMemory, WasiCtx};
@@ -168,7 +169,11 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         }
         // The calling thread is the main thread while `_start` runs: its
         // state shows in snapshots, and deadlock detection is armed.
-        self.run.run_start(None, || start.call(&mut *store, ()));
+        self.run.run_start(None, || {
+            start
+                .call(&mut *store, ())
+                .map_err(|e| with_exception_values(&mut *store, e))
+        });
         self.run.main_finished();
         Ok(self.run.wait_for_end())
     }

@@ -9,7 +9,7 @@ use crate::runtime::memory::create_memory;
 use crate::runtime::program::analysis::Analysis;
 use crate::runtime::program::wait_rewrite;
 use crate::runtime::run::{spawn, waits, Run};
-use crate::runtime::{Error, ErrorKind, Result};
+use crate::runtime::{Error, ErrorKind, Result, WasmFeatures};
 use crate::wasi::WasiView;
 
 /// Turns on what weft needs in a Wasmtime configuration: the threads
@@ -26,6 +26,38 @@ pub fn configure(config: &mut wasmtime::Config) -> &mut wasmtime::Config {
         .wasm_threads(true)
         .shared_memory(true)
         .epoch_interruption(true)
+}
+
+/// [`configure`], plus the WebAssembly proposals of `features` (weft's
+/// switches, with `wasmtime run -W`'s names: [`WasmFeatures`]), so an
+/// embedder's engine accepts what weft's own engines accept. Threads and
+/// shared memory stay on whatever `features` says (wasi-threads needs them).
+/// Without this, `configure` leaves Wasmtime's defaults, which are
+/// [`WasmFeatures::default`]'s.
+///
+/// A module that uses a switched-off proposal is refused by [`compile`]
+/// with Wasmtime's words; [`WasmFeatures::check_module`] on the module first
+/// gives weft's, which name the switch.
+///
+/// ```
+/// let mut features = weft::embed::WasmFeatures::default();
+/// features.parse("exceptions=n")?;
+/// let mut config = wasmtime::Config::new();
+/// let engine = wasmtime::Engine::new(weft::embed::configure_features(&mut config, &features))?;
+/// let throws = br#"(module (tag $e) (func (throw $e)))"#;
+/// assert!(features.check_module(&wat::parse_bytes(throws)?).is_err());
+/// assert!(weft::embed::compile(&engine, throws).is_err());
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
+pub fn configure_features<'a>(
+    config: &'a mut wasmtime::Config,
+    features: &WasmFeatures,
+) -> &'a mut wasmtime::Config {
+    features.apply_to(config);
+    // `apply_to` keeps multi-memory on for weft's stop checks, which
+    // embedders' modules do not get: here the switch is the user's.
+    config.wasm_multi_memory(features.get("multi-memory").unwrap_or(true));
+    configure(config)
 }
 
 /// Compiles binary WebAssembly or WAT text for `engine` (made with

@@ -122,13 +122,13 @@ mod observe;
 
 pub use ctx::WasiThreadsCtx;
 pub use limits::Limits;
-pub use linker::{add_to_linker, add_wasi_to_linker, compile, configure};
+pub use linker::{add_to_linker, add_wasi_to_linker, compile, configure, configure_features};
 pub use observe::{wasi_call_finished, wasi_call_started};
 
 pub use crate::runtime::{
     Error, ErrorKind, Outcome, Result, Stats, ThreadDump, ThreadInfo, ThreadState, TrapInfo,
-    DUMP_TIMEOUT, ENTRY_NAME, MAIN_TID, MAX_TID, SPAWN_FAILED, SPAWN_MODULE, SPAWN_NAME,
-    STOP_GRACE,
+    WasmFeatures, DUMP_TIMEOUT, ENTRY_NAME, MAIN_TID, MAX_TID, SPAWN_FAILED, SPAWN_MODULE,
+    SPAWN_NAME, STOP_GRACE,
 };
 pub use crate::wasi::{GuestMemory, WasiCtx, WasiView};
 

@@ -3,10 +3,10 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::ffi::boundary::utf8;
+use crate::ffi::boundary::{utf8, write_out};
 use crate::ffi::error::{guard, weft_error_t};
-use crate::ffi::handle::{free_box, to_boxed, try_mut, Boxed, Handle};
-use crate::runtime::{Config, Error, ErrorKind, Profiler};
+use crate::ffi::handle::{free_box, to_boxed, try_mut, try_ref, Boxed, Handle};
+use crate::runtime::{Config, Error, ErrorKind, Profiler, WasmFeatures, ALL_PROPOSALS};
 
 /// Engine settings. Created with defaults by `weft_config_new`.
 pub struct weft_config_t {
@@ -265,4 +265,108 @@ pub unsafe extern "C" fn weft_config_set_profiler(
         };
         Profiler::check(c.profiler)
     })
+}
+
+/// Switches one WebAssembly proposal on or off, by its `wasmtime run -W`
+/// name: `simd`, `relaxed-simd`, `bulk-memory`, `multi-value`,
+/// `reference-types`, `tail-call`, `multi-memory`, `memory64`,
+/// `extended-const`, `function-references`, `gc`, `exceptions`, `threads`,
+/// `shared-memory`, `wide-arithmetic`, `custom-page-sizes`, or
+/// `all-proposals` (every one; off: all but `threads` and `shared-memory`).
+/// `weft_wasm_feature_names` lists them. One setter taking a name, rather
+/// than one function per proposal as `wasmtime.h`'s
+/// `wasmtime_config_wasm_*_set`: the names are Wasmtime's, and a proposal
+/// added later needs no new function.
+///
+/// The defaults are `wasmtime run` 48's (all on but `wide-arithmetic` and
+/// `custom-page-sizes`) plus shared memory. `threads` and `shared-memory`
+/// cannot be switched off (weft always runs wasi-threads). A module that
+/// uses a switched-off proposal is refused by `weft_module_new` with
+/// `WEFT_ERROR_COMPILE`, the message naming the switch. Compiled modules
+/// (and cache entries) of different sets differ. `relaxed-simd` needs
+/// `simd` (checked by `weft_engine_new`).
+///
+/// **Ownership**: `name` (UTF-8, not NUL-terminated) need only be valid for the call.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for an
+/// unknown name (the message lists the known ones), invalid UTF-8, or
+/// switching off `threads` or `shared-memory`.
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_wasm_feature(
+    config: *mut weft_config_t,
+    name: *const c_char,
+    name_len: usize,
+    enable: bool,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        // SAFETY: (ptr, len) per the documented contract.
+        let name = unsafe { utf8(name, name_len, "name") }?;
+        c.set_wasm_feature(name, enable)
+    })
+}
+
+/// Applies WebAssembly switches written as `wasmtime run -W` takes them:
+/// `NAME[=y|n][,NAME[=y|n]...]` (`y`, `yes`, `true` or nothing: on; `n`,
+/// `no`, `false`: off), left to right, e.g. `"exceptions=n,gc=n"`. All or
+/// nothing: on an error no switch is applied. The names are those of
+/// `weft_config_set_wasm_feature`.
+///
+/// **Ownership**: `spec` (UTF-8, not NUL-terminated) need only be valid for the call.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for an
+/// empty item, an unknown name or value, invalid UTF-8, or switching off
+/// `threads` or `shared-memory`.
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_wasm_features(
+    config: *mut weft_config_t,
+    spec: *const c_char,
+    spec_len: usize,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        // SAFETY: (ptr, len) per the documented contract.
+        let spec = unsafe { utf8(spec, spec_len, "spec") }?;
+        c.wasm_features.parse(spec)
+    })
+}
+
+/// Reads whether the WebAssembly proposal `name` is on in `config` into
+/// `*enabled` (`all-proposals`: whether every one is).
+///
+/// **Ownership**: `name` need only be valid for the call; `config` is borrowed.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT` for an
+/// unknown name or invalid UTF-8 (`*enabled` is then unchanged).
+/// **Thread safety**: reads `config`; safe concurrently with other readers.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_wasm_feature(
+    config: *const weft_config_t,
+    name: *const c_char,
+    name_len: usize,
+    enabled: *mut bool,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live config.
+        let c = unsafe { try_ref(config, "config") }?;
+        // SAFETY: (ptr, len) per the documented contract.
+        let name = unsafe { utf8(name, name_len, "name") }?;
+        let on = c.config.wasm_features.get(name)?;
+        // SAFETY: NULL or valid for writes, per the contract.
+        unsafe { write_out(enabled, on, "enabled") }
+    })
+}
+
+/// The names `weft_config_set_wasm_feature` accepts, comma-separated, in
+/// the order of README's table: `"simd,relaxed-simd,…,all-proposals"`.
+///
+/// **Ownership**: a static string; never free it.
+/// **Thread safety**: safe from any thread.
+#[no_mangle]
+pub extern "C" fn weft_wasm_feature_names() -> *const c_char {
+    static NAMES: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let mut names: Vec<&str> = WasmFeatures::names().collect();
+            names.push(ALL_PROPOSALS);
+            std::ffi::CString::new(names.join(",")).expect("names have no NUL")
+        })
+        .as_ptr()
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::runtime::error::{Error, ErrorKind};
+use crate::runtime::features::WasmFeatures;
 
 /// Engine-wide settings. Every field has a sensible default.
 ///
@@ -70,6 +71,12 @@ pub struct Config {
     pub deadlock_detection: bool,
     /// Which profiler sees compiled guest functions (default: none).
     pub profiler: Profiler,
+    /// The WebAssembly proposals modules may use (default: those of
+    /// `wasmtime run` 48, plus threads and shared memory; see
+    /// [`WasmFeatures`]). A module that uses a switched-off one is refused
+    /// with an error naming the switch. Compiled modules (and cache
+    /// entries) of different sets differ.
+    pub wasm_features: WasmFeatures,
 }
 
 /// A profiler through which `perf` and similar tools see compiled guest
@@ -147,8 +154,9 @@ impl Config {
     pub const MIN_OS_STACK: usize = 64 * 1024;
 
     /// Checks every rule: each field's own (as its `set_*` method does),
-    /// then that the OS stack is larger than the wasm stack, and that this
-    /// build can provide the profiler.
+    /// then that the OS stack is larger than the wasm stack, that the
+    /// WebAssembly features fit together, and that this build can provide
+    /// the profiler.
     ///
     /// **Errors**: [`ErrorKind::InvalidArgument`], naming the rule broken.
     pub fn validate(&self) -> Result<(), Error> {
@@ -161,7 +169,18 @@ impl Config {
                 self.os_stack_size, self.wasm_stack_size
             )));
         }
+        self.wasm_features.validate()?;
         self.profiler.check()
+    }
+
+    /// Switches WebAssembly feature `name` (a `wasmtime run -W` name, such
+    /// as `exceptions`) on or off: [`WasmFeatures::set`].
+    ///
+    /// **Errors**: [`ErrorKind::InvalidArgument`] for an unknown name (the
+    /// message lists the known ones) or for switching off `threads` or
+    /// `shared-memory`, which weft always runs with.
+    pub fn set_wasm_feature(&mut self, name: &str, enable: bool) -> Result<(), Error> {
+        self.wasm_features.set(name, enable)
     }
 
     /// Sets [`max_threads`](Config::max_threads), refusing 0.
@@ -202,6 +221,7 @@ impl Default for Config {
             huge_pages: true,
             deadlock_detection: true,
             profiler: Profiler::None,
+            wasm_features: WasmFeatures::default(),
         }
     }
 }

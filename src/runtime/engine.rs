@@ -59,6 +59,10 @@ impl Engine {
         config.validate()?;
         let interruption = Interruption::of(config);
         let mut wt = wasmtime::Config::new();
+        // The user's proposals; threads, shared memory and multi-memory stay
+        // on (weft's rewrite needs them), and `Program::from_bytes` applies
+        // the user's switches to the original module.
+        config.wasm_features.apply_to(&mut wt);
         wt.wasm_threads(true)
             .shared_memory(true)
             .memory_reservation(memory::RESERVATION)

@@ -16,7 +16,7 @@ use crate::runtime::program::Program;
 use crate::runtime::run::controls::RunControls;
 use crate::runtime::run::linker;
 use crate::runtime::run::main_thread::MAIN_TID;
-use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::outcome::{with_exception_values, Outcome};
 use crate::runtime::run::thread_data::ThreadData;
 use crate::runtime::run::tids::Stats;
 use crate::runtime::run::Run;
@@ -135,7 +135,11 @@ impl Instance {
             "weft-main".into(),
             self.run.config.os_stack_size,
             Box::new(move || {
-                run.run_start(Some("weft-main"), || entry.call(&mut store, ()));
+                run.run_start(Some("weft-main"), || {
+                    entry
+                        .call(&mut store, ())
+                        .map_err(|e| with_exception_values(&mut store, e))
+                });
                 drop(store);
                 // Before the host can see the main thread end.
                 thread_pool::leave_program();
@@ -304,6 +308,7 @@ impl Instance {
         let called = self.run.call_main(|| {
             let _sigpipe = SigpipeBlocked::new();
             func.call(&mut main.store, args, &mut results)
+                .map_err(|e| with_exception_values(&mut main.store, e))
         });
         if let Err(e) = &called {
             // Before `leave_main`: the caller still counts as running.

@@ -18,6 +18,7 @@
 mod config;
 mod engine;
 mod error;
+mod features;
 mod host_func;
 pub(crate) mod imports;
 mod instance;
@@ -31,6 +32,7 @@ mod thread_pool;
 pub use config::{Config, Profiler, DEFAULT_MAX_THREADS, DEFAULT_OS_STACK, DEFAULT_WASM_STACK};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result, TrapInfo};
+pub use features::{WasmFeatures, ALL_PROPOSALS};
 pub use host_func::{HostCall, HostCallback, HostFunc, HostFuncs};
 pub use imports::{ENTRY_NAME, INTERNAL_MODULE, SPAWN_MODULE, SPAWN_NAME};
 pub use instance::Instance;

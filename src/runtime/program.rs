@@ -16,6 +16,7 @@ use wasmtime::{ExternType, MemoryType, Module, ValType};
 
 use crate::runtime::engine::{Engine, Interruption};
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::features::WasmFeatures;
 use crate::runtime::program::analysis::Analysis;
 use crate::runtime::program::defined_memory::Unshareable;
 use crate::runtime::program::frame_map::FrameMap;
@@ -46,11 +47,31 @@ impl Program {
     /// Compiles a module from binary WebAssembly or WAT text (or loads it
     /// from the engine's cache directory, see [`Config::cache_dir`]).
     ///
+    /// **Errors**: [`ErrorKind::Compile`] for an invalid module, or one that
+    /// uses a WebAssembly feature the engine's
+    /// [`Config::wasm_features`](crate::runtime::Config::wasm_features)
+    /// switched off (the message names the switch); [`ErrorKind::Link`] for
+    /// a module whose memory threads cannot share.
+    ///
     /// [`Config::cache_dir`]: crate::runtime::Config::cache_dir
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
         let cache_dir = engine.config().cache_dir.as_deref();
         if let Some((module, map)) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
             return Program::with_frame_map(engine, module, map);
+        }
+        // The user's WebAssembly switches, on the module as given: the
+        // engine keeps on what weft's rewrite needs (multi-memory, threads).
+        // With the default switches the engine's own validation is the same
+        // check, so the module is validated once; only a failure is looked at
+        // again, to name a switched-off proposal it uses.
+        let features = &engine.config().wasm_features;
+        let custom = *features != WasmFeatures::default();
+        let check = || match wat::parse_bytes(bytes) {
+            Ok(original) => features.check_module(&original),
+            Err(_) => Ok(()),
+        };
+        if custom {
+            check()?;
         }
         let (module, map) = compile_pool::install(|| {
             let checks = engine.interruption() == Interruption::StopChecks;
@@ -58,7 +79,11 @@ impl Program {
         })
         .map_err(|e| match e.downcast_ref::<Unshareable>() {
             Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
-            None => Error::wrap(ErrorKind::Compile, "invalid module", e),
+            None => match custom {
+                false => check().err(),
+                true => None,
+            }
+            .unwrap_or_else(|| Error::wrap(ErrorKind::Compile, "invalid module", e)),
         })?;
         if let Some(dir) = cache_dir {
             cache::store(engine, dir, bytes, &module, map.as_ref());

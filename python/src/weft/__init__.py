@@ -22,7 +22,7 @@ from __future__ import annotations
 import atexit
 
 from . import _ffi
-from .engine import Config, Engine
+from .engine import Config, Engine, wasm_feature_names
 from .errors import (
     ClosedError,
     CompileError,
@@ -62,7 +62,7 @@ __all__ = [
     "Module", "NotFoundError", "NullArgumentError", "StateError", "Stats", "Stdio", "ThreadDump",
     "ThreadInfo", "ThreadState", "TimedOut", "Trap", "ValType", "WasiConfig", "WeftError",
     "completion_fd_available", "disable_logging", "enable_logging", "library_path",
-    "host_parallelism", "library_version", "release_idle_threads", "run",
+    "host_parallelism", "library_version", "release_idle_threads", "run", "wasm_feature_names",
 ]
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
-from typing import Optional, Union
+from typing import List, Mapping, Optional, Union
 
 from . import _ffi
 from ._ffi import check, lib
@@ -46,6 +47,10 @@ class Config(Handle):
         config = weft.Config(max_threads=64, timeout=5.0)
         engine = weft.Engine(config)
 
+    ``wasm_features`` switches WebAssembly proposals with ``wasmtime run -W``'s
+    names and syntax, as a string (``"exceptions=n,gc=n"``) or a mapping
+    (``{"exceptions": False}``); see :meth:`set_wasm_feature`.
+
     The settings are also writable attributes. Invalid values raise
     :class:`weft.InvalidArgumentError` (a ``ValueError``) when set.
     """
@@ -64,6 +69,7 @@ class Config(Handle):
         interrupt_wasm: Optional[bool] = None,
         precise_dumps: Optional[bool] = None,
         huge_pages: Optional[bool] = None,
+        wasm_features: Union[str, Mapping[str, bool], None] = None,
     ) -> None:
         super().__init__(lib.weft_config_new(), lib.weft_config_delete)
         self._max_threads: Optional[int] = None
@@ -99,6 +105,8 @@ class Config(Handle):
             self.precise_dumps = precise_dumps
         if huge_pages is not None:
             self.huge_pages = huge_pages
+        if wasm_features is not None:
+            self.set_wasm_features(wasm_features)
 
     @property
     def max_threads(self) -> Optional[int]:
@@ -268,6 +276,55 @@ class Config(Handle):
         with self._use() as ptr:
             check(lib.weft_config_set_profiler(ptr, PROFILERS[value]))
         self._profiler = value
+
+
+    def set_wasm_feature(self, name: str, enabled: bool) -> None:
+        """Switches one WebAssembly proposal on or off by its ``wasmtime run -W``
+        name (``"exceptions"``, ``"gc"``, ``"simd"``, …; see
+        :func:`wasm_feature_names`). The defaults are ``wasmtime run`` 48's,
+        plus threads; ``"threads"`` and ``"shared-memory"`` cannot be switched
+        off. A module that uses a switched-off proposal raises
+        :class:`weft.CompileError` naming the switch. An unknown name raises
+        :class:`weft.InvalidArgumentError` listing the known ones."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, not {type(name).__name__}")
+        if not isinstance(enabled, bool):
+            raise TypeError(f"enabled must be a bool, not {type(enabled).__name__}")
+        raw = name.encode("utf-8")
+        with self._use() as ptr:
+            check(lib.weft_config_set_wasm_feature(ptr, raw, len(raw), enabled))
+
+    def set_wasm_features(self, features: Union[str, Mapping[str, bool]]) -> None:
+        """Switches several proposals: a ``wasmtime run -W`` string such as
+        ``"exceptions=n,gc=n"``, or a mapping ``{"exceptions": False}``.
+        A string is applied all or nothing."""
+        if isinstance(features, str):
+            raw = features.encode("utf-8")
+            with self._use() as ptr:
+                check(lib.weft_config_set_wasm_features(ptr, raw, len(raw)))
+            return
+        if not isinstance(features, Mapping):
+            raise TypeError(
+                f"wasm_features must be a str or a mapping of str to bool, not {type(features).__name__}"
+            )
+        for name, enabled in features.items():
+            self.set_wasm_feature(name, enabled)
+
+    def wasm_feature(self, name: str) -> bool:
+        """Whether the WebAssembly proposal ``name`` is on."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, not {type(name).__name__}")
+        raw = name.encode("utf-8")
+        out = ctypes.c_bool(False)
+        with self._use() as ptr:
+            check(lib.weft_config_wasm_feature(ptr, raw, len(raw), ctypes.byref(out)))
+        return out.value
+
+
+def wasm_feature_names() -> List[str]:
+    """The names :meth:`Config.set_wasm_feature` accepts (``wasmtime run -W``'s),
+    in the order of the README's table, ending with ``"all-proposals"``."""
+    return (lib.weft_wasm_feature_names() or b"").decode("ascii").split(",")
 
 
 class Engine(Handle):

@@ -90,6 +90,10 @@ fn file_for(engine: &Engine, dir: &Path, bytes: &[u8]) -> PathBuf {
         .hash(&mut h);
     env!("CARGO_PKG_VERSION").hash(&mut h);
     engine.interruption().hash(&mut h);
+    // The user's switches are checked on the original module, not all by
+    // Wasmtime (multi-memory stays on in the engine): a module accepted by
+    // one set must not be loaded by an engine with another.
+    engine.config().wasm_features.hash(&mut h);
     let config = hash(REWRITE_VERSION, &h.finish().to_le_bytes());
     let module = hash(config, bytes);
     dir.join(format!("{config:016x}{module:016x}.weftc"))
@@ -397,6 +401,30 @@ mod tests {
         assert!(load(&b, &dir, wat.as_bytes()).is_none());
         Program::from_bytes(&b, wat.as_bytes()).unwrap();
         assert_eq!(std::fs::read(&pb).unwrap(), good_b);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The WebAssembly switches are part of the key, even those the engine
+    /// does not see (multi-memory stays on in Wasmtime): a module accepted
+    /// under one set is checked again under another.
+    #[test]
+    fn the_feature_set_is_part_of_the_key() {
+        let wat = r#"(module (memory 1) (memory 1) (func (export "_start")))"#;
+        let dir = temp_dir("features");
+        let config = Config {
+            cache_dir: Some(dir.clone()),
+            ..Config::default()
+        };
+        let mut narrow = config.clone();
+        narrow.set_wasm_feature("multi-memory", false).unwrap();
+        let (a, b) = (Engine::new(&config).unwrap(), Engine::new(&narrow).unwrap());
+        assert_ne!(
+            file_for(&a, &dir, wat.as_bytes()),
+            file_for(&b, &dir, wat.as_bytes())
+        );
+        Program::from_bytes(&a, wat.as_bytes()).unwrap();
+        let e = Program::from_bytes(&b, wat.as_bytes()).err().unwrap();
+        assert!(e.message().contains("multi-memory=y"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -18,7 +18,10 @@
 //! thread's instance, overwriting what the program wrote there: such modules
 //! are refused, and so are those that cannot be shared safely at all (a
 //! non-shared defined memory with `thread-spawn`, more than one memory). The
-//! error names the memory and the fix (`-Wl,--import-memory`).
+//! error names the memory and the fix (`-Wl,--import-memory`). A module that
+//! imports its shared memory may define more, unshared memories
+//! (multi-memory): each thread's instance has its own, as every instance
+//! does in `wasmtime run`.
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::EntityType;
@@ -58,6 +61,12 @@ pub(crate) fn import_defined_memory(
         Some(n) => format!("memory {i} (exported as \"{n}\")"),
         None => format!("memory {i}"),
     };
+    if survey.imported > 0 && survey.defined.iter().all(|ty| !ty.shared) {
+        // The program's memory is imported; the defined ones are not shared,
+        // so each thread's instance has its own (multi-memory: per-thread
+        // scratch memory, as `wasmtime run` gives every instance its own).
+        return Ok(None);
+    }
     let total = survey.imported + survey.defined.len();
     if total > 1 {
         return Err(Unshareable(format!(
@@ -284,6 +293,14 @@ mod tests {
         assert_eq!(
             run(&format!(
                 r#"(module {SPAWN} (import "env" "memory" (memory 1 1 shared)))"#
+            )),
+            Ok(None)
+        );
+        // Multi-memory: a private (unshared) memory per thread besides the
+        // imported shared one.
+        assert_eq!(
+            run(&format!(
+                r#"(module {SPAWN} (import "env" "memory" (memory 1 1 shared)) (memory 1) (data (i32.const 0) "x"))"#
             )),
             Ok(None)
         );

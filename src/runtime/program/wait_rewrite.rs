@@ -429,6 +429,9 @@ impl Reencode for Rewriter {
 }
 
 #[cfg(test)]
+mod smith;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

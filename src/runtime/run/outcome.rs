@@ -1,6 +1,6 @@
 //! How a program ended, and the classification of a guest thread's error.
 
-use wasmtime::{Trap, WasmBacktrace};
+use wasmtime::{AsContextMut, ThrownException, Trap, Val, WasmBacktrace};
 
 use crate::runtime::error::{Error, ErrorKind, TrapInfo};
 use crate::runtime::observe::dump::ThreadDump;
@@ -49,6 +49,56 @@ impl Outcome {
     }
 }
 
+/// The trap message of an exception that no `try_table` of its thread
+/// caught: it ends the whole program as a trap.
+pub(crate) const UNCAUGHT_EXCEPTION: &str = "uncaught exception: thrown Wasm exception";
+
+/// The values an exception no `try_table` caught carried (its tag's
+/// parameters), added to the error of the call it ended.
+#[derive(Debug)]
+pub(crate) struct ExceptionValues(String);
+
+impl std::fmt::Display for ExceptionValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exception values: {}", self.0)
+    }
+}
+
+/// When `err` is an uncaught exception, takes the exception out of the
+/// thread's `store` and records what it carried (e.g. `(i32 42)`), for the
+/// trap message; any other error is returned as it is.
+pub(crate) fn with_exception_values(
+    mut store: impl AsContextMut,
+    err: wasmtime::Error,
+) -> wasmtime::Error {
+    if !err.is::<ThrownException>() {
+        return err;
+    }
+    let mut store = store.as_context_mut();
+    let Some(exn) = store.take_pending_exception() else {
+        return err;
+    };
+    let values = match exn.fields(&mut store) {
+        Ok(fields) => fields.map(|v| val_text(&v)).collect::<Vec<_>>().join(" "),
+        Err(_) => return err,
+    };
+    if values.is_empty() {
+        return err;
+    }
+    err.context(ExceptionValues(format!("({values})")))
+}
+
+fn val_text(v: &Val) -> String {
+    match v {
+        Val::I32(x) => format!("i32 {x}"),
+        Val::I64(x) => format!("i64 {x}"),
+        Val::F32(x) => format!("f32 {}", f32::from_bits(*x)),
+        Val::F64(x) => format!("f64 {}", f64::from_bits(*x)),
+        Val::V128(x) => format!("v128 {:#034x}", x.as_u128()),
+        _ => "ref".to_string(),
+    }
+}
+
 /// What a guest thread's failed call means for the program.
 pub(crate) enum ThreadEnd {
     /// The thread unwound because the program had already ended.
@@ -75,6 +125,15 @@ pub(crate) fn classify(
     }
     let message = match err.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),
+        // A `throw` that no `try_table` of this thread caught: Wasmtime's
+        // `wasmtime run` reports it as "thrown Wasm exception" (and exits
+        // with 1); here it is a trap of the thread, with the values the
+        // exception carried when the call site added them
+        // (`with_exception_values`, which takes it out of the store).
+        None if err.is::<ThrownException>() => match err.downcast_ref::<ExceptionValues>() {
+            Some(values) => format!("{UNCAUGHT_EXCEPTION} {}", values.0),
+            None => UNCAUGHT_EXCEPTION.to_string(),
+        },
         None => err.root_cause().to_string(),
     };
     let backtrace = err

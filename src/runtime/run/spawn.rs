@@ -12,7 +12,7 @@ use crate::runtime::error::TrapInfo;
 use crate::runtime::imports::{ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
-use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::outcome::{with_exception_values, Outcome};
 use crate::runtime::run::state::Run;
 use crate::runtime::thread_pool::{leave_program, run_on_thread};
 
@@ -144,7 +144,9 @@ fn try_spawn<T: Send + 'static>(
             registry::bind(&child.threads, &slot, Some(&name));
             slot.running();
             let result = catch_unwind(AssertUnwindSafe(|| {
-                entry.call(&mut store, (tid as i32, start_arg))
+                entry
+                    .call(&mut store, (tid as i32, start_arg))
+                    .map_err(|e| with_exception_values(&mut store, e))
             }));
             slot.ending();
             match result {

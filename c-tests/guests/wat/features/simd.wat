@@ -1,0 +1,55 @@
+;; simd: 128-bit vectors (v128, i32x4, f64x2).
+;;
+;; One test of weft's WebAssembly features (README "WebAssembly features"):
+;; $test runs in the main thread and in 4 spawned threads at once; any wrong
+;; result traps. When every thread is done, $after checks what they did
+;; together, and the program prints "ok" and exits 0.
+(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "env" "memory" (memory $m 1 1 shared))
+  (export "memory" (memory $m))
+  ;; 0..16: iovec; 32: threads done; 40..64: free for $test/$after;
+  ;; 1024 + 256 * t: thread t's own area.
+  (data (i32.const 64) "ok\0a")
+  (func $check (param i32) (if (i32.eqz (local.get 0)) (then unreachable)))
+  (func $area (param $t i32) (result i32)
+    (i32.add (i32.const 1024) (i32.mul (local.get $t) (i32.const 256))))
+
+  (func $test (param $t i32)
+    (local $i i32) (local $v v128)
+    (loop $l
+      (local.set $v (i32x4.add (i32x4.splat (local.get $t)) (v128.const i32x4 1 2 3 4)))
+      (call $check (i32.eq (i32x4.extract_lane 3 (local.get $v)) (i32.add (local.get $t) (i32.const 4))))
+      (local.set $v (i32x4.mul (local.get $v) (local.get $v)))
+      (call $check (i32.eq (i32x4.extract_lane 0 (local.get $v))
+                           (i32.mul (i32.add (local.get $t) (i32.const 1)) (i32.add (local.get $t) (i32.const 1)))))
+      (call $check (f64.eq (f64x2.extract_lane 1 (f64x2.mul (f64x2.splat (f64.convert_i32_u (local.get $t)))
+                                                         (v128.const f64x2 0.5 2.0)))
+                           (f64.mul (f64.convert_i32_u (local.get $t)) (f64.const 2))))
+      (v128.store (call $area (local.get $t)) (local.get $v))
+      (call $check (v128.any_true (v128.load (call $area (local.get $t)))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20000)))))
+  (func $after)
+
+  (func (export "wasi_thread_start") (param $tid i32) (param $t i32)
+    (call $test (local.get $t))
+    (drop (i32.atomic.rmw.add (i32.const 32) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 32) (i32.const 1))))
+
+  (func (export "_start")
+    (local $i i32) (local $n i32)
+    (loop $spawning
+      (call $check (i32.gt_s (call $spawn (i32.add (local.get $i) (i32.const 1))) (i32.const 0)))
+      (br_if $spawning (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 4))))
+    (call $test (i32.const 0))
+    (loop $waiting
+      (local.set $n (i32.atomic.load (i32.const 32)))
+      (if (i32.lt_u (local.get $n) (i32.const 4))
+        (then
+          (drop (memory.atomic.wait32 (i32.const 32) (local.get $n) (i64.const -1)))
+          (br $waiting))))
+    (call $after)
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
