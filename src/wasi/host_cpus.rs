@@ -29,8 +29,22 @@ pub fn host_parallelism() -> u32 {
         std::thread::available_parallelism()
             .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
     });
-    let quota = cgroup_cpu_limit(&|p: &Path| std::fs::read_to_string(p).ok());
+    let quota = cgroup_cpu_limit(&read_small_file);
     quota.map_or(cpus, |q| cpus.min(q)).max(1)
+}
+
+/// A small `/proc` or cgroup file, read whole in one or two `read`s (these
+/// files report a size of 0, so `read_to_string` probes with 32-byte reads
+/// and grows from there).
+fn read_small_file(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut buf)
+        .ok()?;
+    String::from_utf8(buf).ok()
 }
 
 /// The number of CPUs in the calling thread's affinity mask, or `None` when
