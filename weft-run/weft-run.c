@@ -705,7 +705,11 @@ int main(int argc, char **argv)
         goto done;
     }
     if ((err = weft_engine_new(config, &engine))) {
+        /* Options that do not fit together (-W simd=n with relaxed-simd on)
+         * are a bad command line. */
+        int usage = weft_error_kind(err) == WEFT_ERROR_INVALID_ARGUMENT;
         status = load_error("engine", err);
+        if (usage) status = EXIT_USAGE;
         goto done;
     }
     if ((err = weft_module_new(engine, wasm, wasm_len, &module))) {
