@@ -447,7 +447,7 @@ fn wasm_smith_modules_run_the_same_rewritten() {
     )
     .unwrap();
     let exports = wat::parse_str(r#"(module (func (export "_start")))"#).unwrap();
-    let (mut compared, mut generated) = (0, 0);
+    let (mut compared, mut generated, mut timed_out) = (0, 0, 0);
     let started = Instant::now();
     for _ in 0..iters {
         let data = rng.bytes(4096);
@@ -481,6 +481,16 @@ fn wasm_smith_modules_run_the_same_rewritten() {
             inst.run().ok()
         };
         let (x, y) = (run(&a), run(&b));
+        // A 50 ms timeout is a property of the machine's speed, not of the
+        // module: a run that long (a deep recursion, an endless loop) may
+        // time out on one side and end by itself on the other under load.
+        if [&x, &y]
+            .iter()
+            .any(|o| matches!(o, Some(Outcome::TimedOut)))
+        {
+            timed_out += 1;
+            continue;
+        }
         // Memory growth can fail in one run and not the other only through
         // the cap, which both share; anything else must be the same.
         assert_eq!(
@@ -492,7 +502,8 @@ fn wasm_smith_modules_run_the_same_rewritten() {
         compared += 1;
     }
     println!(
-        "wasm-smith: {generated} generated, {compared} run rewritten and unrewritten alike, in {:?}",
+        "wasm-smith: {generated} generated, {compared} run rewritten and unrewritten alike, \
+         {timed_out} timed out on a side (not compared), in {:?}",
         started.elapsed()
     );
     assert!(generated > 0);
