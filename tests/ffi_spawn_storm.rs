@@ -17,9 +17,7 @@
 //!   inside the lock the main thread waits for (`LOCKED_STORM`).
 //!
 //! Pinned to one CPU, before the fix about one run in ten took 30-45 s
-//! (issue 21 saw 6-45 s on two CPUs); with it (not on this tree yet: it
-//! broke `weft_release_idle_threads` after `dlopen`, c-tests/test_dlclose,
-//! see issue 21's note) the slowest took 5 ms. Ignored until the fix lands.
+//! (issue 21 saw 6-45 s on two CPUs); after it the slowest took 5 ms.
 //!
 //! The process is pinned to one CPU so that the spinning threads outnumber
 //! the CPUs on any machine. The bound is a hang guard, not a timing
@@ -111,7 +109,6 @@ struct Ptr<T>(*mut T);
 unsafe impl<T> Send for Ptr<T> {}
 
 #[test]
-#[ignore = "issue 21 is open: fails on this tree (a run hangs); run with --ignored to reproduce"]
 fn a_spawn_storm_that_ends_never_hangs_the_host() {
     pin_to_one_cpu();
     for (name, wat) in [("STORM", STORM), ("LOCKED_STORM", LOCKED_STORM)] {

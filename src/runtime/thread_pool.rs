@@ -5,6 +5,8 @@
 //! process-wide pool, outside any program, named `weft-idle`. The next spawn
 //! with the same stack size takes it and renames it `weft-thread-<tid>`.
 //! Idle threads exit after [`IDLE_TIMEOUT`]; at most [`MAX_IDLE_THREADS`] park.
+//! They run as `SCHED_BATCH` on Linux: a guest thread that wakes does not
+//! preempt a running one (see `run_as_batch`).
 //!
 //! Besides the pool, weft starts short-lived helper threads (a program's
 //! timeout watchdog, the stopper that keeps stopping an ended program's
@@ -15,9 +17,10 @@
 //!
 //! This module knows nothing of programs: it runs jobs.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -50,8 +53,8 @@ struct Slot {
 struct Parked {
     stack_size: usize,
     slot: Arc<Slot>,
-    /// The thread's registry id.
-    id: u64,
+    /// The thread's [`Entry::idle`].
+    idle: Arc<AtomicBool>,
 }
 
 /// Every OS thread weft started that has not exited yet.
@@ -67,11 +70,16 @@ struct Registry {
 }
 
 struct Entry {
-    /// Taken by `release_idle_threads` to join the thread.
+    /// Taken by `release_idle_threads` to join the thread; `None` too while
+    /// `starting`.
     handle: Option<JoinHandle<()>>,
+    /// The thread is being created: its handle is not stored yet.
+    starting: bool,
     /// Whether the thread is done with its program (parked, between two
     /// jobs, or a helper that holds no program): then releasing joins it.
-    idle: bool,
+    /// The thread sets it itself without the registry's lock (see
+    /// [`leave_program`]); it is cleared under the lock.
+    idle: Arc<AtomicBool>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -88,57 +96,106 @@ fn registry() -> MutexGuard<'static, Registry> {
 thread_local! {
     /// The calling thread's id in the registry (0: not started by weft).
     static THREAD_ID: Cell<u64> = const { Cell::new(0) };
+    /// The calling thread's [`Entry::idle`] (none: not started by weft).
+    static IDLE: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
 }
 
 /// Starts a registered OS thread running `body`; `idle`: whether it
 /// belongs to no program from the start.
+///
+/// The registry is not locked while the OS creates the thread (`mmap` of
+/// its stack, `clone`). Every spawn and every guest thread that ends needs
+/// the registry: a thread preempted there while holding the lock would make
+/// them all wait until the scheduler gets back to it, which, with many
+/// threads running wasm, takes a round of all of them (issue 21: a program
+/// whose threads spawn spinning threads took up to 40 s to reach its
+/// `proc_exit`). The entry exists before the thread does, so the thread
+/// always finds it; its handle is stored right after.
 fn start_thread(
     name: String,
     stack_size: Option<usize>,
     idle: bool,
     body: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut reg = registry();
-    let id = reg.next_id;
-    reg.next_id += 1;
+    let idle = Arc::new(AtomicBool::new(idle));
+    let id = {
+        let mut reg = registry();
+        let id = reg.next_id;
+        reg.next_id += 1;
+        reg.threads.insert(
+            id,
+            Entry {
+                handle: None,
+                starting: true,
+                idle: idle.clone(),
+            },
+        );
+        id
+    };
     let mut builder = std::thread::Builder::new().name(name);
     if let Some(size) = stack_size {
         builder = builder.stack_size(size);
     }
-    // The registry stays locked until the entry exists, so the thread
-    // cannot unregister itself before it is registered.
-    let handle = builder.spawn(move || {
+    let spawned = builder.spawn(move || {
         THREAD_ID.with(|t| t.set(id));
+        IDLE.with(|i| *i.borrow_mut() = Some(idle));
         body();
         unregister(id);
-    })?;
-    reg.threads.insert(
-        id,
-        Entry {
-            handle: Some(handle),
-            idle,
-        },
-    );
-    Ok(())
+    });
+    let mut reg = registry();
+    match spawned {
+        Ok(handle) => {
+            // The thread cannot have removed its entry: it waits for
+            // `starting` to clear (see `unregister`).
+            if let Some(entry) = reg.threads.get_mut(&id) {
+                entry.handle = Some(handle);
+                entry.starting = false;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            reg.threads.remove(&id);
+            Err(e)
+        }
+    }
 }
 
 /// The last registry access of an exiting thread: it detaches itself,
-/// unless a `release_idle_threads` took its handle to join it.
+/// unless a `release_idle_threads` took its handle to join it. A thread that
+/// ends before its creator stored its handle waits for that first (rare: a
+/// helper or a worker with a very short job), so that a release in progress
+/// joins it instead of missing it.
 fn unregister(id: u64) {
-    let entry = registry().threads.remove(&id);
-    // Dropping our own handle detaches this thread.
-    drop(entry);
+    loop {
+        let mut reg = registry();
+        match reg.threads.get(&id) {
+            Some(entry) if entry.starting => {}
+            _ => {
+                // Dropping our own handle detaches this thread.
+                let entry = reg.threads.remove(&id);
+                drop(reg);
+                drop(entry);
+                return;
+            }
+        }
+        drop(reg);
+        std::thread::sleep(Duration::from_micros(50));
+    }
 }
 
 /// Marks the calling thread as done with its program: a guest thread calls
 /// this right before it tells its program that it has ended, so that from
 /// the moment the host can see the end, `release_idle_threads` waits for
 /// this thread too.
+///
+/// Without the registry's lock: when a program ends, all its threads pass
+/// here at once, while those not stopped yet may still be running wasm.
 pub(crate) fn leave_program() {
-    let id = THREAD_ID.with(Cell::get);
-    if let Some(entry) = registry().threads.get_mut(&id) {
-        entry.idle = true;
-    }
+    IDLE.with(|i| {
+        if let Some(idle) = i.borrow().as_ref() {
+            idle.store(true, Ordering::SeqCst);
+        }
+    });
 }
 
 /// Whether a `release_idle_threads` is in progress: helper threads that
@@ -169,9 +226,7 @@ pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::i
         let parked = found.map(|i| reg.parked.swap_remove(i));
         if let Some(p) = &parked {
             // Busy from the hand-off on: releasing must not wait for it.
-            if let Some(entry) = reg.threads.get_mut(&p.id) {
-                entry.idle = false;
-            }
+            p.idle.store(false, Ordering::SeqCst);
         }
         parked
     };
@@ -192,7 +247,11 @@ pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::i
 /// idle threads are being released.
 fn worker(stack_size: usize, first: Job) {
     block_sigpipe();
-    let id = THREAD_ID.with(Cell::get);
+    run_as_batch();
+    // Set by `start_thread`, which runs every worker.
+    let idle = IDLE
+        .with(|i| i.borrow().clone())
+        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
     let slot = Arc::new(Slot {
         job: Mutex::new(None),
         cond: Condvar::new(),
@@ -203,18 +262,16 @@ fn worker(stack_size: usize, first: Job) {
         // must not take a reusable thread's bookkeeping down with it.
         let _ = catch_unwind(AssertUnwindSafe(job));
         set_os_thread_name(IDLE_NAME);
+        idle.store(true, Ordering::SeqCst);
         {
             let mut reg = registry();
-            if let Some(entry) = reg.threads.get_mut(&id) {
-                entry.idle = true;
-            }
             if reg.draining > 0 || reg.parked.len() >= MAX_IDLE_THREADS {
                 return;
             }
             reg.parked.push(Parked {
                 stack_size,
                 slot: slot.clone(),
-                id,
+                idle: idle.clone(),
             });
         }
         job = match wait_for_job(&slot) {
@@ -272,25 +329,73 @@ fn wait_for_job(slot: &Arc<Slot>) -> Option<Job> {
 /// many threads were joined. See `compile_pool::release_idle_threads`.
 pub(crate) fn join_idle_threads() -> usize {
     let me = THREAD_ID.with(Cell::get);
-    let handles: Vec<JoinHandle<()>> = {
-        let mut reg = registry();
-        reg.draining += 1;
-        for p in std::mem::take(&mut reg.parked) {
-            *p.slot.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff::Exit);
-            p.slot.cond.notify_one();
-        }
-        reg.threads
+    let mut reg = registry();
+    reg.draining += 1;
+    for p in std::mem::take(&mut reg.parked) {
+        *p.slot.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff::Exit);
+        p.slot.cond.notify_one();
+    }
+    let mut joined = 0;
+    loop {
+        // The handles are taken under the lock that told the parked threads
+        // to exit: one that exits unregisters itself, which drops a handle
+        // still in the registry, and it would not be joined.
+        let idle = |id: &u64, e: &Entry| e.idle.load(Ordering::SeqCst) && *id != me;
+        let starting = reg.threads.iter().any(|(id, e)| idle(id, e) && e.starting);
+        let handles: Vec<JoinHandle<()>> = reg
+            .threads
             .iter_mut()
-            .filter(|(id, e)| e.idle && **id != me)
+            .filter(|(id, e)| idle(id, e))
             .filter_map(|(_, e)| e.handle.take())
-            .collect()
-    };
-    let n = handles.len();
-    for h in handles {
-        let _ = h.join();
+            .collect();
+        drop(reg);
+        let none = handles.is_empty();
+        joined += handles.len();
+        for h in handles {
+            let _ = h.join();
+        }
+        if !starting {
+            break;
+        }
+        if none {
+            // An idle thread whose creator has not stored its handle yet
+            // (it does so as soon as the OS has created the thread).
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        reg = registry();
     }
     registry().draining -= 1;
-    n
+    joined
+}
+
+/// Makes the calling thread, which runs guest threads from now on,
+/// `SCHED_BATCH` if it is `SCHED_OTHER` (it keeps its nice value; a thread
+/// started under another policy keeps that policy).
+///
+/// Linux lets a woken `SCHED_OTHER` thread preempt the one running on its
+/// CPU. Guest threads wake each other all the time: a spawn hands the new
+/// guest thread to a parked OS thread, wasi-libc's locks are `atomic.wait`
+/// and `notify`. With more runnable threads than CPUs, the woken thread then
+/// takes the CPU of the thread that woke it, often inside a lock the guest
+/// holds across the call (wasi-libc's `pthread_create` holds its thread list
+/// lock across `thread-spawn`), and that thread gets it back only after a
+/// round of all runnable threads. A main thread that spawned two threads
+/// whose children spawned spinning threads took up to minutes to reach its
+/// `proc_exit` (issue 21). `SCHED_BATCH` threads get the same share of CPU
+/// but never preempt on wake-up: like a new thread, a woken guest thread
+/// runs on an idle CPU at once, or when the running one's time slice ends.
+/// The host's threads, and weft's own (the stopper, the watchdog), are not
+/// guest threads and still preempt guest threads when they wake.
+fn run_as_batch() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: reads, then sets, the calling thread's (pid 0) policy;
+    // `param` is valid for the call.
+    unsafe {
+        if libc::sched_getscheduler(0) == libc::SCHED_OTHER {
+            let param = libc::sched_param { sched_priority: 0 };
+            libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
+        }
+    }
 }
 
 /// Blocks `SIGPIPE` on the calling thread, so a guest writing to a pipe or

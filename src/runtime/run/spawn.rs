@@ -33,8 +33,17 @@ impl<T> Run<T> {
     /// Gives back the TID of a thread that ended or failed to start.
     pub(crate) fn release_tid(&self, tid: u32) {
         let all_parked = self.threads.deregister(tid);
-        self.lock().spawned.release(tid);
-        self.cond.notify_all();
+        let mut st = self.lock();
+        st.spawned.release(tid);
+        let none_left = st.busy() == 0;
+        drop(st);
+        // Waiters wait for no thread to be left (or for the outcome, which
+        // `decide` signals): when hundreds of threads end at once, waking
+        // them at every one would make the host's thread compete with the
+        // threads still being stopped, for the lock and for the CPU.
+        if none_left {
+            self.cond.notify_all();
+        }
         if all_parked {
             self.deadlocked(None);
         }
