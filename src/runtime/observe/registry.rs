@@ -25,6 +25,7 @@ use wasmtime::{AsContext, Caller, WasmBacktrace};
 
 use crate::runtime::observe::census::Census;
 use crate::runtime::observe::dump::backtrace_text;
+use crate::runtime::observe::stopped::StoppedThreads;
 use crate::runtime::observe::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
 use crate::runtime::program::frame_map::FrameMap;
 use crate::runtime::program::ProgramInner;
@@ -134,6 +135,8 @@ pub(crate) struct ThreadRegistry {
     /// Backtraces answered, by TID: (request generation, frames).
     answers: Mutex<HashMap<u32, (u64, String)>>,
     answered: Condvar,
+    /// The threads the end stopped, with the frames of their stops.
+    stopped: StoppedThreads,
 }
 
 impl ThreadRegistry {
@@ -149,6 +152,7 @@ impl ThreadRegistry {
             dump_gen: AtomicU64::new(0),
             answers: Mutex::new(HashMap::new()),
             answered: Condvar::new(),
+            stopped: StoppedThreads::default(),
         };
         registry.register(main);
         registry
@@ -207,6 +211,21 @@ impl ThreadRegistry {
         let mut out: Vec<ThreadInfo> = slots.iter().map(|s| s.snapshot(names)).collect();
         out.sort_by_key(|t| t.tid);
         out
+    }
+
+    /// `slot`'s thread (the caller), stopped by the end of the program,
+    /// leaves its state (as the end found it) and `frames` (those of its
+    /// stop) for final dumps.
+    pub(crate) fn record_stop(&self, slot: &ThreadSlot, frames: String) {
+        let mut info = slot.snapshot(self.host_names());
+        info.backtrace = Some(frames);
+        self.stopped.record(info);
+    }
+
+    /// Every thread at the end of the program: those the end stopped, with
+    /// the frames of their stops, and the live ones that did not stop (yet).
+    pub(crate) fn at_end(&self) -> Vec<ThreadInfo> {
+        self.stopped.with_live(self.snapshot())
     }
 
     /// The dump request `slot`'s thread has not answered yet, if any. Cheap:

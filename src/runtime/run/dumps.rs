@@ -1,14 +1,18 @@
 //! The run's side of looking at its threads (`observe`): snapshots and
-//! dumps of its live threads, and a deadlock (every live thread parked for
-//! good) ending the run with a dump.
+//! dumps of its live threads, a deadlock (every live thread parked for
+//! good) ending the run with a dump, and the final dump: once the program
+//! has ended, the threads as the end stopped them, with the frames of their
+//! stops (`observe/stopped.rs`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use wasmtime::WasmBacktrace;
 
 use crate::runtime::engine::Interruption;
-use crate::runtime::observe::dump::ThreadDump;
+use crate::runtime::observe::dump::{backtrace_text, ThreadDump};
 use crate::runtime::observe::registry::DUMP_TIMEOUT;
 use crate::runtime::observe::thread_state::ThreadSlot;
-use crate::runtime::run::outcome::Outcome;
+use crate::runtime::run::outcome::{is_stop, Outcome};
 use crate::runtime::run::state::Run;
 
 impl<T> Run<T> {
@@ -18,7 +22,7 @@ impl<T> Run<T> {
         if self.is_ended() {
             return;
         }
-        let dump = self.dump(own, DUMP_TIMEOUT);
+        let dump = self.dump_running(own, DUMP_TIMEOUT);
         log::debug!("deadlock detected\n{dump}");
         self.decide_from_outside(Outcome::Deadlock(dump));
     }
@@ -36,12 +40,25 @@ impl<T> Run<T> {
             threads: self.threads.snapshot(),
             with_backtraces: false,
             running_frames: false,
+            at_end: false,
         }
     }
 
-    /// A thread dump (see `registry`): nudges parked threads and ticks the
+    /// A thread dump, waiting at most `timeout` for the answers: while the
+    /// program runs, every live thread with its backtrace (see `registry`);
+    /// once it has ended, the threads as the end stopped them, with the
+    /// frames of their stops, waiting for the threads still unwinding.
+    pub(crate) fn dump(&self, timeout: Duration) -> ThreadDump {
+        if self.is_ended() {
+            self.dump_at_end(Instant::now() + timeout)
+        } else {
+            self.dump_running(None, timeout)
+        }
+    }
+
+    /// A dump of the running program: nudges parked threads and ticks the
     /// epoch so every thread answers with its backtrace.
-    pub(crate) fn dump(&self, own: Option<(&ThreadSlot, String)>, timeout: Duration) -> ThreadDump {
+    fn dump_running(&self, own: Option<(&ThreadSlot, String)>, timeout: Duration) -> ThreadDump {
         let threads = self.threads.dump(
             || {
                 self.parking.nudge();
@@ -55,6 +72,35 @@ impl<T> Run<T> {
             threads,
             with_backtraces: true,
             running_frames: self.program.engine.interruption() == Interruption::Epochs,
+            at_end: false,
         }
+    }
+
+    /// The final dump: waits (until `deadline` at most) for the threads to
+    /// stop, then lists the stopped ones with their frames and those left
+    /// (in a host function that has not returned, say) without.
+    fn dump_at_end(&self, deadline: Instant) -> ThreadDump {
+        self.wait_for_threads(deadline);
+        ThreadDump {
+            threads: self.threads.at_end(),
+            with_backtraces: true,
+            running_frames: true,
+            at_end: true,
+        }
+    }
+
+    /// A guest thread's call returned `err` (on that thread, `slot`, before
+    /// its state changes): if the end of the program stopped it, it leaves
+    /// its state and the frames of its stop for final dumps. Only at the
+    /// end: the backtrace is the one Wasmtime captured for the trap.
+    pub(crate) fn note_stop(&self, slot: &ThreadSlot, err: &wasmtime::Error) {
+        if !is_stop(err, self.is_ended()) {
+            return;
+        }
+        let frames = err
+            .downcast_ref::<WasmBacktrace>()
+            .map(|bt| backtrace_text(bt, self.program.frame_map.as_ref()))
+            .unwrap_or_default();
+        self.threads.record_stop(slot, frames);
     }
 }
