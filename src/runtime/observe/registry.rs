@@ -11,7 +11,9 @@
 //! untouched, but only with `Config::precise_dumps`: weft's default stop
 //! checks cannot answer, so running threads are then listed without frames
 //! and not waited for. A thread that does not answer within the dump's
-//! timeout is listed without frames.
+//! timeout is listed without frames. Once the program has ended, a dump
+//! lists the threads the end stopped instead, with the frames of their
+//! stops (`stopped`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
