@@ -216,18 +216,18 @@ impl ThreadRegistry {
     }
 
     /// `slot`'s thread (the caller), stopped by the end of the program,
-    /// leaves its state (as the end found it) and `frames` (those of its
-    /// stop) for final dumps.
-    pub(crate) fn record_stop(&self, slot: &ThreadSlot, frames: String) {
-        let mut info = slot.snapshot(self.host_names());
-        info.backtrace = Some(frames);
-        self.stopped.record(info);
+    /// leaves its state (as the end found it) and the backtrace of its stop
+    /// for final dumps.
+    pub(crate) fn record_stop(&self, slot: &ThreadSlot, backtrace: Option<WasmBacktrace>) {
+        self.stopped
+            .record(slot.snapshot(self.host_names()), backtrace);
     }
 
     /// Every thread at the end of the program: those the end stopped, with
     /// the frames of their stops, and the live ones that did not stop (yet).
     pub(crate) fn at_end(&self) -> Vec<ThreadInfo> {
-        self.stopped.with_live(self.snapshot())
+        self.stopped
+            .with_live(self.snapshot(), |bt| backtrace_text(bt, self.frame_map()))
     }
 
     /// The dump request `slot`'s thread has not answered yet, if any. Cheap:

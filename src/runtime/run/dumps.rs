@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use wasmtime::WasmBacktrace;
 
 use crate::runtime::engine::Interruption;
-use crate::runtime::observe::dump::{backtrace_text, ThreadDump};
+use crate::runtime::observe::dump::ThreadDump;
 use crate::runtime::observe::registry::DUMP_TIMEOUT;
 use crate::runtime::observe::thread_state::ThreadSlot;
 use crate::runtime::run::outcome::{is_stop, Outcome};
 use crate::runtime::run::state::Run;
+use crate::wasi::Stopped;
 
 impl<T> Run<T> {
     /// Every live thread is parked for good: ends the program as a
@@ -91,16 +92,16 @@ impl<T> Run<T> {
 
     /// A guest thread's call returned `err` (on that thread, `slot`, before
     /// its state changes): if the end of the program stopped it, it leaves
-    /// its state and the frames of its stop for final dumps. Only at the
-    /// end: the backtrace is the one Wasmtime captured for the trap.
-    pub(crate) fn note_stop(&self, slot: &ThreadSlot, err: &wasmtime::Error) {
-        if !is_stop(err, self.is_ended()) {
-            return;
+    /// its state and the backtrace of its stop (the one Wasmtime captured
+    /// for the trap, put into text only if a dump asks) for final dumps,
+    /// and the error becomes a plain [`Stopped`]. Any other error is
+    /// returned as it is.
+    pub(crate) fn note_stop(&self, slot: &ThreadSlot, err: wasmtime::Error) -> wasmtime::Error {
+        if !is_stop(&err, self.is_ended()) {
+            return err;
         }
-        let frames = err
-            .downcast_ref::<WasmBacktrace>()
-            .map(|bt| backtrace_text(bt, self.program.frame_map.as_ref()))
-            .unwrap_or_default();
-        self.threads.record_stop(slot, frames);
+        self.threads
+            .record_stop(slot, err.downcast::<WasmBacktrace>().ok());
+        wasmtime::Error::new(Stopped)
     }
 }

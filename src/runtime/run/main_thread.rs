@@ -125,10 +125,8 @@ impl<T> Run<T> {
         registry::bind(&self.threads, slot, name);
         slot.running();
         self.arm_deadlock_detection();
-        let result = catch_unwind(AssertUnwindSafe(start));
-        if let Ok(Err(e)) = &result {
-            self.note_stop(slot, e);
-        }
+        let result =
+            catch_unwind(AssertUnwindSafe(start)).map(|r| r.map_err(|e| self.note_stop(slot, e)));
         slot.ending();
         self.finish_main(result);
         registry::unbind();
@@ -145,10 +143,7 @@ impl<T> Run<T> {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, None);
         slot.running();
-        let result = call();
-        if let Err(e) = &result {
-            self.note_stop(slot, e);
-        }
+        let result = call().map_err(|e| self.note_stop(slot, e));
         slot.idle();
         registry::unbind();
         result
