@@ -15,7 +15,10 @@
 //! * False positives: runs of ping-pong through untimed waits, and of the
 //!   pthread producer/consumer and worker-pool guests (with `WASI_SDK_PATH`).
 //!
-//! Options (after `--`): `--only a,b` from `wasi snapshot detect stress`,
+//! * The end of a program with 1,000 threads spinning in wasm: interrupt
+//!   to `wait` returning, and the final dump (every spinner's frames).
+//!
+//! Options (after `--`): `--only a,b` from `wasi snapshot detect end stress`,
 //! `--runs N` (stress runs per guest, default 2000).
 
 use std::path::PathBuf;
@@ -316,6 +319,87 @@ fn snapshot_and_dump(engine: &Engine) {
     }
 }
 
+/// `_start` spawns "test" "n" children, which check in at 32 and park on
+/// 64; once all have checked in, it releases them at once and parks untimed
+/// on 128. Released, each spins in `$spin` forever.
+const RELEASED_SPINNERS: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "test" "n" (func $n (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func $spin (loop $l (br $l)))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (drop (i32.atomic.rmw.add (i32.const 32) (i32.const 1)))
+    (loop $w
+      (if (i32.eqz (i32.atomic.load (i32.const 64)))
+        (then
+          (drop (memory.atomic.wait32 (i32.const 64) (i32.const 0) (i64.const -1)))
+          (br $w))))
+    (call $spin))
+  (func (export "_start") (local $i i32) (local $in i32)
+    (loop $l
+      (drop (call $spawn (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (call $n))))
+    (loop $c
+      (local.set $in (i32.atomic.load (i32.const 32)))
+      (if (i32.lt_u (local.get $in) (call $n))
+        (then
+          (drop (memory.atomic.wait32 (i32.const 32) (local.get $in) (i64.const 1000000)))
+          (br $c))))
+    (i32.atomic.store (i32.const 64) (i32.const 1))
+    (drop (memory.atomic.notify (i32.const 64) (i32.const -1)))
+    (drop (memory.atomic.wait32 (i32.const 128) (i32.const 0) (i64.const -1)))))"#;
+
+/// The end of a program with `n` threads spinning in wasm (issue 21): from
+/// `interrupt` to `wait` returning (every thread stopped at its stop check,
+/// each leaving the frames of its stop for final dumps), then the final
+/// dump that lists them. The threads spin for about 20 ms before the end:
+/// they wait parked until all are started.
+fn end_of_spinning(engine: &Engine, n: i32, runs: usize) {
+    let program = Program::from_bytes(engine, RELEASED_SPINNERS.as_bytes()).unwrap();
+    let mut ends = Vec::new();
+    let mut dumps = Vec::new();
+    let mut framed = 0;
+    for _ in 0..runs {
+        let mut host = HostFuncs::new();
+        host.define(const_fn("test", "n", n));
+        let inst = Instance::new(&program, &quiet(), &host).unwrap();
+        inst.start().unwrap();
+        let t = Instant::now();
+        // Main parks on 128 once it has released every thread.
+        while !inst.threads().threads.iter().any(|t| {
+            t.tid == 0
+                && matches!(
+                    t.state,
+                    weft::runtime::ThreadState::Parked { address: 128, .. }
+                )
+        }) {
+            assert!(t.elapsed() < Duration::from_secs(30));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        inst.interrupt();
+        inst.wait(None);
+        ends.push(t.elapsed());
+        let t = Instant::now();
+        let d = inst.dump();
+        dumps.push(t.elapsed());
+        framed += d
+            .threads
+            .iter()
+            .filter(|t| t.backtrace.as_deref().is_some_and(|b| b.contains("!spin")))
+            .count();
+    }
+    println!(
+        "end of {n} spinning threads: interrupt to wait {} median / {} max, final dump {} median ({framed} of {} spinners with frames)",
+        us(median(&mut ends)),
+        us(pct(&mut ends, 1.0)),
+        us(median(&mut dumps)),
+        runs * n as usize
+    );
+}
+
 const DEADLOCK: &str = r#"(module
   (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
   (import "env" "memory" (memory 1 1 shared))
@@ -533,6 +617,15 @@ fn main() {
     }
     if want("detect") {
         detect(&engine);
+    }
+    if want("end") {
+        let many = Engine::new(&Config {
+            max_threads: 1100,
+            deadlock_detection: false,
+            ..Config::default()
+        })
+        .unwrap();
+        end_of_spinning(&many, 1000, 3);
     }
     if want("stress") {
         stress(&engine, runs);

@@ -101,6 +101,15 @@ static void snapshot_and_dump(const weft_engine_t *engine, bool precise)
     bool finished = false;
     int32_t code = 0;
     CHECK_ERR(weft_instance_wait(inst, WEFT_WAIT_FOREVER, &finished, &code), WEFT_ERROR_INTERRUPTED);
+    /* After the end, a dump lists the threads as the end stopped them: the
+     * spinner with the frames of its stop, precise dumps or not. */
+    CHECK_OK(weft_instance_dump(inst, &list));
+    CHECK(weft_thread_list_len(list) == 2);
+    CHECK(weft_thread_list_state(list, 1) == WEFT_THREAD_RUNNING);
+    CHECK(weft_thread_list_backtrace(list, 1) && strstr(weft_thread_list_backtrace(list, 1), "!spin"));
+    CHECK(weft_thread_list_backtrace(list, 0) && strstr(weft_thread_list_backtrace(list, 0), "!main_park"));
+    CHECK(strstr(weft_thread_list_text(list), "as the end of the program stopped them"));
+    weft_thread_list_delete(list);
     CHECK_ERR(weft_instance_threads(NULL, &list), WEFT_ERROR_NULL_ARGUMENT);
     CHECK_ERR(weft_instance_threads(inst, NULL), WEFT_ERROR_NULL_ARGUMENT);
     CHECK_ERR(weft_instance_dump(inst, NULL), WEFT_ERROR_NULL_ARGUMENT);

@@ -961,12 +961,19 @@ struct weft_error_t *weft_instance_threads(const struct weft_instance_t *instanc
  * thread's wasm backtrace (`weft_thread_list_backtrace`) and a text
  * rendering like the JVM's (`weft_thread_list_text`). Parked threads and
  * threads in WASI or host calls give the frames at their call site.
- * Threads running wasm code are listed with their state and no backtrace,
- * unless the engine was made with `weft_config_set_precise_dumps`: then
- * they answer at their next epoch check and continue untouched. The call
- * waits at most 100 ms for answers: a thread that has
- * not answered by then (e.g. blocked in a long host function or a WASI
- * sleep) is listed with its state and no backtrace.
+ * While the program runs, threads running wasm code are listed with their
+ * state and no backtrace, unless the engine was made with
+ * `weft_config_set_precise_dumps`: then they answer at their next epoch
+ * check and continue untouched. The call waits at most 100 ms for answers:
+ * a thread that has not answered by then (e.g. blocked in a long host
+ * function or a WASI sleep) is listed with its state and no backtrace.
+ *
+ * Once the program has ended (after `weft_instance_interrupt`, a timeout,
+ * an exit or a trap), the dump lists every thread as the end stopped it,
+ * with the frames of the trap that stopped it: threads that were running
+ * wasm code too, whatever the engine's checks. It waits at most 100 ms for
+ * the threads to stop; one that has not (inside a host function that has
+ * not returned) is listed with its state and no backtrace.
  *
  * **Ownership**: on success `*list_out` is owned by the caller; free it
  * with `weft_thread_list_delete`.
@@ -1215,8 +1222,9 @@ uint64_t weft_thread_list_state_time_ns(const struct weft_thread_list_t *list, s
  * Entry `i`'s wasm backtrace, one frame per line as in trap messages
  * (`index: offset - module!function`), or NULL: in a plain snapshot
  * (`weft_instance_threads`), for an idle or ending thread, for a thread
- * that did not answer the dump in time, or if `i` is out of range. An
- * empty string means the thread answered with no wasm frames.
+ * that did not answer the dump (or, in a dump taken after the end, did not
+ * stop) in time, or if `i` is out of range. An empty string means the
+ * thread answered with no wasm frames.
  *
  * **Ownership**: borrowed from `list`; valid until `weft_thread_list_delete`.
  */

@@ -63,6 +63,10 @@ impl WasiView for Host {
     fn call_finished(caller: &Caller<'_, Self>) {
         embed::wasi_call_finished(caller);
     }
+
+    fn call_stopped(caller: &Caller<'_, Self>) {
+        embed::wasi_call_stopped(caller);
+    }
 }
 
 /// One program ready to run.

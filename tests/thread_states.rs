@@ -258,6 +258,91 @@ fn dumps_in_a_row_all_get_the_frames_of_a_spinning_thread() {
     assert_eq!(inst.wait(None), Some(Outcome::Interrupted));
 }
 
+/// The frames of thread `tid` in `dump`, if it is listed with some.
+fn frames_of(dump: &ThreadDump, tid: u32) -> Option<&str> {
+    dump.threads
+        .iter()
+        .find(|t| t.tid == tid)
+        .and_then(|t| t.backtrace.as_deref())
+}
+
+#[test]
+fn a_dump_after_an_interrupt_shows_the_frames_of_the_spinning_thread() {
+    // Issue 21: the end stops a spinning thread at its stop check, and that
+    // trap has a backtrace: a dump after the end lists it, with the default
+    // stop checks as with precise dumps (epochs), and every other thread
+    // with its state at the end and its frames.
+    for config in [Config::default(), precise()] {
+        let release = Arc::new(AtomicBool::new(false));
+        let inst = started_on(&config, 5, release.clone());
+        assert!(all_settled(&snapshot_until(&inst, all_settled)));
+        inst.interrupt();
+        // The thread in the host function cannot stop before it returns.
+        let dump = inst.dump_with_timeout(Duration::from_millis(300));
+        let t = |tid: u32| dump.threads.iter().find(|t| t.tid == tid).unwrap();
+        assert_eq!(dump.threads.len(), 6, "{dump}");
+        assert_eq!(t(1).state, ThreadState::Running, "{dump}");
+        assert!(
+            frames_of(&dump, 1).is_some_and(|b| b.contains("!spin")),
+            "{dump}"
+        );
+        assert!(
+            frames_of(&dump, 0).is_some_and(|b| b.contains("!main_park")),
+            "{dump}"
+        );
+        assert!(
+            matches!(t(2).state, ThreadState::Parked { address: 64, .. }),
+            "{dump}"
+        );
+        assert!(
+            frames_of(&dump, 2).is_some_and(|b| b.contains("!park")),
+            "{dump}"
+        );
+        assert!(
+            frames_of(&dump, 3).is_some_and(|b| b.contains("!park_timed")),
+            "{dump}"
+        );
+        assert_eq!(t(4).state, ThreadState::WasiCall("poll_oneoff"), "{dump}");
+        assert!(
+            frames_of(&dump, 4).is_some_and(|b| b.contains("!sleep")),
+            "{dump}"
+        );
+        assert_eq!(frames_of(&dump, 5), None, "{dump}");
+        let text = dump.to_string();
+        assert!(!text.contains("running wasm code, which answers"), "{text}");
+        assert!(text.contains("did not stop in time"), "{text}");
+        release.store(true, Ordering::SeqCst);
+        assert_eq!(inst.wait(None), Some(Outcome::Interrupted));
+        // Once every thread is gone, a dump still shows them as the end
+        // found them.
+        let after = inst.dump();
+        assert!(
+            frames_of(&after, 1).is_some_and(|b| b.contains("!spin")),
+            "{after}"
+        );
+    }
+}
+
+#[test]
+fn a_program_that_timed_out_dumps_the_frames_of_its_spinning_thread() {
+    let config = Config {
+        timeout: Some(Duration::from_millis(200)),
+        ..Config::default()
+    };
+    let inst = started_on(&config, 1, Arc::new(AtomicBool::new(false)));
+    assert_eq!(inst.wait(None), Some(Outcome::TimedOut));
+    let dump = inst.dump();
+    assert!(
+        frames_of(&dump, 1).is_some_and(|b| b.contains("!spin")),
+        "{dump}"
+    );
+    assert!(
+        frames_of(&dump, 0).is_some_and(|b| b.contains("!main_park")),
+        "{dump}"
+    );
+    assert!(dump.to_string().contains("!spin"), "{dump}");
+}
+
 #[test]
 fn a_thread_answers_a_dump_when_its_host_call_returns() {
     let release = Arc::new(AtomicBool::new(false));

@@ -62,10 +62,9 @@ static void usage(FILE *out)
         "                          loops: a few %% faster compute, but such a thread\n"
         "                          then runs on after the program ended; trusted\n"
         "                          guests only\n"
-        "  --precise-dumps         thread dumps also show the frames of threads running\n"
+        "  --precise-dumps         SIGQUIT dumps also show the frames of threads in\n"
         "                          wasm code (Wasmtime epoch checks: 20-30%% slower\n"
-        "                          tight loops); by default they show their state\n"
-        "                          and CPU time only\n"
+        "                          loops); --timeout dumps always show them\n"
         "  --no-huge-pages         keep the guest memory on 4 KiB pages instead of\n"
         "                          asking the kernel for transparent huge pages\n"
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
@@ -297,8 +296,10 @@ static weft_error_t *add_dir(weft_wasi_config_t *wasi, const char *spec, uint32_
  * The SIGQUIT handler only writes a byte to a pipe (async-signal-safe); the
  * watcher thread polls that pipe, the instance's completion fd and the
  * --timeout deadline. On 'q' it prints a dump and keeps watching; at the
- * deadline it prints a dump and interrupts the program (reported as a
- * timeout); 'x' (from main) or the completion fd ends it. */
+ * deadline it interrupts the program (reported as a timeout) and prints the
+ * final dump: every thread as the end stopped it, with its frames (those of
+ * threads running wasm code too); 'x' (from main) or the completion fd ends
+ * it. */
 struct watcher {
     weft_instance_t *inst;
     uint64_t timeout_ms; /* 0: none */
@@ -351,9 +352,9 @@ static void *watch(void *arg)
         if (deadline) {
             uint64_t now = now_ms();
             if (now >= deadline) {
-                print_dump(w->inst, "--timeout expired; the threads were doing this:");
                 w->timed_out = 1;
                 weft_instance_interrupt(w->inst);
+                print_dump(w->inst, "--timeout expired; the threads were doing this:");
                 return NULL;
             }
             wait_ms = (int)(deadline - now > 60000 ? 60000 : deadline - now);
@@ -401,14 +402,21 @@ static int watch_start(struct watcher *w, weft_instance_t *inst, uint64_t timeou
     return 0;
 }
 
-static void watch_stop(struct watcher *w)
+/* Lets the watcher finish what it is doing (the --timeout dump) and end, so
+ * that its output comes before the outcome's. */
+static void watch_join(struct watcher *w)
 {
-    if (w->running) {
+    if (w && w->running) {
         ssize_t n = write(w->wake[1], "x", 1);
         (void)n;
         pthread_join(w->thread, NULL);
         w->running = 0;
     }
+}
+
+static void watch_stop(struct watcher *w)
+{
+    watch_join(w);
     signal(SIGQUIT, SIG_DFL);
     sigquit_fd = -1;
     close(w->wake[0]);
@@ -475,8 +483,10 @@ static void print_val(const weft_val_t *v)
     }
 }
 
-/* The reactor path: _initialize, then `name` with no arguments. */
-static int invoke(weft_instance_t *inst, const weft_module_t *module, const char *name)
+/* The reactor path: _initialize, then `name` with no arguments. `w` (or
+ * NULL) is joined before an error is reported. */
+static int invoke(weft_instance_t *inst, const weft_module_t *module, const char *name,
+                  struct watcher *w)
 {
     size_t nparams = 0, nresults = 0;
     weft_val_t results[16];
@@ -493,8 +503,10 @@ static int invoke(weft_instance_t *inst, const weft_module_t *module, const char
         return EXIT_LOAD_ERROR;
     }
     err = weft_instance_initialize(inst);
+    if (err) watch_join(w);
     if (err) return run_error(err);
     err = weft_instance_call(inst, name, strlen(name), NULL, 0, results, nresults);
+    if (err) watch_join(w);
     if (err) return run_error(err);
     for (size_t i = 0; i < nresults; i++) print_val(&results[i]);
     fflush(stdout);
@@ -722,11 +734,12 @@ int main(int argc, char **argv)
     }
     int watching = watch_start(&watcher, inst, timeout_ms) == 0;
     if (invoke_name) {
-        status = invoke(inst, module, invoke_name);
+        status = invoke(inst, module, invoke_name, watching ? &watcher : NULL);
         if (status == EXIT_INTERRUPT && watching && watcher.timed_out) status = EXIT_TIMEOUT;
     } else {
         int32_t code = 0;
         err = weft_instance_run(inst, &code);
+        if (err && watching) watch_join(&watcher);
         if (err && watching && watcher.timed_out && weft_error_kind(err) == WEFT_ERROR_INTERRUPTED) {
             fprintf(stderr, "%s: the program ran past its timeout\n", prog);
             weft_error_delete(err);

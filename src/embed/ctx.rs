@@ -229,6 +229,9 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// A thread dump: [`WasiThreadsCtx::threads`] plus each thread's wasm
     /// backtrace, waiting at most [`DUMP_TIMEOUT`](crate::embed::DUMP_TIMEOUT)
     /// for threads to answer (see [`WasiThreadsCtx::dump_with_timeout`]).
+    /// Once the program has ended: every thread as the end stopped it, with
+    /// the frames of its stop, waiting as long for the threads to stop
+    /// ([`ThreadDump::at_end`]).
     pub fn dump(&self) -> ThreadDump {
         self.run.dump()
     }

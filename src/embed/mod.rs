@@ -123,7 +123,7 @@ mod observe;
 pub use ctx::WasiThreadsCtx;
 pub use limits::Limits;
 pub use linker::{add_to_linker, add_wasi_to_linker, compile, configure, configure_features};
-pub use observe::{wasi_call_finished, wasi_call_started};
+pub use observe::{wasi_call_finished, wasi_call_started, wasi_call_stopped};
 
 pub use crate::runtime::{
     Error, ErrorKind, Outcome, Result, Stats, ThreadDump, ThreadInfo, ThreadState, TrapInfo,

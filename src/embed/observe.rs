@@ -27,6 +27,9 @@
 //!     fn call_finished(caller: &Caller<'_, Self>) {
 //!         embed::wasi_call_finished(caller);
 //!     }
+//!     fn call_stopped(caller: &Caller<'_, Self>) {
+//!         embed::wasi_call_stopped(caller);
+//!     }
 //! }
 //! ```
 //!
@@ -55,4 +58,14 @@ pub fn wasi_call_started<T>(caller: &Caller<'_, T>, name: &'static CStr) {
 /// thread dump with the frames of its call site.
 pub fn wasi_call_finished<T>(caller: &Caller<'_, T>) {
     registry::wasi_call_finished(caller);
+}
+
+/// Call from [`WasiView::call_stopped`](crate::wasi::WasiView::call_stopped):
+/// the end of the program interrupted the call, and the thread unwinds.
+/// Its state stays "in WASI call `name`", so that a dump taken after the
+/// end shows what it was doing (without it, the default `call_stopped`
+/// calls `call_finished` and the thread shows as running wasm). Does
+/// nothing.
+pub fn wasi_call_stopped<T>(caller: &Caller<'_, T>) {
+    let _ = caller;
 }

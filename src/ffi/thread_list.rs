@@ -194,8 +194,9 @@ pub unsafe extern "C" fn weft_thread_list_state_time_ns(
 /// Entry `i`'s wasm backtrace, one frame per line as in trap messages
 /// (`index: offset - module!function`), or NULL: in a plain snapshot
 /// (`weft_instance_threads`), for an idle or ending thread, for a thread
-/// that did not answer the dump in time, or if `i` is out of range. An
-/// empty string means the thread answered with no wasm frames.
+/// that did not answer the dump (or, in a dump taken after the end, did not
+/// stop) in time, or if `i` is out of range. An empty string means the
+/// thread answered with no wasm frames.
 ///
 /// **Ownership**: borrowed from `list`; valid until `weft_thread_list_delete`.
 #[no_mangle]

@@ -195,7 +195,11 @@ impl Instance {
 
     /// A thread dump: [`threads`](Self::threads) plus each thread's wasm
     /// backtrace, waiting at most [`DUMP_TIMEOUT`](crate::runtime::DUMP_TIMEOUT)
-    /// for threads to answer.
+    /// for threads to answer. Once the program has ended (after
+    /// [`interrupt`](Self::interrupt), a timeout, an exit or a trap): every
+    /// thread as the end stopped it, with the frames of the trap that
+    /// stopped it (threads running wasm code too, without precise dumps),
+    /// waiting as long for the threads to stop ([`ThreadDump::at_end`]).
     /// Call it from a host thread, not from inside a host function (the
     /// calling guest thread could not answer until it returns).
     pub fn dump(&self) -> ThreadDump {

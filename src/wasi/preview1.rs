@@ -48,7 +48,11 @@ fn call<T: WasiView>(
     // The view hears of the call's entry and exit (thread states).
     T::call_started(caller, name);
     let result = f(caller.data().wasi(), &mem);
-    T::call_finished(caller);
+    if matches!(result, Err(Error::Stopped)) {
+        T::call_stopped(caller);
+    } else {
+        T::call_finished(caller);
+    }
     match result {
         Ok(()) => Ok(0),
         Err(Error::Errno(e)) => Ok(i32::from(e.0)),

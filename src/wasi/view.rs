@@ -39,4 +39,15 @@ pub trait WasiView: Send + 'static {
     {
         let _ = caller;
     }
+
+    /// Called instead of [`call_finished`](Self::call_finished) when the
+    /// end of the program interrupted the WASI function entered last (the
+    /// call fails and the thread unwinds). The default calls
+    /// `call_finished`.
+    fn call_stopped(caller: &wasmtime::Caller<'_, Self>)
+    where
+        Self: Sized,
+    {
+        Self::call_finished(caller);
+    }
 }

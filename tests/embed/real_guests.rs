@@ -224,4 +224,23 @@ fn snapshots_and_dumps_show_every_embedded_thread() {
         let bt = t.backtrace.as_deref().unwrap_or_default();
         assert!(bt.contains(frame), "tid {tid}: {bt:?}\n{dump}");
     }
+    // After the end, a dump lists the threads as the end stopped them,
+    // each with the frames of its stop.
+    let last = p.threads.dump();
+    assert!(last.at_end, "{last}");
+    assert_eq!(last.threads.len(), 5, "{last}");
+    for (tid, frame) in [
+        (0, "!main_park"),
+        (1, "!spin"),
+        (2, "!park"),
+        (3, "!park_timed"),
+        (4, "!sleep"),
+    ] {
+        let t = last.threads.iter().find(|t| t.tid == tid).expect("thread");
+        let bt = t.backtrace.as_deref().unwrap_or_default();
+        assert!(bt.contains(frame), "tid {tid}: {bt:?}\n{last}");
+    }
+    // The sleeper forwards `call_stopped`: still in its WASI call.
+    let t4 = last.threads.iter().find(|t| t.tid == 4).expect("thread");
+    assert_eq!(t4.state, ThreadState::WasiCall("poll_oneoff"), "{last}");
 }

@@ -229,8 +229,10 @@ class Instance(Handle):
         has ``precise_dumps`` (then they answer at their next epoch check and
         continue); a thread that
         has not answered within 100 ms (e.g. in a long host function or a
-        WASI sleep) has ``backtrace=None``. Callable from any thread, but not
-        from a host function of this program."""
+        WASI sleep) has ``backtrace=None``. Once the program has ended (after
+        :meth:`interrupt` or a timeout), every thread as the end stopped it,
+        with the frames of its stop (running threads' too). Callable from any
+        thread, but not from a host function of this program."""
         with self._use() as ptr:
             threads, text = take_list(lib.weft_instance_dump, ptr)
         return ThreadDump(tuple(threads), text)

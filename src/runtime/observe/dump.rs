@@ -17,8 +17,13 @@ pub struct ThreadDump {
     /// Whether backtraces were asked for (a dump) or not (a snapshot).
     pub with_backtraces: bool,
     /// Whether threads running wasm code could answer with their frames
-    /// ([`Config::precise_dumps`](crate::runtime::Config::precise_dumps)).
+    /// ([`Config::precise_dumps`](crate::runtime::Config::precise_dumps), or
+    /// a dump taken after the end).
     pub running_frames: bool,
+    /// Whether it was taken after the program ended: every thread as the
+    /// end found it, with the frames of the trap that stopped it (running
+    /// wasm code included, whatever the engine's checks).
+    pub at_end: bool,
 }
 
 /// A backtrace as trap messages show it (original function indices and
@@ -49,8 +54,13 @@ impl fmt::Display for ThreadDump {
         let n = self.threads.len();
         writeln!(
             f,
-            "weft thread dump: {n} thread{}",
-            if n == 1 { "" } else { "s" }
+            "weft thread dump: {n} thread{}{}",
+            if n == 1 { "" } else { "s" },
+            if self.at_end {
+                ", as the end of the program stopped them"
+            } else {
+                ""
+            }
         )?;
         for t in &self.threads {
             let name = if t.os_name.is_empty() {
@@ -83,6 +93,9 @@ impl fmt::Display for ThreadDump {
                         f,
                         "   (no backtrace: running wasm code, which answers only with precise dumps)"
                     )?
+                }
+                None if self.at_end => {
+                    writeln!(f, "   (no backtrace: the thread did not stop in time)")?
                 }
                 None => writeln!(f, "   (no backtrace: the thread did not answer in time)")?,
             }
@@ -123,6 +136,7 @@ mod tests {
             ],
             with_backtraces: true,
             running_frames: true,
+            at_end: false,
         };
         let text = dump.to_string();
         assert!(text.starts_with("weft thread dump: 2 threads\n"), "{text}");
@@ -132,5 +146,17 @@ mod tests {
         );
         assert!(text.contains("in WASI call poll_oneoff for 10us"), "{text}");
         assert!(text.contains("did not answer"), "{text}");
+        let at_end = ThreadDump {
+            at_end: true,
+            ..dump
+        }
+        .to_string();
+        assert!(
+            at_end.starts_with(
+                "weft thread dump: 2 threads, as the end of the program stopped them\n"
+            ),
+            "{at_end}"
+        );
+        assert!(at_end.contains("did not stop in time"), "{at_end}");
     }
 }

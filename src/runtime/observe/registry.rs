@@ -11,7 +11,9 @@
 //! untouched, but only with `Config::precise_dumps`: weft's default stop
 //! checks cannot answer, so running threads are then listed without frames
 //! and not waited for. A thread that does not answer within the dump's
-//! timeout is listed without frames.
+//! timeout is listed without frames. Once the program has ended, a dump
+//! lists the threads the end stopped instead, with the frames of their
+//! stops (`stopped`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,6 +27,7 @@ use wasmtime::{AsContext, Caller, WasmBacktrace};
 
 use crate::runtime::observe::census::Census;
 use crate::runtime::observe::dump::backtrace_text;
+use crate::runtime::observe::stopped::StoppedThreads;
 use crate::runtime::observe::thread_state::{ThreadInfo, ThreadSlot, ThreadState};
 use crate::runtime::program::frame_map::FrameMap;
 use crate::runtime::program::ProgramInner;
@@ -134,6 +137,8 @@ pub(crate) struct ThreadRegistry {
     /// Backtraces answered, by TID: (request generation, frames).
     answers: Mutex<HashMap<u32, (u64, String)>>,
     answered: Condvar,
+    /// The threads the end stopped, with the frames of their stops.
+    stopped: StoppedThreads,
 }
 
 impl ThreadRegistry {
@@ -149,6 +154,7 @@ impl ThreadRegistry {
             dump_gen: AtomicU64::new(0),
             answers: Mutex::new(HashMap::new()),
             answered: Condvar::new(),
+            stopped: StoppedThreads::default(),
         };
         registry.register(main);
         registry
@@ -207,6 +213,21 @@ impl ThreadRegistry {
         let mut out: Vec<ThreadInfo> = slots.iter().map(|s| s.snapshot(names)).collect();
         out.sort_by_key(|t| t.tid);
         out
+    }
+
+    /// `slot`'s thread (the caller), stopped by the end of the program,
+    /// leaves its state (as the end found it) and the backtrace of its stop
+    /// for final dumps.
+    pub(crate) fn record_stop(&self, slot: &ThreadSlot, backtrace: Option<WasmBacktrace>) {
+        self.stopped
+            .record(slot.snapshot(self.host_names()), backtrace);
+    }
+
+    /// Every thread at the end of the program: those the end stopped, with
+    /// the frames of their stops, and the live ones that did not stop (yet).
+    pub(crate) fn at_end(&self) -> Vec<ThreadInfo> {
+        self.stopped
+            .with_live(self.snapshot(), |bt| backtrace_text(bt, self.frame_map()))
     }
 
     /// The dump request `slot`'s thread has not answered yet, if any. Cheap:

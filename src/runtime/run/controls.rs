@@ -80,9 +80,10 @@ impl<T> RunControls<T> {
         self.dump_with_timeout(DUMP_TIMEOUT)
     }
 
-    /// A thread dump, waiting at most `timeout` for the answers.
+    /// A thread dump, waiting at most `timeout` for the answers (after the
+    /// end: for the threads to stop).
     pub(crate) fn dump_with_timeout(&self, timeout: Duration) -> ThreadDump {
-        self.run.dump(None, timeout)
+        self.run.dump(timeout)
     }
 }
 

@@ -74,12 +74,14 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
                     };
                     registry::with_current(|s| s.enter_host(index));
                     let result = callback(&call, args, results);
+                    // A call the end interrupted leaves the state as the
+                    // end found it (in the host function), for final dumps.
+                    caller.data().run.check_running()?;
                     registry::with_current(ThreadSlot::running);
                     registry::answer_dump(&caller);
                     result.map_err(|msg| {
                         wasmtime::Error::msg(format!("host function {label} failed: {msg}"))
                     })?;
-                    caller.data().run.check_running()?;
                     Ok(())
                 },
             )

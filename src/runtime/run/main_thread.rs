@@ -125,7 +125,8 @@ impl<T> Run<T> {
         registry::bind(&self.threads, slot, name);
         slot.running();
         self.arm_deadlock_detection();
-        let result = catch_unwind(AssertUnwindSafe(start));
+        let result =
+            catch_unwind(AssertUnwindSafe(start)).map(|r| r.map_err(|e| self.note_stop(slot, e)));
         slot.ending();
         self.finish_main(result);
         registry::unbind();
@@ -135,11 +136,14 @@ impl<T> Run<T> {
     /// OS thread, after [`Run::enter_main`]: the main thread's state shows it
     /// running, then idle again (it stays registered). The caller ends the
     /// program if the call failed and then calls [`Run::leave_main`].
-    pub(crate) fn call_main<R>(&self, call: impl FnOnce() -> R) -> R {
+    pub(crate) fn call_main<R>(
+        &self,
+        call: impl FnOnce() -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, None);
         slot.running();
-        let result = call();
+        let result = call().map_err(|e| self.note_stop(slot, e));
         slot.idle();
         registry::unbind();
         result

@@ -109,6 +109,13 @@ pub(crate) enum ThreadEnd {
     Trap(TrapInfo),
 }
 
+/// Whether `err`, which a guest call returned, unwound its thread because
+/// the program ended (or was ending: `program_ended`), rather than ending it.
+pub(crate) fn is_stop(err: &wasmtime::Error, program_ended: bool) -> bool {
+    err.downcast_ref::<ProcExit>().is_none()
+        && (program_ended || err.downcast_ref::<Stopped>().is_some())
+}
+
 /// Classifies the error a guest call on thread `tid` returned.
 /// `frames` maps a rewritten module's backtrace back to the original module.
 pub(crate) fn classify(
@@ -120,7 +127,7 @@ pub(crate) fn classify(
     if let Some(exit) = err.downcast_ref::<ProcExit>() {
         return ThreadEnd::Exit(exit.0);
     }
-    if program_ended || err.downcast_ref::<Stopped>().is_some() {
+    if is_stop(err, program_ended) {
         return ThreadEnd::Stopped;
     }
     let message = match err.downcast_ref::<Trap>() {

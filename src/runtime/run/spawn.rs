@@ -156,7 +156,8 @@ fn try_spawn<T: Send + 'static>(
                 entry
                     .call(&mut store, (tid as i32, start_arg))
                     .map_err(|e| with_exception_values(&mut store, e))
-            }));
+            }))
+            .map(|r| r.map_err(|e| child.note_stop(&slot, e)));
             slot.ending();
             match result {
                 Ok(Ok(())) => {}

@@ -142,6 +142,11 @@ impl<T> Run<T> {
             return;
         }
         self.decide_from_outside(outcome);
+        self.wait_for_threads(deadline);
+    }
+
+    /// Waits, until `deadline` at most, until no thread runs guest code.
+    pub(crate) fn wait_for_threads(&self, deadline: Instant) {
         let mut st = self.lock();
         while st.busy() > 0 {
             let now = Instant::now();

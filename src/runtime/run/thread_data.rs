@@ -42,6 +42,10 @@ impl WasiView for ThreadData {
     fn call_finished(caller: &wasmtime::Caller<'_, Self>) {
         registry::wasi_call_finished(caller);
     }
+
+    /// The thread unwinds: its state stays in the call, as the end found
+    /// it, for final dumps.
+    fn call_stopped(_caller: &wasmtime::Caller<'_, Self>) {}
 }
 
 impl Run<ThreadData> {

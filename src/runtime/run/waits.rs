@@ -143,8 +143,11 @@ fn wait<T>(
                 registry::answer_dump(caller);
             }
         });
+    // A wait the end interrupted leaves the state as the end found it
+    // (parked), for final dumps.
+    let result = result?;
     registry::with_current(ThreadSlot::running);
-    Ok(result? as i32)
+    Ok(result as i32)
 }
 
 #[cfg(test)]
