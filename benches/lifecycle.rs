@@ -40,6 +40,7 @@ use weft::ffi::engine::*;
 use weft::ffi::error::weft_error_delete;
 use weft::ffi::instance::*;
 use weft::ffi::module::*;
+use weft::ffi::wasi_config::*;
 
 mod common;
 use common::{build_c, fmt_ns, median, out_dir, wasmtime46, wasmtime46_cmd, weft_run};
@@ -131,12 +132,12 @@ fn storm(dir: &Path, runners: &[Runner], runs: usize) {
         vec![("weft C API, one process".into(), vec![])];
     columns.extend(runners.iter().map(|r| (r.name.to_string(), vec![])));
     let wasm = std::fs::read(dir.join("storm.wasm")).expect("read storm.wasm");
-    let api = ApiStorm::new(&wasm);
+    let api = ApiProgram::new(&wasm);
     for i in 0..runs {
         for k in 0..columns.len() {
             let c = (i + k) % columns.len();
             let t = match c {
-                0 => api.run(),
+                0 => api.storm(),
                 _ => process_time(&mut runners[c - 1].command(dir, "storm", &[]), 7),
             };
             columns[c].1.push(t);
@@ -168,13 +169,13 @@ fn storm(dir: &Path, runners: &[Runner], runs: usize) {
 }
 
 /// One engine and module reused for every run, as a long-lived host does.
-struct ApiStorm {
+struct ApiProgram {
     engine: *mut weft_engine_t,
     module: *mut weft_module_t,
 }
 
-impl ApiStorm {
-    fn new(wasm: &[u8]) -> ApiStorm {
+impl ApiProgram {
+    fn new(wasm: &[u8]) -> ApiProgram {
         let (mut engine, mut module) = (null_mut(), null_mut());
         let config = weft_config_new();
         // SAFETY: out-parameters are valid; every handle is used as the C
@@ -185,35 +186,80 @@ impl ApiStorm {
             weft_config_delete(config);
             assert!(weft_module_new(engine, wasm.as_ptr(), wasm.len(), &mut module).is_null());
         }
-        ApiStorm { engine, module }
+        ApiProgram { engine, module }
     }
 
-    /// One run's time from `weft_instance_new` to the end of
+    /// One storm run's time from `weft_instance_new` to the end of
     /// `weft_instance_delete`; `None` if it hit the timeout.
-    fn run(&self) -> Option<f64> {
+    fn storm(&self) -> Option<f64> {
         let start = Instant::now();
+        let code = self.run(null(), |_| {})?;
+        let t = start.elapsed().as_nanos() as f64;
+        assert_eq!(code, 7, "storm through the C API: exit code");
+        Some(t)
+    }
+
+    /// `spinners.wasm n` with its stdout on a pipe: the time from reading
+    /// `ready` to `weft_instance_run` returning (every thread stopped), and
+    /// to `weft_instance_delete` returning.
+    fn end(&self, n: usize) -> Option<(f64, f64)> {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let wasi = weft_wasi_config_new();
+        // SAFETY: `wasi` is live; strings are valid for the calls.
+        unsafe {
+            for arg in ["spinners", &n.to_string()] {
+                assert!(weft_wasi_config_push_arg(wasi, arg.as_ptr().cast(), arg.len()).is_null());
+            }
+            assert!(weft_wasi_config_set_stdio_fd(wasi, 1, fds[1]).is_null());
+            libc::close(fds[1]);
+        }
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 6];
+            // SAFETY: reads into `buf` from our pipe's read end.
+            let got = unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), 6) };
+            let ready = Instant::now();
+            // SAFETY: our descriptor, closed once.
+            unsafe { libc::close(fds[0]) };
+            (got == 6 && &buf == b"ready\n").then_some(ready)
+        });
+        let mut returned = None;
+        let code = self.run(wasi, |_| returned = Some(Instant::now()));
+        let deleted = Instant::now();
+        // SAFETY: the configuration was copied by `weft_instance_new`.
+        unsafe { weft_wasi_config_delete(wasi) };
+        let ready = reader.join().expect("reader").expect("a ready line");
+        assert_eq!(code?, 3, "spinners through the C API: exit code");
+        let returned = returned.expect("run returned");
+        Some((
+            returned.duration_since(ready).as_nanos() as f64,
+            deleted.duration_since(ready).as_nanos() as f64,
+        ))
+    }
+
+    /// A new instance with `wasi` (NULL: the default) run to its end,
+    /// `after_run` called when `weft_instance_run` returned, then deleted.
+    /// The exit code, or `None` if the run failed (the timeout).
+    fn run(&self, wasi: *const weft_wasi_config_t, after_run: impl FnOnce(())) -> Option<i32> {
         let mut inst = null_mut();
         let mut code = -1;
         // SAFETY: `self.module` is live; the instance is used by this
         // thread only and deleted here.
         let ok = unsafe {
-            assert!(weft_instance_new(self.module, null(), null(), &mut inst).is_null());
+            assert!(weft_instance_new(self.module, wasi, null(), &mut inst).is_null());
             let err = weft_instance_run(inst, &mut code);
+            after_run(());
             let ok = err.is_null();
             weft_error_delete(err);
             weft_instance_delete(inst);
             ok
         };
-        let t = start.elapsed().as_nanos() as f64;
-        if !ok {
-            return None;
-        }
-        assert_eq!(code, 7, "storm through the C API: exit code");
-        Some(t)
+        ok.then_some(code)
     }
 }
 
-impl Drop for ApiStorm {
+impl Drop for ApiProgram {
     fn drop(&mut self) {
         // SAFETY: both handles are live and no longer used.
         unsafe {
@@ -253,25 +299,55 @@ fn wait_or_kill(child: &mut Child, deadline: Instant) -> Option<std::process::Ex
     }
 }
 
-/// The `end` rows: from `ready` to the end of the process, N spinners.
+/// The `end` rows: from `ready` to the end of the process, N spinners;
+/// and through the C API in this process, to `weft_instance_run` returning
+/// (every thread stopped) and to `weft_instance_delete` returning.
 fn end_latency(dir: &Path, runners: &[Runner], rounds: usize) {
     println!("end: N threads spin, main writes ready and calls exit(3); ready to process end");
-    let ns = [10, 100, 1000];
+    let wasm = std::fs::read(dir.join("spinners.wasm")).expect("read spinners.wasm");
+    let api = ApiProgram::new(&wasm);
     let mut table = Vec::new();
-    for n in ns {
+    let mut api_table = Vec::new();
+    for n in [10, 100, 1000] {
         let arg = n.to_string();
         let mut times = vec![Vec::new(); runners.len()];
+        let (mut run_returns, mut delete_returns) = (Vec::new(), Vec::new());
         for round in 0..rounds {
-            for k in 0..runners.len() {
-                let i = (round + k) % runners.len();
+            for k in 0..=runners.len() {
+                let i = (round + k) % (runners.len() + 1);
+                if i == runners.len() {
+                    let (r, d) = api.end(n).unwrap_or((f64::MAX, f64::MAX));
+                    run_returns.push(r);
+                    delete_returns.push(d);
+                    continue;
+                }
                 let t = end_time(&mut runners[i].command(dir, "spinners", &[&arg]));
                 times[i].push(t.unwrap_or(f64::MAX));
             }
         }
-        table.push((n, times.into_iter().map(median).collect::<Vec<_>>()));
+        let medians: Vec<f64> = times.into_iter().map(median).collect();
+        api_table.push((
+            n,
+            median(run_returns),
+            median(delete_returns),
+            medians[medians.len() - 1],
+        ));
+        table.push((n, medians));
     }
     println!();
     print_table("end latency, spinning threads", runners, &table, "threads");
+    println!("| in one process (C API), spinning threads | exit to run returning | to delete returning | native process exit | run / native |");
+    println!("|---|---|---|---|---|");
+    for (n, run, delete, native) in api_table {
+        println!(
+            "| {n} threads | {} | {} | {} | {:.2} |",
+            fmt_ns(run),
+            fmt_ns(delete),
+            fmt_ns(native),
+            run / native
+        );
+    }
+    println!();
 }
 
 /// From reading `ready` on the child's stdout to its exit (status 3);
