@@ -514,3 +514,23 @@ fn find_word(s: &str, word: &str) -> Option<usize> {
     }
     None
 }
+
+/// Wasmtime's `backtrace` feature stays off: with it, every trap (and every
+/// thread stopped at a program's end) captures a native Rust backtrace as
+/// soon as the host's environment sets RUST_BACKTRACE, a cost the host never
+/// asked for (issue 21: the end of 1,000 spinning threads took several times
+/// longer). Wasm backtraces do not need it.
+#[test]
+fn wasmtime_errors_capture_no_native_backtrace() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("read Cargo.toml");
+    let start = manifest
+        .find("wasmtime = {")
+        .expect("the wasmtime dependency");
+    let features = &manifest[start..];
+    let features = &features[..features.find(']').expect("its feature list")];
+    assert!(
+        !features.contains("\"backtrace\""),
+        "the wasmtime dependency enables \"backtrace\""
+    );
+}

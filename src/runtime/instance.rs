@@ -140,6 +140,8 @@ impl Instance {
                         .call(&mut store, ())
                         .map_err(|e| with_exception_values(&mut store, e))
                 });
+                // The program has ended: see `stop_batch`.
+                thread_pool::stop_batch();
                 drop(store);
                 // Before the host can see the main thread end.
                 thread_pool::leave_program();

@@ -247,7 +247,6 @@ pub(crate) fn run_on_thread(name: String, stack_size: usize, job: Job) -> std::i
 /// idle threads are being released.
 fn worker(stack_size: usize, first: Job) {
     block_sigpipe();
-    run_as_batch();
     // Set by `start_thread`, which runs every worker.
     let idle = IDLE
         .with(|i| i.borrow().clone())
@@ -258,6 +257,7 @@ fn worker(stack_size: usize, first: Job) {
     });
     let mut job = first;
     loop {
+        run_as_batch();
         // The job catches the guest's panics; this one is weft's own bug and
         // must not take a reusable thread's bookkeeping down with it.
         let _ = catch_unwind(AssertUnwindSafe(job));
@@ -387,14 +387,43 @@ pub(crate) fn join_idle_threads() -> usize {
 /// The host's threads, and weft's own (the stopper, the watchdog), are not
 /// guest threads and still preempt guest threads when they wake.
 fn run_as_batch() {
+    if BATCH.with(Cell::get) {
+        return;
+    }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     // SAFETY: reads, then sets, the calling thread's (pid 0) policy;
     // `param` is valid for the call.
     unsafe {
         if libc::sched_getscheduler(0) == libc::SCHED_OTHER {
             let param = libc::sched_param { sched_priority: 0 };
-            libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
+            if libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) == 0 {
+                BATCH.with(|b| b.set(true));
+            }
         }
+    }
+}
+
+thread_local! {
+    /// Whether `run_as_batch` made this thread `SCHED_BATCH`.
+    static BATCH: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes the calling guest thread, whose program has ended, `SCHED_OTHER`
+/// again until its next job (a no-op on other threads).
+///
+/// A stopped thread's way out (its store, the run's and the pool's locks)
+/// must not wait behind threads still spinning in wasm: a `SCHED_BATCH`
+/// thread woken when a lock it waits for is released does not preempt the
+/// spinner on its CPU, and waits for the scheduler's next tick (4 ms here)
+/// for every such hand-off; with 1,000 spinning threads the end took
+/// 100-200 ms instead of about 10 (issue 21).
+pub(crate) fn stop_batch() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if BATCH.with(|b| b.replace(false)) {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: sets the calling thread's (pid 0) policy; `param` is valid
+        // for the call.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
     }
 }
 

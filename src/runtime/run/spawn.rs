@@ -14,7 +14,7 @@ use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
 use crate::runtime::run::outcome::{with_exception_values, Outcome};
 use crate::runtime::run::state::Run;
-use crate::runtime::thread_pool::{leave_program, run_on_thread};
+use crate::runtime::thread_pool::{leave_program, run_on_thread, stop_batch};
 
 /// What `thread-spawn` returns to the guest on any failure. wasi-libc turns
 /// every negative result into `EAGAIN`.
@@ -159,6 +159,9 @@ fn try_spawn<T: Send + 'static>(
             }))
             .map(|r| r.map_err(|e| child.note_stop(&slot, e)));
             slot.ending();
+            if child.is_ended() {
+                stop_batch();
+            }
             match result {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => child.thread_failed(tid, &e),
