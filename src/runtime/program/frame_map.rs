@@ -59,8 +59,10 @@ impl FrameMap {
             .iter()
             .filter_map(|&(new, mid)| Some((new, self.offset(mid)?)))
             .collect();
+        // Both rewrites import their functions right after the original
+        // imports, so the original ones keep their indices.
         FrameMap {
-            func_imports: later.func_imports,
+            func_imports: self.func_imports,
             added_funcs: later.added_funcs + self.added_funcs,
             points,
         }

@@ -8,6 +8,7 @@ use crate::runtime::host_func::{HostCall, HostFuncs};
 use crate::runtime::imports::{INTERNAL_MODULE, STOP_MEMORY_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::races;
 use crate::runtime::run::spawn;
 use crate::runtime::run::thread_data::ThreadData;
 use crate::runtime::run::waits;
@@ -88,6 +89,9 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             })?;
     }
     // Last, so the embedder cannot shadow them.
+    if run.races.is_some() {
+        races::add_to_linker(&mut linker).map_err(internal)?;
+    }
     if let Some(memory) = &run.memory {
         waits::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
             .map_err(internal)?;

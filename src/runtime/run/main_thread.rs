@@ -11,6 +11,7 @@ use wasmtime::Store;
 
 use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
 use crate::runtime::observe::registry;
+use crate::runtime::races;
 use crate::runtime::run::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::run::state::Run;
 use crate::runtime::run::stopping::STOP_GRACE;
@@ -123,10 +124,12 @@ impl<T> Run<T> {
     ) {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, name);
+        races::bind_main(self.races.as_ref());
         slot.running();
         self.arm_deadlock_detection();
         let result = catch_unwind(AssertUnwindSafe(start));
         slot.ending();
+        races::unbind();
         self.finish_main(result);
         registry::unbind();
     }
@@ -138,9 +141,11 @@ impl<T> Run<T> {
     pub(crate) fn call_main<R>(&self, call: impl FnOnce() -> R) -> R {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, None);
+        races::bind_main(self.races.as_ref());
         slot.running();
         let result = call();
         slot.idle();
+        races::unbind();
         registry::unbind();
         result
     }

@@ -12,6 +12,7 @@ use crate::runtime::error::TrapInfo;
 use crate::runtime::imports::{ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::races;
 use crate::runtime::run::outcome::{with_exception_values, Outcome};
 use crate::runtime::run::state::Run;
 use crate::runtime::thread_pool::{leave_program, run_on_thread};
@@ -146,11 +147,14 @@ fn try_spawn<T: Send + 'static>(
     };
     let child = run.clone();
     let name = format!("weft-thread-{tid}");
+    // Everything the parent did so far happens before the child runs.
+    let inherited = races::fork();
     let spawned = run_on_thread(
         name.clone(),
         run.config.os_stack_size,
         Box::new(move || {
             registry::bind(&child.threads, &slot, Some(&name));
+            races::bind_child(inherited, tid);
             slot.running();
             let result = catch_unwind(AssertUnwindSafe(|| {
                 entry
@@ -158,6 +162,7 @@ fn try_spawn<T: Send + 'static>(
                     .map_err(|e| with_exception_values(&mut store, e))
             }));
             slot.ending();
+            races::unbind();
             match result {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => child.thread_failed(tid, &e),

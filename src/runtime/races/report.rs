@@ -1,0 +1,102 @@
+//! What the race detector reports: [`RaceReport`], its text, and the named
+//! suppressions.
+
+use std::fmt;
+
+/// One side of a race: who accessed and where.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaceAccess {
+    /// A write (else a read).
+    pub write: bool,
+    /// The thread (`0` is the main thread).
+    pub tid: u32,
+    /// The wasm function, by its index in the module as given (as
+    /// backtraces name it); `None` for a WASI call.
+    pub func_index: Option<u32>,
+    /// Its name, when the module's name section has one.
+    pub func_name: Option<String>,
+    /// The instruction's code offset in the module as given.
+    pub offset: Option<u32>,
+    /// The WASI function that made the access, if a WASI call did.
+    pub wasi_call: Option<String>,
+}
+
+/// One data race: two accesses to the same bytes, at least one a write,
+/// by two threads, with nothing ordering them. Each pair of code places is
+/// reported once per run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RaceReport {
+    /// The first byte both accesses touch.
+    pub address: u64,
+    /// Bytes of the current access (the length of a bulk operation or WASI
+    /// buffer).
+    pub size: u64,
+    /// The access that found the race.
+    pub current: RaceAccess,
+    /// The earlier access it races with.
+    pub previous: RaceAccess,
+    /// The current access's wasm backtrace (original function indices and
+    /// offsets); for a WASI call, the frames of its call site.
+    pub backtrace: String,
+}
+
+impl fmt::Display for RaceAccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.write { "write" } else { "read" };
+        write!(f, "{what} by thread {}", self.tid)?;
+        if let Some(call) = &self.wasi_call {
+            return write!(f, " in WASI call {call}");
+        }
+        if let Some(offset) = self.offset {
+            write!(f, " at {offset:#x}")?;
+        }
+        match (&self.func_name, self.func_index) {
+            (Some(name), Some(i)) => {
+                write!(f, " in ")?;
+                demangled(f, name)?;
+                write!(f, " (wasm function {i})")
+            }
+            (None, Some(i)) => write!(f, " in <wasm function {i}>"),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn demangled(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    match rustc_demangle::try_demangle(name) {
+        Ok(d) => write!(f, "{d:#}"),
+        Err(_) => f.write_str(name),
+    }
+}
+
+impl fmt::Display for RaceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "data race on {} byte{} at {:#x}:",
+            self.size,
+            if self.size == 1 { "" } else { "s" },
+            self.address
+        )?;
+        writeln!(f, "  {}", self.current)?;
+        write!(f, "  previous {}", self.previous)?;
+        if !self.backtrace.is_empty() {
+            write!(f, "\n  current access:\n{}", self.backtrace)?;
+        }
+        Ok(())
+    }
+}
+
+/// Functions whose races are benign by design and never reported, each with
+/// why. A race is suppressed when either access is in one of them (by name,
+/// from the module's name section). Empty so far: see README "Finding data
+/// races" before adding one.
+pub(crate) const SUPPRESSIONS: &[(&str, &str)] = &[];
+
+/// Whether a race between `a` and `b` is suppressed.
+pub(crate) fn suppressed(a: &RaceAccess, b: &RaceAccess) -> bool {
+    let named = |x: &RaceAccess, n: &str| x.func_name.as_deref() == Some(n);
+    SUPPRESSIONS
+        .iter()
+        .any(|(name, _why)| named(a, name) || named(b, name))
+}
