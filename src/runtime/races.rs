@@ -345,7 +345,12 @@ impl Detector {
             tid,
             ..self.place(found.site)
         };
-        if report::suppressed(&current, &previous) {
+        if let Some(s) = report::suppressed(&current, &previous) {
+            log::debug!(
+                "race suppressed ({}: {}): {current} / {previous}",
+                s.name,
+                s.why
+            );
             return;
         }
         let r = RaceReport {
