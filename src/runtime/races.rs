@@ -332,7 +332,9 @@ impl Detector {
     /// unless its pair of sites was reported already or is suppressed.
     fn report(&self, tid: u32, found: &Found, backtrace: impl FnOnce() -> String) {
         let prior = found.hit.prior;
-        if !lock(&self.seen).insert((prior.site, found.site)) {
+        // Once per pair of places, whichever came first.
+        let pair = (prior.site.min(found.site), prior.site.max(found.site));
+        if !lock(&self.seen).insert(pair) {
             return;
         }
         let previous = report::RaceAccess {

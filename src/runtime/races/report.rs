@@ -102,23 +102,42 @@ pub(crate) struct Suppression {
 /// The suppressions: each names the functions of both sides, never one
 /// function alone, so a race of the program's own code with them is still
 /// reported.
-pub(crate) const SUPPRESSIONS: &[Suppression] = &[Suppression {
-    name: "dlmalloc-chunk-header",
-    one: &["calloc", "dlcalloc", "realloc", "dlrealloc"],
-    other: &[
-        "free",
-        "dlfree",
-        "dispose_chunk",
-        "dlrealloc",
-        "realloc",
-        "dlmalloc",
-        "malloc",
-    ],
-    why: "wasi-libc's dlmalloc reads the header word of a chunk it owns outside its \
+pub(crate) const SUPPRESSIONS: &[Suppression] = &[
+    Suppression {
+        name: "musl-need-locks",
+        one: &["__lock"],
+        other: &[
+            "__lock",
+            "__pthread_exit",
+            "pthread_exit",
+            "__wasi_thread_start_C",
+            "__pthread_create",
+            "pthread_create",
+        ],
+        why: "musl (wasi-libc) reads and clears `libc.need_locks` in __lock without \
+              synchronisation by design: pthread_create sets it before the first thread \
+              starts and the last thread to exit sets it to -1 under the thread-list lock; \
+              a stale value only takes one lock more, or one less once a single thread is \
+              left",
+    },
+    Suppression {
+        name: "dlmalloc-chunk-header",
+        one: &["calloc", "dlcalloc", "realloc", "dlrealloc"],
+        other: &[
+            "free",
+            "dlfree",
+            "dispose_chunk",
+            "dlrealloc",
+            "realloc",
+            "dlmalloc",
+            "malloc",
+        ],
+        why: "wasi-libc's dlmalloc reads the header word of a chunk it owns outside its \
               lock (calloc: is it mmapped?; realloc: its size, to copy it), while a free of \
               the neighbouring chunk, under the lock, flips that word's PINUSE bit: the bits \
               read never change while the chunk is in use",
-}];
+    },
+];
 
 /// Whether a race between `a` and `b` is suppressed, and by which.
 pub(crate) fn suppressed(a: &RaceAccess, b: &RaceAccess) -> Option<&'static Suppression> {
