@@ -957,6 +957,14 @@ struct weft_error_t *weft_instance_stderr(const struct weft_instance_t *instance
 size_t weft_instance_race_count(const struct weft_instance_t *instance);
 
 /**
+ * Bytes of the race detector's shadow state so far: its memory overhead,
+ * besides the guest memory itself (0 without detection, or for NULL).
+ *
+ * **Thread safety**: callable from any thread, also while the program runs.
+ */
+size_t weft_instance_race_shadow_bytes(const struct weft_instance_t *instance);
+
+/**
  * The text of data race `index` (from 0, in the order found): the
  * address and size, both accesses (read or write, thread, function and
  * code offset in the module as given) and the current access's wasm

@@ -121,7 +121,11 @@ static size_t print_races(const weft_instance_t *inst)
         fprintf(stderr, "%s: %.*s\n", prog, (int)len, (const char *)text);
         weft_bytes_free(text, len);
     }
-    if (n > 0) fprintf(stderr, "%s: %zu data race%s found\n", prog, n, n == 1 ? "" : "s");
+    double shadow = (double)weft_instance_race_shadow_bytes(inst) / (1 << 20);
+    double guest = (double)weft_instance_memory_size(inst) / (1 << 20);
+    if (n > 0) fprintf(stderr, "%s: %zu data race%s found", prog, n, n == 1 ? "" : "s");
+    else fprintf(stderr, "%s: no data race found", prog);
+    fprintf(stderr, " (race detector shadow memory %.1f MiB, guest memory %.1f MiB)\n", shadow, guest);
     return n;
 }
 
@@ -536,7 +540,7 @@ int main(int argc, char **argv)
     weft_instance_t *inst = NULL;
     weft_error_t *err = NULL;
     const char *invoke_name = NULL;
-    int races_fail = 0;
+    int detect_races = 0, races_fail = 0;
     /* NULL: the default directory; "": no cache; else --cache-dir's value. */
     const char *cache_dir = NULL;
     char default_dir[4096];
@@ -598,6 +602,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--detect-races") == 0 || strcmp(a, "--detect-races=fail") == 0) {
             err = weft_config_set_detect_races(config, true);
             races_fail = a[14] == '=';
+            detect_races = 1;
             takes_value = 0;
         } else if (strcmp(a, "--no-huge-pages") == 0) {
             err = weft_config_set_huge_pages(config, false);
@@ -768,7 +773,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     if (watching) watch_stop(&watcher);
-    if (print_races(inst) > 0 && races_fail) status = EXIT_RACES;
+    if (detect_races && print_races(inst) > 0 && races_fail) status = EXIT_RACES;
 
 done:
     weft_instance_delete(inst);

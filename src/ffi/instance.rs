@@ -336,6 +336,20 @@ pub unsafe extern "C" fn weft_instance_race_count(instance: *const weft_instance
     })
 }
 
+/// Bytes of the race detector's shadow state so far: its memory overhead,
+/// besides the guest memory itself (0 without detection, or for NULL).
+///
+/// **Thread safety**: callable from any thread, also while the program runs.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_race_shadow_bytes(
+    instance: *const weft_instance_t,
+) -> usize {
+    guard_value(0, || {
+        // SAFETY: NULL or a live instance.
+        unsafe { get(instance) }.map_or(0, |i| i.instance.race_shadow_bytes())
+    })
+}
+
 /// The text of data race `index` (from 0, in the order found): the
 /// address and size, both accesses (read or write, thread, function and
 /// code offset in the module as given) and the current access's wasm

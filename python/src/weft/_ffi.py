@@ -122,6 +122,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "weft_instance_stderr": (c_ptr, [c_ptr, c_ptr_p, c_size_p]),
     "weft_bytes_free": (None, [c_ptr, size]),
     "weft_instance_race_count": (size, [c_ptr]),
+    "weft_instance_race_shadow_bytes": (size, [c_ptr]),
     "weft_instance_race_report": (c_ptr, [c_ptr, size, c_ptr_p, c_size_p]),
     "weft_instance_threads": (c_ptr, [c_ptr, c_ptr_p]),
     "weft_instance_dump": (c_ptr, [c_ptr, c_ptr_p]),
