@@ -131,3 +131,22 @@ fn bulk_operations_and_neighbouring_bytes() {
     assert_eq!(found[0].address, 301);
     assert!([1, 64].contains(&found[0].size), "{found:#?}");
 }
+
+#[test]
+fn an_instrumented_module_loaded_back_still_runs() {
+    let config = Config {
+        detect_races: true,
+        ..Config::default()
+    };
+    let engine = Engine::new(&config).unwrap();
+    let bytes = Program::from_bytes(&engine, RACY.as_bytes())
+        .unwrap()
+        .serialize()
+        .unwrap();
+    // SAFETY: bytes this process just serialized with this engine's configuration.
+    let program = unsafe { Program::deserialize(&engine, &bytes) }.unwrap();
+    let instance = Instance::new(&program, &WasiConfig::default(), &HostFuncs::new()).unwrap();
+    assert_eq!(instance.run().unwrap(), Outcome::Exit(0));
+    // Its sites are gone with the rewrite's frame map: nothing to report.
+    assert!(instance.races().is_empty());
+}
