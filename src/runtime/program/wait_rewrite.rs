@@ -132,7 +132,14 @@ fn finish(
     if races {
         match race_instrument::instrument(bytes, map.as_ref()) {
             Ok(Some((out, later, sites))) => {
-                let module = Module::new(engine, &out)?;
+                // The hooks return several values: an engine with
+                // multi-value switched off cannot compile them.
+                let module = Module::new(engine, &out).map_err(|e| {
+                    wasmtime::Error::msg(format!(
+                        "cannot instrument the module for race detection ({e:#}); \
+                         the race detector needs the multi-value proposal"
+                    ))
+                })?;
                 return Ok((module, Some(compose(map.as_ref(), later)), Some(sites)));
             }
             Ok(None) => {}
