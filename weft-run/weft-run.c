@@ -123,6 +123,10 @@ static size_t print_races(const weft_instance_t *inst)
     }
     double shadow = (double)weft_instance_race_shadow_bytes(inst) / (1 << 20);
     double guest = (double)weft_instance_memory_size(inst) / (1 << 20);
+    if (weft_instance_race_shadow_bytes(inst) == 0) {
+        fprintf(stderr, "%s: no shared memory: no data race to look for\n", prog);
+        return 0;
+    }
     if (n > 0) fprintf(stderr, "%s: %zu data race%s found", prog, n, n == 1 ? "" : "s");
     else fprintf(stderr, "%s: no data race found", prog);
     fprintf(stderr, " (race detector shadow memory %.1f MiB, guest memory %.1f MiB)\n", shadow, guest);

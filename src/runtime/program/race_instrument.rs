@@ -36,7 +36,7 @@ use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
 use wasmparser::{KnownCustom, Name, Operator, Parser, Payload, TypeRef};
 
-use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS};
+use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS, STOP_MEMORY_NAME};
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
 
 /// Which hook an instruction calls, by the operands it has on the stack
@@ -196,10 +196,13 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
             }
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
-                    match import?.ty {
+                    let import = import?;
+                    // The stop checks' memory is weft's, not the program's.
+                    let stop = import.module == INTERNAL_MODULE && import.name == STOP_MEMORY_NAME;
+                    match import.ty {
                         TypeRef::Func(_) | TypeRef::FuncExact(_) => s.func_imports += 1,
                         TypeRef::Memory(ty) => {
-                            if ty.shared && !ty.memory64 && s.shared_memory.is_none() {
+                            if ty.shared && !ty.memory64 && !stop && s.shared_memory.is_none() {
                                 s.shared_memory = Some(memories);
                             }
                             memories += 1;
@@ -470,5 +473,11 @@ mod tests {
         wasmtime::Module::new(&engine, &out).unwrap();
         let unshared = wat::parse_str("(module (memory 1) (func (drop (i32.load (i32.const 0)))))");
         assert!(instrument(&unshared.unwrap(), None).unwrap().is_none());
+        // Only weft's stop memory is shared: nothing to instrument.
+        let stop_only = wat::parse_str(
+            r#"(module (import "weft:internal" "stop" (memory 1 1 shared)) (memory 1)
+               (func (drop (i32.atomic.load 0 (i32.const 0)))))"#,
+        );
+        assert!(instrument(&stop_only.unwrap(), None).unwrap().is_none());
     }
 }
