@@ -92,7 +92,8 @@ pub(crate) struct Suppression {
     /// Its name, for the documentation (README "Finding data races").
     pub(crate) name: &'static str,
     /// A race is suppressed when one access is in a function of `one` and
-    /// the other in a function of `other` (names from the name section).
+    /// the other in a function of `other` (names from the name section;
+    /// `other` empty: any function).
     pub(crate) one: &'static [&'static str],
     pub(crate) other: &'static [&'static str],
     /// Why it is benign.
@@ -121,6 +122,15 @@ pub(crate) const SUPPRESSIONS: &[Suppression] = &[
               left",
     },
     Suppression {
+        name: "sqlite-init-flag",
+        one: &["sqlite3Initialize"],
+        other: &[],
+        why: "SQLite's sqlite3_initialize (inlined into its API functions) reads \
+              sqlite3GlobalConfig.isInit without its mutex and then issues a memory \
+              barrier; sqlite3Initialize sets it, after a barrier, once initialisation \
+              is complete (double-checked initialisation by design, documented there)",
+    },
+    Suppression {
         name: "dlmalloc-chunk-header",
         one: &["calloc", "dlcalloc", "realloc", "dlrealloc"],
         other: &[
@@ -141,8 +151,9 @@ pub(crate) const SUPPRESSIONS: &[Suppression] = &[
 
 /// Whether a race between `a` and `b` is suppressed, and by which.
 pub(crate) fn suppressed(a: &RaceAccess, b: &RaceAccess) -> Option<&'static Suppression> {
-    let is_in =
-        |x: &RaceAccess, names: &[&str]| x.func_name.as_deref().is_some_and(|n| names.contains(&n));
+    let is_in = |x: &RaceAccess, names: &[&str]| {
+        names.is_empty() || x.func_name.as_deref().is_some_and(|n| names.contains(&n))
+    };
     SUPPRESSIONS
         .iter()
         .find(|s| (is_in(a, s.one) && is_in(b, s.other)) || (is_in(a, s.other) && is_in(b, s.one)))
