@@ -129,7 +129,9 @@ impl<T> Run<T> {
         self.arm_deadlock_detection();
         let result = catch_unwind(AssertUnwindSafe(start));
         slot.ending();
-        races::unbind();
+        if self.races.is_some() {
+            races::unbind();
+        }
         self.finish_main(result);
         registry::unbind();
     }
@@ -145,7 +147,9 @@ impl<T> Run<T> {
         slot.running();
         let result = call();
         slot.idle();
-        races::unbind();
+        if self.races.is_some() {
+            races::unbind();
+        }
         registry::unbind();
         result
     }

@@ -148,7 +148,7 @@ fn try_spawn<T: Send + 'static>(
     let child = run.clone();
     let name = format!("weft-thread-{tid}");
     // Everything the parent did so far happens before the child runs.
-    let inherited = races::fork();
+    let inherited = run.races.as_ref().and_then(|_| races::fork());
     let spawned = run_on_thread(
         name.clone(),
         run.config.os_stack_size,
@@ -162,7 +162,9 @@ fn try_spawn<T: Send + 'static>(
                     .map_err(|e| with_exception_values(&mut store, e))
             }));
             slot.ending();
-            races::unbind();
+            if child.races.is_some() {
+                races::unbind();
+            }
             match result {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => child.thread_failed(tid, &e),

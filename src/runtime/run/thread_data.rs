@@ -39,14 +39,18 @@ impl WasiView for ThreadData {
 
     fn call_started(caller: &wasmtime::Caller<'_, Self>, name: &'static std::ffi::CStr) {
         registry::wasi_call_started(caller, name);
-        races::wasi_call_started(name);
+        if caller.data().run.races.is_some() {
+            races::wasi_call_started(name);
+        }
     }
 
     fn call_finished(caller: &wasmtime::Caller<'_, Self>) {
-        races::wasi_call_finished(|| {
-            let bt = wasmtime::WasmBacktrace::capture(caller);
-            backtrace_text(&bt, caller.data().run.program.frame_map.as_ref())
-        });
+        if caller.data().run.races.is_some() {
+            races::wasi_call_finished(|| {
+                let bt = wasmtime::WasmBacktrace::capture(caller);
+                backtrace_text(&bt, caller.data().run.program.frame_map.as_ref())
+            });
+        }
         registry::wasi_call_finished(caller);
     }
 }

@@ -62,7 +62,9 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut caller: Caller<'_, T>, addr: i32, count: i32, offset: i32| {
             let run = run_of(caller.data_mut());
             let ea = check(run, &memory, addr, offset, 4)?;
-            races::release(ea);
+            if run.races.is_some() {
+                races::release(ea);
+            }
             let woken = run.parking.notify(ea, count as u32, &run.threads.census);
             Ok(woken as i32)
         },
@@ -129,7 +131,10 @@ fn wait<T>(
     let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
     // A wait reads its address atomically: a read-modify-write for the
     // race detector.
-    races::release(ea);
+    let detect = run.races.is_some();
+    if detect {
+        races::release(ea);
+    }
     registry::with_current(|slot| slot.enter_park(ea, timeout.is_some()));
     let result = run
         .parking
@@ -149,7 +154,9 @@ fn wait<T>(
             }
         });
     registry::with_current(ThreadSlot::running);
-    races::acquire(ea);
+    if detect {
+        races::acquire(ea);
+    }
     Ok(result? as i32)
 }
 
