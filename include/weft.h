@@ -517,6 +517,22 @@ struct weft_error_t *weft_config_set_precise_dumps(struct weft_config_t *config,
 struct weft_error_t *weft_config_set_huge_pages(struct weft_config_t *config, bool huge_pages);
 
 /**
+ * Turns the data race detector on or off (default off; README "Finding
+ * data races"). On, modules compiled with engines of this configuration
+ * are instrumented: every plain load, store and bulk memory operation on
+ * the shared memory, every atomic and the guest memory WASI calls touch
+ * are checked for data races (happens-before, vector clocks), and each
+ * race found is logged (`weft_set_log_callback`, level warn) and listed by
+ * `weft_instance_race_count`/`weft_instance_race_report`. Programs run many
+ * times slower, and the module cache is not used. Off, modules and runs
+ * are exactly as without this setting.
+ *
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+ * **Thread safety**: mutates `config`; the caller serialises.
+ */
+struct weft_error_t *weft_config_set_detect_races(struct weft_config_t *config, bool enabled);
+
+/**
  * Turns deadlock detection on (the default) or off. With it on, a command
  * (`weft_instance_run`/`start`) whose every live thread is parked in a
  * `memory.atomic.wait` without a timeout ends at once with
@@ -930,6 +946,40 @@ struct weft_error_t *weft_instance_stdout(const struct weft_instance_t *instance
 struct weft_error_t *weft_instance_stderr(const struct weft_instance_t *instance,
                                           uint8_t **data,
                                           size_t *len);
+
+/**
+ * How many data races the detector has found in this run so far (0 when
+ * the engine's configuration did not turn `weft_config_set_detect_races`
+ * on, or for NULL). Each pair of code places is reported once.
+ *
+ * **Thread safety**: callable from any thread, also while the program runs.
+ */
+size_t weft_instance_race_count(const struct weft_instance_t *instance);
+
+/**
+ * Bytes of the race detector's shadow state so far: its memory overhead,
+ * besides the guest memory itself (0 without detection, or for NULL).
+ *
+ * **Thread safety**: callable from any thread, also while the program runs.
+ */
+size_t weft_instance_race_shadow_bytes(const struct weft_instance_t *instance);
+
+/**
+ * The text of data race `index` (from 0, in the order found): the
+ * address and size, both accesses (read or write, thread, function and
+ * code offset in the module as given) and the current access's wasm
+ * backtrace, as weft-run prints it.
+ *
+ * **Ownership**: `*data` (`*len` bytes of UTF-8, not NUL-terminated) is
+ * owned by the caller; free it with `weft_bytes_free(*data, *len)`.
+ * **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT`
+ * when `index` is not below `weft_instance_race_count`.
+ * **Thread safety**: callable from any thread, also while the program runs.
+ */
+struct weft_error_t *weft_instance_race_report(const struct weft_instance_t *instance,
+                                               size_t index,
+                                               uint8_t **data,
+                                               size_t *len);
 
 /**
  * Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`

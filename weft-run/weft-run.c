@@ -20,6 +20,7 @@
 /* Exit statuses of weft-run itself (a guest's own exit code passes through). */
 #define EXIT_LOAD_ERROR 1  /* cannot read, compile, link or instantiate */
 #define EXIT_USAGE 2       /* bad command line */
+#define EXIT_RACES 66      /* --detect-races=fail found a data race (as ThreadSanitizer) */
 #define EXIT_TIMEOUT 124   /* --timeout expired (as timeout(1)) */
 #define EXIT_DEADLOCK 125  /* every guest thread waits forever (WEFT_ERROR_DEADLOCK) */
 #define EXIT_INTERRUPT 130 /* interrupted */
@@ -65,6 +66,9 @@ static void usage(FILE *out)
         "  --precise-dumps         SIGQUIT dumps also show the frames of threads in\n"
         "                          wasm code (Wasmtime epoch checks: 20-30%% slower\n"
         "                          loops); --timeout dumps always show them\n"
+        "  --detect-races[=fail]   run under the data race detector (many times\n"
+        "                          slower): each race found is printed to stderr;\n"
+        "                          with =fail the exit status is then 66\n"
         "  --no-huge-pages         keep the guest memory on 4 KiB pages instead of\n"
         "                          asking the kernel for transparent huge pages\n"
         "  --tcplisten ADDR        preopen a TCP listener on ADDR (e.g. 127.0.0.1:8080)\n"
@@ -81,12 +85,16 @@ static void usage(FILE *out)
         "                          ./jit-PID.dump for perf record -k 1 + perf inject --jit\n"
         "  --version               print weft-run's and the library's versions\n"
         "  --help                  print this help\n"
-        "  --                      end of options\n"
+        "  --                      end of options\n",
+        prog);
+    /* Two strings: C99 compilers need only take 4095 characters in one. */
+    fprintf(out,
         "\n"
         "Exit status:\n"
         "  the guest's exit code   proc_exit(n) from any thread, or 0 when _start returns\n"
         "  1                       the program cannot be loaded, linked or instantiated\n"
         "  2                       bad command line\n"
+        "  66                      --detect-races=fail found a data race\n"
         "  124                     --timeout expired (thread dump on stderr)\n"
         "  125                     deadlock: every guest thread waits forever in\n"
         "                          atomic.wait (thread dump on stderr)\n"
@@ -94,8 +102,34 @@ static void usage(FILE *out)
         "                          try_table caught (message, thread id and backtrace\n"
         "                          on stderr)\n"
         "\n"
-        "SIGQUIT (Ctrl-\\) prints a thread dump to stderr; the program keeps running.\n",
-        prog);
+        "SIGQUIT (Ctrl-\\) prints a thread dump to stderr; the program keeps running.\n");
+}
+
+/* Prints every data race the detector found to stderr; returns how many. */
+static size_t print_races(const weft_instance_t *inst)
+{
+    size_t n = weft_instance_race_count(inst);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *text = NULL;
+        size_t len = 0;
+        weft_error_t *err = weft_instance_race_report(inst, i, &text, &len);
+        if (err) {
+            weft_error_delete(err);
+            continue;
+        }
+        fprintf(stderr, "%s: %.*s\n", prog, (int)len, (const char *)text);
+        weft_bytes_free(text, len);
+    }
+    double shadow = (double)weft_instance_race_shadow_bytes(inst) / (1 << 20);
+    double guest = (double)weft_instance_memory_size(inst) / (1 << 20);
+    if (weft_instance_race_shadow_bytes(inst) == 0) {
+        fprintf(stderr, "%s: no shared memory: no data race to look for\n", prog);
+        return 0;
+    }
+    if (n > 0) fprintf(stderr, "%s: %zu data race%s found", prog, n, n == 1 ? "" : "s");
+    else fprintf(stderr, "%s: no data race found", prog);
+    fprintf(stderr, " (race detector shadow memory %.1f MiB, guest memory %.1f MiB)\n", shadow, guest);
+    return n;
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -522,6 +556,7 @@ int main(int argc, char **argv)
     weft_instance_t *inst = NULL;
     weft_error_t *err = NULL;
     const char *invoke_name = NULL;
+    int detect_races = 0, races_fail = 0;
     /* NULL: the default directory; "": no cache; else --cache-dir's value. */
     const char *cache_dir = NULL;
     char default_dir[4096];
@@ -579,6 +614,11 @@ int main(int argc, char **argv)
             takes_value = 0;
         } else if (strcmp(a, "--precise-dumps") == 0) {
             err = weft_config_set_precise_dumps(config, true);
+            takes_value = 0;
+        } else if (strcmp(a, "--detect-races") == 0 || strcmp(a, "--detect-races=fail") == 0) {
+            err = weft_config_set_detect_races(config, true);
+            races_fail = a[14] == '=';
+            detect_races = 1;
             takes_value = 0;
         } else if (strcmp(a, "--no-huge-pages") == 0) {
             err = weft_config_set_huge_pages(config, false);
@@ -750,6 +790,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     if (watching) watch_stop(&watcher);
+    if (detect_races && print_races(inst) > 0 && races_fail) status = EXIT_RACES;
 
 done:
     weft_instance_delete(inst);

@@ -256,3 +256,24 @@ def test_instance_memory(engine):
             mem.read(65535, 2)
     with pytest.raises(weft.ClosedError):
         mem.read(0, 1)
+
+
+def test_races_are_listed_with_detect_races_only():
+    from wat import RACY
+
+    with weft.Config(detect_races=True) as c, weft.Engine(c) as e:
+        assert c.detect_races is True
+        with weft.Module(e, RACY) as m, weft.Instance(m) as inst:
+            assert inst.run() == 0
+            races = inst.races
+    assert len(races) == 1, races
+    assert races[0].startswith("data race on 4 bytes at 0x64:")
+    assert "$publish" in races[0] or "publish" in races[0]
+    assert "poll" in races[0]
+    with weft.Config() as c, weft.Engine(c) as e:
+        assert c.detect_races is False
+        with pytest.raises(TypeError, match="detect_races must be a bool"):
+            c.detect_races = 1  # type: ignore[assignment]
+        with weft.Module(e, RACY) as m, weft.Instance(m) as inst:
+            assert inst.run() == 0
+            assert inst.races == []

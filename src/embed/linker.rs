@@ -75,8 +75,8 @@ pub fn configure_features<'a>(
 pub fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Module> {
     // The frame map is not kept: an embedder's traps show the rewritten
     // module's function indices (see `Program::from_module`).
-    wait_rewrite::compile(engine, bytes, false)
-        .map(|(module, _frame_map)| module)
+    wait_rewrite::compile(engine, bytes, false, false)
+        .map(|(module, _frame_map, _sites)| module)
         .map_err(|e| Error::wrap(ErrorKind::Compile, "invalid module", e))
 }
 

@@ -210,6 +210,29 @@ pub unsafe extern "C" fn weft_config_set_huge_pages(
     })
 }
 
+/// Turns the data race detector on or off (default off; README "Finding
+/// data races"). On, modules compiled with engines of this configuration
+/// are instrumented: every plain load, store and bulk memory operation on
+/// the shared memory, every atomic and the guest memory WASI calls touch
+/// are checked for data races (happens-before, vector clocks), and each
+/// race found is logged (`weft_set_log_callback`, level warn) and listed by
+/// `weft_instance_race_count`/`weft_instance_race_report`. Programs run many
+/// times slower, and the module cache is not used. Off, modules and runs
+/// are exactly as without this setting.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`.
+/// **Thread safety**: mutates `config`; the caller serialises.
+#[no_mangle]
+pub unsafe extern "C" fn weft_config_set_detect_races(
+    config: *mut weft_config_t,
+    enabled: bool,
+) -> *mut weft_error_t {
+    set(config, |c| {
+        c.detect_races = enabled;
+        Ok(())
+    })
+}
+
 /// Turns deadlock detection on (the default) or off. With it on, a command
 /// (`weft_instance_run`/`start`) whose every live thread is parked in a
 /// `memory.atomic.wait` without a timeout ends at once with

@@ -323,6 +323,68 @@ pub unsafe extern "C" fn weft_instance_stderr(
     captured(instance, data, len, |i| i.wasi().captured_stderr())
 }
 
+/// How many data races the detector has found in this run so far (0 when
+/// the engine's configuration did not turn `weft_config_set_detect_races`
+/// on, or for NULL). Each pair of code places is reported once.
+///
+/// **Thread safety**: callable from any thread, also while the program runs.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_race_count(instance: *const weft_instance_t) -> usize {
+    guard_value(0, || {
+        // SAFETY: NULL or a live instance.
+        unsafe { get(instance) }.map_or(0, |i| i.instance.races().len())
+    })
+}
+
+/// Bytes of the race detector's shadow state so far: its memory overhead,
+/// besides the guest memory itself (0 without detection, or for NULL).
+///
+/// **Thread safety**: callable from any thread, also while the program runs.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_race_shadow_bytes(
+    instance: *const weft_instance_t,
+) -> usize {
+    guard_value(0, || {
+        // SAFETY: NULL or a live instance.
+        unsafe { get(instance) }.map_or(0, |i| i.instance.race_shadow_bytes())
+    })
+}
+
+/// The text of data race `index` (from 0, in the order found): the
+/// address and size, both accesses (read or write, thread, function and
+/// code offset in the module as given) and the current access's wasm
+/// backtrace, as weft-run prints it.
+///
+/// **Ownership**: `*data` (`*len` bytes of UTF-8, not NUL-terminated) is
+/// owned by the caller; free it with `weft_bytes_free(*data, *len)`.
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; `WEFT_ERROR_INVALID_ARGUMENT`
+/// when `index` is not below `weft_instance_race_count`.
+/// **Thread safety**: callable from any thread, also while the program runs.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_race_report(
+    instance: *const weft_instance_t,
+    index: usize,
+    data: *mut *mut u8,
+    len: *mut usize,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { try_ref(instance, "instance") }?;
+        check_out(data, "data")?;
+        check_out(len, "len")?;
+        let races = inst.instance.races();
+        let report = races.get(index).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("no race {index}: {} found", races.len()),
+            )
+        })?;
+        // SAFETY: both checked non-NULL above.
+        unsafe { write_bytes(data, len, report.to_string().into_bytes()) };
+        Ok(())
+    })
+}
+
 /// Frees bytes returned by `weft_instance_stdout`/`weft_instance_stderr`
 /// or `weft_module_serialize`.
 /// `NULL` is a no-op.

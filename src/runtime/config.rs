@@ -77,6 +77,19 @@ pub struct Config {
     /// with an error naming the switch. Compiled modules (and cache
     /// entries) of different sets differ.
     pub wasm_features: WasmFeatures,
+    /// Whether programs run under weft's data race detector (default
+    /// `false`; README "Finding data races"). On, the load-time rewrite
+    /// reports every plain load, store and bulk memory operation on the
+    /// shared memory and every atomic to a happens-before detector
+    /// (`runtime::races`); races are listed by [`Instance::races`] and
+    /// logged. Programs run many times slower. Off, the module and the run
+    /// are exactly those of an engine without the setting. Only programs
+    /// loaded from bytes (not [`Program::from_module`] or `weft::embed`)
+    /// are instrumented, and the module cache is not used.
+    ///
+    /// [`Instance::races`]: crate::runtime::Instance::races
+    /// [`Program::from_module`]: crate::runtime::Program::from_module
+    pub detect_races: bool,
 }
 
 /// A profiler through which `perf` and similar tools see compiled guest
@@ -222,6 +235,7 @@ impl Default for Config {
             deadlock_detection: true,
             profiler: Profiler::None,
             wasm_features: WasmFeatures::default(),
+            detect_races: false,
         }
     }
 }

@@ -27,3 +27,25 @@ pub(crate) const STOP_MEMORY_NAME: &str = "stop";
 /// The import name in [`INTERNAL_MODULE`] that a defined shared memory
 /// becomes (see `program::defined_memory`).
 pub(crate) const DEFINED_MEMORY_NAME: &str = "memory";
+
+/// The race detector's imports in [`INTERNAL_MODULE`] (see
+/// `program::race_instrument` and `runtime::races`), in the order the
+/// rewrite imports them. The operands of the instrumented instruction plus
+/// a site id, returned unchanged: `(addr i32, site i32) -> i32`, then with a
+/// value of each type, then two values (`memory.fill`, `memory.copy`,
+/// `memory.init`, `cmpxchg`), then the hooks after an atomic that reads
+/// (`(value, site) -> value`), then `atomic.fence` (`(site) -> ()`). The
+/// `v128` hook comes last and only when the module stores `v128` values.
+pub(crate) const RACE_HOOKS: [&str; 11] = [
+    "race.addr",
+    "race.i32",
+    "race.i64",
+    "race.f32",
+    "race.f64",
+    "race.i32x2",
+    "race.i64x2",
+    "race.acquire.i32",
+    "race.acquire.i64",
+    "race.fence",
+    "race.v128",
+];

@@ -13,6 +13,7 @@ use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::HostFuncs;
 use crate::runtime::observe::dump::ThreadDump;
 use crate::runtime::program::Program;
+use crate::runtime::races::RaceReport;
 use crate::runtime::run::controls::RunControls;
 use crate::runtime::run::linker;
 use crate::runtime::run::main_thread::MAIN_TID;
@@ -187,6 +188,26 @@ impl Instance {
     /// Thread statistics.
     pub fn stats(&self) -> Stats {
         self.run.stats()
+    }
+
+    /// The data races found so far, in the order found (empty unless the
+    /// engine's [`Config::detect_races`](crate::runtime::Config::detect_races)
+    /// is on). Each pair of code places is reported once.
+    pub fn races(&self) -> Vec<RaceReport> {
+        self.run
+            .run()
+            .races
+            .as_ref()
+            .map_or_else(Vec::new, |d| d.reports())
+    }
+
+    /// Bytes of the race detector's shadow state so far (0 without it).
+    pub fn race_shadow_bytes(&self) -> usize {
+        self.run
+            .run()
+            .races
+            .as_ref()
+            .map_or(0, |d| d.shadow_bytes())
     }
 
     /// Every live thread as it is now: TID, OS thread, state, CPU time and

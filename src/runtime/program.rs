@@ -6,6 +6,7 @@ pub(crate) mod cache;
 pub(crate) mod compile_pool;
 pub(crate) mod defined_memory;
 pub(crate) mod frame_map;
+pub(crate) mod race_instrument;
 pub(crate) mod stop_checks;
 pub(crate) mod wait_rewrite;
 
@@ -20,6 +21,7 @@ use crate::runtime::features::WasmFeatures;
 use crate::runtime::program::analysis::Analysis;
 use crate::runtime::program::defined_memory::Unshareable;
 use crate::runtime::program::frame_map::FrameMap;
+use crate::runtime::program::race_instrument::RaceSites;
 
 /// A compiled module, shared and cheaply clonable.
 #[derive(Clone)]
@@ -41,6 +43,9 @@ pub(crate) struct ProgramInner {
     pub(crate) entry: std::result::Result<(), String>,
     /// How frames of the module weft rewrote map back to the given one.
     pub(crate) frame_map: Option<FrameMap>,
+    /// The race detector's sites, when the module was instrumented
+    /// (`Config::detect_races`).
+    pub(crate) race_sites: Option<Arc<RaceSites>>,
 }
 
 impl Program {
@@ -55,7 +60,9 @@ impl Program {
     ///
     /// [`Config::cache_dir`]: crate::runtime::Config::cache_dir
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
-        let cache_dir = engine.config().cache_dir.as_deref();
+        // The cache holds no race sites: instrumented modules are compiled.
+        let races = engine.config().detect_races;
+        let cache_dir = engine.config().cache_dir.as_deref().filter(|_| !races);
         if let Some((module, map)) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
             return Program::with_frame_map(engine, module, map);
         }
@@ -73,9 +80,9 @@ impl Program {
         if custom {
             check()?;
         }
-        let (module, map) = compile_pool::install(|| {
+        let (module, map, race_sites) = compile_pool::install(|| {
             let checks = engine.interruption() == Interruption::StopChecks;
-            crate::runtime::program::wait_rewrite::compile(engine.wasmtime(), bytes, checks)
+            wait_rewrite::compile(engine.wasmtime(), bytes, checks, races)
         })
         .map_err(|e| match e.downcast_ref::<Unshareable>() {
             Some(refusal) => Error::new(ErrorKind::Link, refusal.to_string()),
@@ -88,7 +95,13 @@ impl Program {
         if let Some(dir) = cache_dir {
             cache::store(engine, dir, bytes, &module, map.as_ref());
         }
-        Program::with_frame_map(engine, module, map)
+        let mut program = Program::with_frame_map(engine, module, map)?;
+        if let Some(sites) = race_sites {
+            Arc::get_mut(&mut program.inner)
+                .expect("a new program is not shared yet")
+                .race_sites = Some(Arc::new(sites));
+        }
+        Ok(program)
     }
 
     /// The compiled machine code, for [`Program::deserialize`] by an engine
@@ -180,6 +193,7 @@ impl Program {
                 stop_checks,
                 entry,
                 frame_map,
+                race_sites: None,
             }),
         })
     }

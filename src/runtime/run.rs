@@ -55,6 +55,7 @@ use crate::runtime::memory::{self, create_memory};
 use crate::runtime::observe::registry::ThreadRegistry;
 use crate::runtime::program::stop_checks;
 use crate::runtime::program::ProgramInner;
+use crate::runtime::races::Detector;
 use crate::runtime::run::completion::Completion;
 use crate::runtime::run::state::State;
 use crate::runtime::run::stopping::keep_stopping;
@@ -86,6 +87,7 @@ impl<T> Run<T> {
         T: Send + 'static,
     {
         let threads = Arc::new(ThreadRegistry::new(Some(program.clone())));
+        let races = Detector::new(&program);
         Arc::new_cyclic(|me: &Weak<Run<T>>| Run {
             me: me.clone(),
             stopper: {
@@ -98,6 +100,7 @@ impl<T> Run<T> {
             memory,
             stop_memory,
             parking: ParkingLot::default(),
+            races,
             threads,
             completion: Completion::default(),
             pre: OnceLock::new(),

@@ -11,6 +11,7 @@
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 use wasmtime::{AsContext, Memory, SharedMemory};
 
@@ -109,6 +110,15 @@ impl MemView {
         }
     }
 
+    /// Tells the access hook (if one is set) about a checked access.
+    fn seen(&self, offset: u32, len: usize, write: bool) {
+        if self.shared && len > 0 {
+            if let Some(hook) = ACCESS_HOOK.get() {
+                hook(offset, len, write);
+            }
+        }
+    }
+
     /// Copies `out.len()` bytes from guest address `offset`.
     pub fn read_into(&self, offset: u32, out: &mut [u8]) -> Result<(), Fault> {
         // SAFETY: `read_into_uninit` only writes initialised bytes, so `out`
@@ -125,6 +135,7 @@ impl MemView {
         out: &'a mut [MaybeUninit<u8>],
     ) -> Result<&'a mut [u8], Fault> {
         let start = self.check(offset, out.len())?;
+        self.seen(offset, out.len(), false);
         if out.is_empty() {
             return Ok(&mut []);
         }
@@ -157,6 +168,7 @@ impl MemView {
     /// Copies `bytes` to guest address `offset`.
     pub fn write(&self, offset: u32, bytes: &[u8]) -> Result<(), Fault> {
         let start = self.check(offset, bytes.len())?;
+        self.seen(offset, bytes.len(), true);
         if bytes.is_empty() {
             return Ok(());
         }
@@ -186,6 +198,17 @@ impl MemView {
     pub fn write_u64(&self, offset: u32, v: u64) -> Result<(), Fault> {
         self.write(offset, &v.to_le_bytes())
     }
+}
+
+/// Who hears of the guest memory WASI calls read and write: the race
+/// detector (`runtime::races`), set when the first program runs under it.
+/// Called with the guest address, the length and whether it is a write, on
+/// the thread making the WASI call, for shared memories only.
+static ACCESS_HOOK: OnceLock<fn(u32, usize, bool)> = OnceLock::new();
+
+/// Sets the access hook (the first setting wins; later ones are ignored).
+pub(crate) fn set_access_hook(hook: fn(u32, usize, bool)) {
+    let _ = ACCESS_HOOK.set(hook);
 }
 
 /// Copies `len` bytes from shared memory at `src` to the host buffer `dst`

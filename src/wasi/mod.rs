@@ -35,6 +35,7 @@ pub use ctx::WasiCtx;
 pub use errno::Errno;
 pub use exit::ProcExit;
 pub use host_cpus::host_parallelism;
+pub(crate) use memory::set_access_hook;
 pub use memory::GuestMemory;
 pub use parallelism::{InvalidParallelism, Parallelism, PARALLELISM_VARIABLES};
 pub use preview1::{add_to_linker, FUNCTIONS};

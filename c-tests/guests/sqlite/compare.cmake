@@ -1,12 +1,16 @@
 # Runs the SQLite driver natively and as a wasm guest under weft-run, each on
 # a fresh directory, and requires both to succeed with byte-identical reports.
 #   cmake -DWEFT_RUN=... -DGUEST=sqlite.wasm -DNATIVE=driver -DWORK_DIR=... -P compare.cmake
+# [-DWEFT_ARGS=<weft-run options, ;-separated>] [-DTIMEOUT=<weft-run --timeout, default 240s>]
+if(NOT TIMEOUT)
+  set(TIMEOUT 240s)
+endif()
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}/native" "${WORK_DIR}/wasm")
 
 execute_process(COMMAND "${NATIVE}" "${WORK_DIR}/native"
   RESULT_VARIABLE native_rc OUTPUT_VARIABLE native_out ERROR_VARIABLE native_err)
-execute_process(COMMAND "${WEFT_RUN}" --timeout 240s --dir "${WORK_DIR}/wasm::/data" "${GUEST}" /data
+execute_process(COMMAND "${WEFT_RUN}" --timeout ${TIMEOUT} ${WEFT_ARGS} --dir "${WORK_DIR}/wasm::/data" "${GUEST}" /data
   RESULT_VARIABLE wasm_rc OUTPUT_VARIABLE wasm_out ERROR_VARIABLE wasm_err)
 file(WRITE "${WORK_DIR}/native.txt" "${native_out}")
 file(WRITE "${WORK_DIR}/wasm.txt" "${wasm_out}")

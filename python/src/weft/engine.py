@@ -69,6 +69,7 @@ class Config(Handle):
         interrupt_wasm: Optional[bool] = None,
         precise_dumps: Optional[bool] = None,
         huge_pages: Optional[bool] = None,
+        detect_races: Optional[bool] = None,
         wasm_features: Union[str, Mapping[str, bool], None] = None,
     ) -> None:
         super().__init__(lib.weft_config_new(), lib.weft_config_delete)
@@ -82,6 +83,7 @@ class Config(Handle):
         self._interrupt_wasm = True
         self._precise_dumps = False
         self._huge_pages = True
+        self._detect_races = False
         self._profiler: Optional[str] = None
         if max_threads is not None:
             self.max_threads = max_threads
@@ -105,6 +107,8 @@ class Config(Handle):
             self.precise_dumps = precise_dumps
         if huge_pages is not None:
             self.huge_pages = huge_pages
+        if detect_races is not None:
+            self.detect_races = detect_races
         if wasm_features is not None:
             self.set_wasm_features(wasm_features)
 
@@ -206,6 +210,24 @@ class Config(Handle):
         with self._use() as ptr:
             check(lib.weft_config_set_deadlock_detection(ptr, value))
         self._deadlock_detection = value
+
+    @property
+    def detect_races(self) -> bool:
+        """Whether programs run under weft's data race detector (default
+        ``False``): plain and atomic accesses to the shared memory and the
+        buffers of WASI calls are checked (happens-before), and each race
+        found is listed by :attr:`weft.Instance.races` and logged. Programs
+        run many times slower; the module cache is not used. See the README,
+        "Finding data races"."""
+        return self._detect_races
+
+    @detect_races.setter
+    def detect_races(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"detect_races must be a bool, not {type(value).__name__}")
+        with self._use() as ptr:
+            check(lib.weft_config_set_detect_races(ptr, value))
+        self._detect_races = value
 
     @property
     def interrupt_wasm(self) -> bool:

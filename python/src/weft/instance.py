@@ -238,6 +238,20 @@ class Instance(Handle):
         return ThreadDump(tuple(threads), text)
 
     @property
+    def races(self) -> List[str]:
+        """The data races found so far, one text per race (address and size,
+        both accesses with thread, function and offset, the current access's
+        backtrace); empty unless the engine's config has ``detect_races``.
+        Callable from any thread."""
+        out = []
+        with self._use() as ptr:
+            for i in range(lib.weft_instance_race_count(ptr)):
+                data, length = _ffi.c_ptr(), ctypes.c_size_t()
+                check(lib.weft_instance_race_report(ptr, i, data, length))
+                out.append(_ffi.take_bytes(data, length).decode("utf-8", "replace"))
+        return out
+
+    @property
     def stdout(self) -> bytes:
         """Everything the guest wrote to stdout so far (with :data:`weft.CAPTURE`; else ``b""``)."""
         return self._captured(lib.weft_instance_stdout)

@@ -59,8 +59,10 @@ impl FrameMap {
             .iter()
             .filter_map(|&(new, mid)| Some((new, self.offset(mid)?)))
             .collect();
+        // Both rewrites import their functions right after the original
+        // imports, so the original ones keep their indices.
         FrameMap {
-            func_imports: later.func_imports,
+            func_imports: self.func_imports,
             added_funcs: later.added_funcs + self.added_funcs,
             points,
         }
@@ -144,5 +146,14 @@ mod tests {
         let both = first.then(&map);
         assert_eq!(both.offset(100), Some(70));
         assert_eq!(both.added_funcs, 3);
+        // Two rewrites that both import functions (waits, then the race
+        // detector's hooks): original function 2 is 2 + 3 + 10 at the end.
+        let hooks = FrameMap {
+            func_imports: 5,
+            added_funcs: 10,
+            points: vec![(0, 0)],
+        };
+        let all = map.then(&hooks);
+        assert_eq!((all.func_index(15), all.func_index(1)), (2, 1));
     }
 }

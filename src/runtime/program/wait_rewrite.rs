@@ -47,6 +47,7 @@ use wasmtime::Module;
 use crate::runtime::imports::{INTERNAL_MODULE, NOTIFY, STOP_MEMORY_NAME, WAIT32, WAIT64};
 use crate::runtime::program::defined_memory;
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
+use crate::runtime::program::race_instrument::{self, RaceSites};
 use crate::runtime::program::stop_checks;
 
 /// How many functions the rewrite imports.
@@ -54,18 +55,21 @@ const ADDED: u32 = 3;
 
 /// Compiles `bytes` (binary or text): a defined shared memory becomes an
 /// import (`defined_memory`), atomic waits are rewritten when the module
-/// imports a shared memory, and with `checks` stop checks are inserted
-/// (`stop_checks`). Errors are those of the original module. Also returns
-/// how the rewritten module's frames map back (`None`: not rewritten).
+/// imports a shared memory, with `checks` stop checks are inserted
+/// (`stop_checks`), and with `races` memory accesses are instrumented for
+/// the race detector (`race_instrument`, last). Errors are those of the
+/// original module. Also returns how the rewritten module's frames map back
+/// (`None`: not rewritten) and the instrumented sites.
 pub(crate) fn compile(
     engine: &wasmtime::Engine,
     bytes: &[u8],
     checks: bool,
-) -> wasmtime::Result<(Module, Option<FrameMap>)> {
+    races: bool,
+) -> wasmtime::Result<Compiled> {
     let original: Cow<'_, [u8]> = match wat::parse_bytes(bytes) {
         Ok(b) => b,
         // Let Wasmtime word the error.
-        Err(_) => return Ok((Module::new(engine, bytes)?, None)),
+        Err(_) => return Ok((Module::new(engine, bytes)?, None, None)),
     };
     let (binary, shared_map) = match defined_memory::import_defined_memory(&original) {
         Ok(None) => (original.clone(), None),
@@ -78,13 +82,22 @@ pub(crate) fn compile(
     };
     let rewritten = rewrite(&binary, checks).and_then(|r| match r {
         None => Ok(None),
-        Some((rewritten, map)) => Module::new(engine, &rewritten)
-            .map(|module| Some((module, compose(shared_map.as_ref(), map))))
-            .map_err(|e| format!("{e:#}")),
+        Some((rewritten, map)) => {
+            let map = compose(shared_map.as_ref(), map);
+            // With races, the rewrite is validated before it is instrumented.
+            let module = match races {
+                false => Module::new(engine, &rewritten).map(Some),
+                true => Module::validate(engine, &rewritten).map(|()| None),
+            };
+            module
+                .map(|module| Some((module, rewritten, map)))
+                .map_err(|e| format!("{e:#}"))
+        }
     });
     match rewritten {
-        Ok(Some((module, map))) => Ok((module, Some(map))),
-        Ok(None) => Ok((Module::new(engine, &binary)?, shared_map)),
+        Ok(Some((Some(module), _, map))) => Ok((module, Some(map), None)),
+        Ok(Some((None, rewritten, map))) => finish(engine, &rewritten, Some(map), races),
+        Ok(None) => finish(engine, &binary, shared_map, races),
         // Report the original module's error, not the rewritten one's.
         Err(e) => {
             let module = Module::new(engine, &binary)?;
@@ -96,9 +109,44 @@ pub(crate) fn compile(
                 )));
             }
             log::warn!("atomic waits not made stoppable (cannot rewrite: {e})");
-            Ok((module, shared_map))
+            if races {
+                log::warn!("races are not detected in this module (cannot rewrite: {e})");
+            }
+            Ok((module, shared_map, None))
         }
     }
+}
+
+/// A compiled module, how its frames map back (`None`: not rewritten) and,
+/// with race detection, its instrumented sites.
+pub(crate) type Compiled = (Module, Option<FrameMap>, Option<RaceSites>);
+
+/// Compiles `bytes` (whose frames map back through `map`), instrumented for
+/// the race detector with `races` (`race_instrument`).
+fn finish(
+    engine: &wasmtime::Engine,
+    bytes: &[u8],
+    map: Option<FrameMap>,
+    races: bool,
+) -> wasmtime::Result<Compiled> {
+    if races {
+        match race_instrument::instrument(bytes, map.as_ref()) {
+            Ok(Some((out, later, sites))) => {
+                // The hooks return several values: an engine with
+                // multi-value switched off cannot compile them.
+                let module = Module::new(engine, &out).map_err(|e| {
+                    wasmtime::Error::msg(format!(
+                        "cannot instrument the module for race detection ({e:#}); \
+                         the race detector needs the multi-value proposal"
+                    ))
+                })?;
+                return Ok((module, Some(compose(map.as_ref(), later)), Some(sites)));
+            }
+            Ok(None) => {}
+            Err(e) => log::warn!("races are not detected in this module (cannot instrument: {e})"),
+        }
+    }
+    Ok((Module::new(engine, bytes)?, map, None))
 }
 
 fn compose(first: Option<&FrameMap>, then: FrameMap) -> FrameMap {

@@ -5,9 +5,10 @@ use wasmtime::{Caller, FuncType, Linker, Store};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
-use crate::runtime::imports::{INTERNAL_MODULE, STOP_MEMORY_NAME};
+use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS, STOP_MEMORY_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::races;
 use crate::runtime::run::spawn;
 use crate::runtime::run::thread_data::ThreadData;
 use crate::runtime::run::waits;
@@ -90,6 +91,17 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             })?;
     }
     // Last, so the embedder cannot shadow them.
+    // Also for an instrumented module that was serialized and loaded back
+    // (its sites are gone: the hooks then report nothing).
+    let instrumented = run.races.is_some()
+        || run
+            .program
+            .module
+            .imports()
+            .any(|i| i.module() == INTERNAL_MODULE && RACE_HOOKS.contains(&i.name()));
+    if instrumented {
+        races::add_to_linker(&mut linker).map_err(internal)?;
+    }
     if let Some(memory) = &run.memory {
         waits::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
             .map_err(internal)?;

@@ -11,6 +11,7 @@ use wasmtime::Store;
 
 use crate::runtime::error::{Error, ErrorKind, Result, TrapInfo};
 use crate::runtime::observe::registry;
+use crate::runtime::races;
 use crate::runtime::run::outcome::{classify, Outcome, ThreadEnd};
 use crate::runtime::run::state::Run;
 use crate::runtime::run::stopping::STOP_GRACE;
@@ -123,11 +124,15 @@ impl<T> Run<T> {
     ) {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, name);
+        races::bind_main(self.races.as_ref());
         slot.running();
         self.arm_deadlock_detection();
         let result =
             catch_unwind(AssertUnwindSafe(start)).map(|r| r.map_err(|e| self.note_stop(slot, e)));
         slot.ending();
+        if self.races.is_some() {
+            races::unbind();
+        }
         self.finish_main(result);
         registry::unbind();
     }
@@ -142,9 +147,13 @@ impl<T> Run<T> {
     ) -> wasmtime::Result<R> {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, None);
+        races::bind_main(self.races.as_ref());
         slot.running();
         let result = call().map_err(|e| self.note_stop(slot, e));
         slot.idle();
+        if self.races.is_some() {
+            races::unbind();
+        }
         registry::unbind();
         result
     }

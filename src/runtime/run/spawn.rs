@@ -12,6 +12,7 @@ use crate::runtime::error::TrapInfo;
 use crate::runtime::imports::{ENTRY_NAME, SPAWN_MODULE, SPAWN_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::races;
 use crate::runtime::run::outcome::{with_exception_values, Outcome};
 use crate::runtime::run::state::Run;
 use crate::runtime::thread_pool::{leave_program, run_on_thread, stop_batch};
@@ -146,11 +147,14 @@ fn try_spawn<T: Send + 'static>(
     };
     let child = run.clone();
     let name = format!("weft-thread-{tid}");
+    // Everything the parent did so far happens before the child runs.
+    let inherited = run.races.as_ref().and_then(|_| races::fork());
     let spawned = run_on_thread(
         name.clone(),
         run.config.os_stack_size,
         Box::new(move || {
             registry::bind(&child.threads, &slot, Some(&name));
+            races::bind_child(inherited, tid);
             slot.running();
             let result = catch_unwind(AssertUnwindSafe(|| {
                 entry
@@ -161,6 +165,9 @@ fn try_spawn<T: Send + 'static>(
             slot.ending();
             if child.is_ended() {
                 stop_batch();
+            }
+            if child.races.is_some() {
+                races::unbind();
             }
             match result {
                 Ok(Ok(())) => {}

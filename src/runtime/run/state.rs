@@ -16,6 +16,7 @@ use wasmtime::{InstancePre, SharedMemory};
 use crate::runtime::config::Config;
 use crate::runtime::observe::registry::ThreadRegistry;
 use crate::runtime::program::ProgramInner;
+use crate::runtime::races::Detector;
 use crate::runtime::run::completion::Completion;
 use crate::runtime::run::outcome::Outcome;
 use crate::runtime::run::tids::{Stats, ThreadCounts};
@@ -38,6 +39,8 @@ pub(crate) struct Run<T> {
     pub(crate) parking: ParkingLot,
     /// The live threads' states, the deadlock census and thread dumps.
     pub(crate) threads: Arc<ThreadRegistry>,
+    /// The race detector, when the program was instrumented for it.
+    pub(crate) races: Option<Arc<Detector>>,
     /// Readable once the outcome is decided (made on first request).
     pub(super) completion: Completion,
     pub(super) pre: OnceLock<InstancePre<T>>,

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
+use crate::runtime::observe::dump::backtrace_text;
 use crate::runtime::observe::registry;
+use crate::runtime::races;
 use crate::runtime::run::outcome::Outcome;
 use crate::runtime::run::state::Run;
 use crate::wasi::{GuestMemory, ProcExit, WasiCtx, WasiView};
@@ -37,9 +39,18 @@ impl WasiView for ThreadData {
 
     fn call_started(caller: &wasmtime::Caller<'_, Self>, name: &'static std::ffi::CStr) {
         registry::wasi_call_started(caller, name);
+        if caller.data().run.races.is_some() {
+            races::wasi_call_started(name);
+        }
     }
 
     fn call_finished(caller: &wasmtime::Caller<'_, Self>) {
+        if caller.data().run.races.is_some() {
+            races::wasi_call_finished(|| {
+                let bt = wasmtime::WasmBacktrace::capture(caller);
+                backtrace_text(&bt, caller.data().run.program.frame_map.as_ref())
+            });
+        }
         registry::wasi_call_finished(caller);
     }
 

@@ -15,6 +15,7 @@ use crate::runtime::imports::{INTERNAL_MODULE, NOTIFY, WAIT32, WAIT64};
 use crate::runtime::observe::dump::backtrace_text;
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
+use crate::runtime::races;
 use crate::runtime::run::state::Run;
 
 /// Defines the three `weft:internal` imports on `linker`, for the program
@@ -61,6 +62,9 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut caller: Caller<'_, T>, addr: i32, count: i32, offset: i32| {
             let run = run_of(caller.data_mut());
             let ea = check(run, &memory, addr, offset, 4)?;
+            if run.races.is_some() {
+                races::release(ea);
+            }
             let woken = run.parking.notify(ea, count as u32, &run.threads.census);
             Ok(woken as i32)
         },
@@ -125,6 +129,12 @@ fn wait<T>(
     timeout: i64,
 ) -> wasmtime::Result<i32> {
     let timeout = u64::try_from(timeout).ok().map(Duration::from_nanos);
+    // A wait reads its address atomically: a read-modify-write for the
+    // race detector.
+    let detect = run.races.is_some();
+    if detect {
+        races::release(ea);
+    }
     registry::with_current(|slot| slot.enter_park(ea, timeout.is_some()));
     let result = run
         .parking
@@ -147,6 +157,9 @@ fn wait<T>(
     // (parked), for final dumps.
     let result = result?;
     registry::with_current(ThreadSlot::running);
+    if detect {
+        races::acquire(ea);
+    }
     Ok(result as i32)
 }
 

@@ -1,0 +1,357 @@
+//! Shadow memory: what the detector remembers about each byte of the shared
+//! memory, FastTrack's per-location state.
+//!
+//! The memory is cut into 4-byte granules. A granule's [`Cell`] holds one
+//! state for all four bytes while every access covers the whole granule
+//! (the common case: `i32`/`i64`/`f64` data, pointers) and splits into four
+//! byte lanes at the first smaller or straddling access, so that two
+//! threads writing neighbouring bytes never look like a race; a whole-granule
+//! write joins the lanes again. A state is the last write's epoch and site,
+//! and the reads since: one epoch while they are ordered, every unordered
+//! reader's epoch otherwise (FastTrack's read vector, kept sparse).
+//!
+//! Cells are allocated 256 at a time (1 KiB of guest memory, one lock each)
+//! when first touched, in a table of 64 KiB pages sized by the memory's
+//! maximum: memory grown later is covered without any resizing.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::runtime::races::clock::{index_of, Epoch, VClock};
+
+const STRIPE_SHIFT: u32 = 10;
+const PAGE_SHIFT: u32 = 16;
+const GRANULES: usize = 1 << (STRIPE_SHIFT - 2);
+const STRIPES: usize = 1 << (PAGE_SHIFT - STRIPE_SHIFT);
+
+/// The earlier access a new one races with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Prior {
+    pub(crate) epoch: Epoch,
+    pub(crate) site: u32,
+    pub(crate) write: bool,
+}
+
+/// A race found by [`Shadow::access`]: the first byte and the earlier access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub(crate) addr: u64,
+    pub(crate) prior: Prior,
+}
+
+/// The accessing thread: its index, its current epoch and clock, the site.
+pub(crate) struct Accessor<'a> {
+    pub(crate) index: u32,
+    pub(crate) now: Epoch,
+    pub(crate) clock: &'a VClock,
+    pub(crate) site: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+enum Read {
+    #[default]
+    None,
+    One(Epoch, u32),
+    // A thin pointer keeps every state small; read vectors are rare.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<(Epoch, u32)>>),
+}
+
+#[derive(Clone, Debug, Default)]
+struct State {
+    write: Epoch,
+    write_site: u32,
+    /// An atomic has written these bytes (see [`Shadow::mark_atomic`]).
+    atomic: bool,
+    read: Read,
+}
+
+impl State {
+    fn read(&mut self, a: &Accessor<'_>) -> Option<Prior> {
+        if matches!(self.read, Read::One(e, _) if e == a.now) {
+            return None;
+        }
+        let hit = (!a.clock.knows(self.write)).then_some(Prior {
+            epoch: self.write,
+            site: self.write_site,
+            write: true,
+        });
+        self.read = match std::mem::take(&mut self.read) {
+            Read::None => Read::One(a.now, a.site),
+            Read::One(e, s) if index_of(e) != a.index && !a.clock.knows(e) => {
+                Read::Many(Box::new(vec![(e, s), (a.now, a.site)]))
+            }
+            Read::One(..) => Read::One(a.now, a.site),
+            Read::Many(mut readers) => {
+                // Reads ordered before this one are covered by it.
+                readers.retain(|&(e, _)| index_of(e) != a.index && !a.clock.knows(e));
+                readers.push((a.now, a.site));
+                match readers.len() {
+                    1 => Read::One(a.now, a.site),
+                    _ => Read::Many(readers),
+                }
+            }
+        };
+        hit
+    }
+
+    fn check_write(&self, a: &Accessor<'_>) -> Option<Prior> {
+        if !a.clock.knows(self.write) {
+            return Some(Prior {
+                epoch: self.write,
+                site: self.write_site,
+                write: true,
+            });
+        }
+        let unordered = |&(e, s): &(Epoch, u32)| {
+            (!a.clock.knows(e)).then_some(Prior {
+                epoch: e,
+                site: s,
+                write: false,
+            })
+        };
+        match &self.read {
+            Read::None => None,
+            Read::One(e, s) => unordered(&(*e, *s)),
+            Read::Many(readers) => readers.iter().find_map(unordered),
+        }
+    }
+
+    fn written(a: &Accessor<'_>, atomic: bool) -> State {
+        State {
+            write: a.now,
+            write_site: a.site,
+            atomic,
+            read: Read::None,
+        }
+    }
+
+    fn write(&mut self, a: &Accessor<'_>) -> Option<Prior> {
+        if self.write == a.now {
+            return None;
+        }
+        let hit = self.check_write(a);
+        *self = State::written(a, self.atomic);
+        hit
+    }
+
+    fn access(&mut self, write: bool, a: &Accessor<'_>) -> Option<Prior> {
+        match write {
+            true => self.write(a),
+            false => self.read(a),
+        }
+    }
+}
+
+/// One granule: a state for all four bytes, or one per byte.
+#[derive(Debug)]
+enum Cell {
+    Whole(State),
+    Split(Box<[State; 4]>),
+}
+
+impl Cell {
+    /// Whether an atomic wrote any of bytes `lo..hi`.
+    fn atomic(&self, lo: usize, hi: usize) -> bool {
+        match self {
+            Cell::Whole(state) => state.atomic,
+            Cell::Split(lanes) => lanes[lo..hi].iter().any(|l| l.atomic),
+        }
+    }
+
+    /// An atomic writes the whole granule.
+    fn mark_atomic(&mut self) {
+        match self {
+            Cell::Whole(state) => state.atomic = true,
+            Cell::Split(lanes) => lanes.iter_mut().for_each(|l| l.atomic = true),
+        }
+    }
+
+    /// Bytes `lo..hi` of the granule are accessed.
+    fn access(&mut self, lo: usize, hi: usize, write: bool, a: &Accessor<'_>) -> Option<Prior> {
+        let whole = lo == 0 && hi == 4;
+        match self {
+            Cell::Whole(state) if whole => state.access(write, a),
+            Cell::Split(lanes) if whole && write => {
+                let hit = lanes.iter().find_map(|l| l.check_write(a));
+                let atomic = lanes.iter().any(|l| l.atomic);
+                *self = Cell::Whole(State::written(a, atomic));
+                hit
+            }
+            _ => {
+                if let Cell::Whole(state) = self {
+                    let state = std::mem::take(state);
+                    *self = Cell::Split(Box::new([
+                        state.clone(),
+                        state.clone(),
+                        state.clone(),
+                        state,
+                    ]));
+                }
+                let Cell::Split(lanes) = self else {
+                    unreachable!("split above")
+                };
+                let mut hit = None;
+                for lane in &mut lanes[lo..hi] {
+                    let h = lane.access(write, a);
+                    hit = hit.or(h);
+                }
+                hit
+            }
+        }
+    }
+}
+
+struct Page {
+    stripes: [Mutex<Option<Box<[Cell]>>>; STRIPES],
+}
+
+/// The shadow of one shared memory.
+pub(crate) struct Shadow {
+    pages: Box<[OnceLock<Box<Page>>]>,
+    /// Bytes of cells allocated so far.
+    bytes: AtomicUsize,
+}
+
+impl Shadow {
+    /// The shadow of a memory of at most `max_pages` 64 KiB pages.
+    pub(crate) fn new(max_pages: u64) -> Shadow {
+        let pages = (0..max_pages.min(1 << 16))
+            .map(|_| OnceLock::new())
+            .collect();
+        Shadow {
+            pages,
+            bytes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Bytes of shadow state allocated (the lane splits not counted).
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed) + self.pages.len() * size_of::<OnceLock<Box<Page>>>()
+    }
+
+    /// Records an access of `len` bytes at `addr` by `a` and returns the
+    /// first race it makes, if any, and whether an atomic wrote any of the
+    /// bytes before. Bytes beyond the memory's maximum are not shadowed (the
+    /// access traps in wasm anyway).
+    pub(crate) fn access(
+        &self,
+        addr: u64,
+        len: u64,
+        write: bool,
+        a: &Accessor<'_>,
+    ) -> (Option<Hit>, bool) {
+        let mut hit = None;
+        let mut atomic = false;
+        self.each_granule(addr, len, |at, cell, lo, hi| {
+            // A synchronisation variable: not checked (see `races`).
+            if cell.atomic(lo, hi) {
+                atomic = true;
+            } else if let Some(prior) = cell.access(lo, hi, write, a) {
+                hit = hit.or(Some(Hit { addr: at, prior }));
+            }
+        });
+        (hit, atomic)
+    }
+
+    /// Remembers that an atomic wrote the granules of `len` bytes at `addr`.
+    pub(crate) fn mark_atomic(&self, addr: u64, len: u64) {
+        self.each_granule(addr, len, |_, cell, _, _| cell.mark_atomic());
+    }
+
+    /// Calls `f(address, cell, lo, hi)` for each granule of `len` bytes at
+    /// `addr` (bytes `lo..hi` of it), holding its stripe's lock.
+    fn each_granule(&self, addr: u64, len: u64, mut f: impl FnMut(u64, &mut Cell, usize, usize)) {
+        let end = addr
+            .saturating_add(len)
+            .min((self.pages.len() as u64) << PAGE_SHIFT);
+        let mut at = addr;
+        while at < end {
+            let page = self.pages[(at >> PAGE_SHIFT) as usize].get_or_init(|| {
+                Box::new(Page {
+                    stripes: std::array::from_fn(|_| Mutex::new(None)),
+                })
+            });
+            let stripe = &page.stripes[((at >> STRIPE_SHIFT) as usize) % STRIPES];
+            let stripe_end = end.min(((at >> STRIPE_SHIFT) + 1) << STRIPE_SHIFT);
+            let mut cells = stripe.lock().unwrap_or_else(|e| e.into_inner());
+            let cells = cells.get_or_insert_with(|| {
+                self.bytes
+                    .fetch_add(GRANULES * size_of::<Cell>(), Ordering::Relaxed);
+                (0..GRANULES)
+                    .map(|_| Cell::Whole(State::default()))
+                    .collect()
+            });
+            while at < stripe_end {
+                let granule_end = stripe_end.min(((at >> 2) + 1) << 2);
+                let lo = (at & 3) as usize;
+                let hi = lo + (granule_end - at) as usize;
+                f(at, &mut cells[((at >> 2) as usize) % GRANULES], lo, hi);
+                at = granule_end;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::races::clock::epoch;
+
+    fn thread(index: u32, clock: u32) -> VClock {
+        let mut c = VClock::default();
+        c.set(index, clock);
+        c
+    }
+
+    #[test]
+    fn unordered_accesses_race_and_ordered_ones_do_not() {
+        let shadow = Shadow::new(2);
+        let (c1, c2) = (thread(1, 1), thread(2, 1));
+        let a1 = |site| Accessor {
+            index: 1,
+            now: epoch(1, 1),
+            clock: &c1,
+            site,
+        };
+        let a2 = |site| Accessor {
+            index: 2,
+            now: epoch(2, 1),
+            clock: &c2,
+            site,
+        };
+        assert_eq!(shadow.access(100, 4, true, &a1(7)).0, None);
+        let hit = shadow
+            .access(100, 4, false, &a2(8))
+            .0
+            .expect("write-read race");
+        assert_eq!((hit.addr, hit.prior.site, hit.prior.write), (100, 7, true));
+        // Neighbouring bytes by different threads: no race.
+        assert_eq!(shadow.access(200, 1, true, &a1(1)).0, None);
+        assert_eq!(shadow.access(201, 1, true, &a2(2)).0, None);
+        // A read-write race through a split granule, on a grown page.
+        assert_eq!(shadow.access(70_000, 2, false, &a1(3)).0, None);
+        let hit = shadow
+            .access(70_000, 8, true, &a2(4))
+            .0
+            .expect("read-write race");
+        assert!(!hit.prior.write);
+        // Ordered: thread 2 knows thread 1's epoch.
+        let mut c3 = thread(2, 2);
+        c3.join(&c1);
+        let a3 = Accessor {
+            index: 2,
+            now: epoch(2, 2),
+            clock: &c3,
+            site: 5,
+        };
+        assert_eq!(shadow.access(300, 4, true, &a1(6)).0, None);
+        assert_eq!(shadow.access(300, 4, true, &a3).0, None);
+        // Bytes an atomic wrote are flagged for plain accesses.
+        assert!(!shadow.access(400, 4, false, &a1(6)).1);
+        shadow.mark_atomic(400, 4);
+        assert!(shadow.access(402, 1, false, &a1(6)).1);
+        // Beyond the maximum: not shadowed.
+        assert_eq!(shadow.access(2 << 16, 4, true, &a1(6)).0, None);
+    }
+}

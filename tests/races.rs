@@ -1,0 +1,152 @@
+//! The race detector (`Config::detect_races`, README "Finding data races")
+//! with WAT guests: what a report holds, what orders accesses (atomics,
+//! waits, spawn), and that without the setting nothing is instrumented.
+//! The planted C races and the corpus run as ctests (`-L races`).
+
+use weft::runtime::{Config, Engine, HostFuncs, Instance, Outcome, Program, RaceReport};
+use weft::wasi::WasiConfig;
+
+/// Runs `wat` to its end and returns the races found.
+fn races(wat: &str, detect: bool) -> Vec<RaceReport> {
+    let config = Config {
+        detect_races: detect,
+        ..Config::default()
+    };
+    let engine = Engine::new(&config).unwrap();
+    let program = Program::from_bytes(&engine, wat.as_bytes()).unwrap();
+    let instance = Instance::new(&program, &WasiConfig::default(), &HostFuncs::new()).unwrap();
+    assert_eq!(instance.run().unwrap(), Outcome::Exit(0));
+    instance.races()
+}
+
+/// The thread stores to 100 with a plain store while main polls it with
+/// plain loads: nothing orders the two.
+const RACY: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func $publish (export "wasi_thread_start") (param i32 i32)
+    (i32.store offset=96 (i32.const 4) (i32.const 1)))
+  (func $poll (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (loop $l (br_if $l (i32.eqz (i32.load (i32.const 100)))))))"#;
+
+#[test]
+fn a_race_is_reported_once_with_both_sides() {
+    let found = races(RACY, true);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let r = &found[0];
+    assert_eq!((r.address, r.size), (100, 4));
+    // Either side may come first.
+    let (publish, poll) = match r.current.write {
+        true => (&r.current, &r.previous),
+        false => (&r.previous, &r.current),
+    };
+    assert!(publish.write && !poll.write);
+    assert_eq!((publish.tid, poll.tid), (1, 0));
+    assert_eq!(publish.func_name.as_deref(), Some("publish"));
+    assert_eq!(publish.func_index, Some(1));
+    assert_eq!(poll.func_name.as_deref(), Some("poll"));
+    assert!(publish.offset.is_some() && poll.offset.is_some());
+    assert!(r.backtrace.contains("!poll") || r.backtrace.contains("!publish"));
+    let text = r.to_string();
+    assert!(text.starts_with("data race on 4 bytes at 0x64:"), "{text}");
+    assert!(text.contains("in publish (wasm function 1)"), "{text}");
+}
+
+#[test]
+fn without_the_setting_nothing_is_instrumented() {
+    assert!(races(RACY, false).is_empty());
+    let engine = Engine::new(&Config::default()).unwrap();
+    let program = Program::from_bytes(&engine, RACY.as_bytes()).unwrap();
+    let imports: Vec<String> = program
+        .module()
+        .imports()
+        .map(|i| format!("{}.{}", i.module(), i.name()))
+        .collect();
+    assert!(!imports.iter().any(|i| i.contains("race.")), "{imports:?}");
+}
+
+/// The thread writes 100 then publishes it with an atomic store; main waits
+/// with atomic loads (or `memory.atomic.wait`), then reads 100 plainly.
+fn published(wait: bool) -> String {
+    let poll = if wait {
+        "(loop $l (if (i32.eqz (i32.atomic.load (i32.const 200)))
+           (then (drop (memory.atomic.wait32 (i32.const 200) (i32.const 0) (i64.const -1)))
+                 (br $l))))"
+    } else {
+        "(loop $l (br_if $l (i32.eqz (i32.atomic.load (i32.const 200)))))"
+    };
+    format!(
+        r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (i32.store (i32.const 100) (i32.load (i32.const 104)))
+    (i32.atomic.store (i32.const 200) (i32.const 1))
+    (drop (memory.atomic.notify (i32.const 200) (i32.const 1))))
+  (func (export "_start")
+    ;; Written before the spawn: the thread reads it.
+    (i32.store (i32.const 104) (i32.const 7))
+    (drop (call $spawn (i32.const 0)))
+    {poll}
+    (drop (i32.load (i32.const 100)))
+    (i32.store (i32.const 100) (i32.const 2))))"#
+    )
+}
+
+#[test]
+fn atomics_waits_and_spawn_order_accesses() {
+    assert!(races(&published(false), true).is_empty());
+    assert!(races(&published(true), true).is_empty());
+}
+
+/// The thread stores byte 301 then sets an atomic flag; main stores byte
+/// 300, fills `before` (before it waits for the flag) and `after`.
+fn fills(before: (i32, i32), after: (i32, i32)) -> String {
+    format!(
+        r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func (export "wasi_thread_start") (param i32 i32)
+    (i32.store8 (i32.const 301) (i32.const 1))
+    (i32.atomic.store (i32.const 200) (i32.const 1)))
+  (func (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (i32.store8 (i32.const 300) (i32.const 1))
+    (memory.fill (i32.const {}) (i32.const 0) (i32.const {}))
+    (loop $l (br_if $l (i32.eqz (i32.atomic.load (i32.const 200)))))
+    (memory.fill (i32.const {}) (i32.const 0) (i32.const {}))))"#,
+        before.0, before.1, after.0, after.1
+    )
+}
+
+#[test]
+fn bulk_operations_and_neighbouring_bytes() {
+    // Byte 300 next to the thread's 301, and a fill of 301 after the flag:
+    // ordered.
+    assert!(races(&fills((1000, 64), (280, 64)), true).is_empty());
+    // A fill of 301 before the flag races with the thread's store.
+    let found = races(&fills((280, 64), (1000, 64)), true);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].address, 301);
+    assert!([1, 64].contains(&found[0].size), "{found:#?}");
+}
+
+#[test]
+fn an_instrumented_module_loaded_back_still_runs() {
+    let config = Config {
+        detect_races: true,
+        ..Config::default()
+    };
+    let engine = Engine::new(&config).unwrap();
+    let bytes = Program::from_bytes(&engine, RACY.as_bytes())
+        .unwrap()
+        .serialize()
+        .unwrap();
+    // SAFETY: bytes this process just serialized with this engine's configuration.
+    let program = unsafe { Program::deserialize(&engine, &bytes) }.unwrap();
+    let instance = Instance::new(&program, &WasiConfig::default(), &HostFuncs::new()).unwrap();
+    assert_eq!(instance.run().unwrap(), Outcome::Exit(0));
+    // Its sites are gone with the rewrite's frame map: nothing to report.
+    assert!(instance.races().is_empty());
+}
