@@ -19,6 +19,9 @@ use weft::runtime::{
 };
 use weft::wasi::{Stdio, WasiConfig};
 
+mod common;
+use common::{fmt_ns, median, run};
+
 struct Bench {
     dir: PathBuf,
     native: PathBuf,
@@ -117,16 +120,6 @@ const PROGRAMS: [&str; 2] = ["bench", "hello"];
 fn build(dir: &Path) -> Result<(), String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/guests");
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let run = |cmd: &mut Command| -> Result<(), String> {
-        let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{cmd:?} failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(())
-    };
     let wasm_flags = [
         "--target=wasm32-wasi",
         "-matomics",
@@ -202,28 +195,6 @@ fn value(out: &str, key: &str) -> u64 {
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no {key}= in output:\n{out}"))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e9 {
-        format!("{:.2} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.1} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
 }
 
 impl Bench {

@@ -1,5 +1,7 @@
-//! What the process-level benches share: finding wasi-sdk, building C
+//! What the benches share: finding wasi-sdk and the runners, building C
 //! programs for wasm32-wasip1-threads and natively, medians, durations.
+//! Each bench uses part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -141,11 +141,18 @@ pub(crate) const SUPPRESSIONS: &[Suppression] = &[
             "realloc",
             "dlmalloc",
             "malloc",
+            "internal_memalign",
+            "posix_memalign",
+            "aligned_alloc",
+            "memalign",
+            "tmalloc_small",
+            "tmalloc_large",
         ],
         why: "wasi-libc's dlmalloc reads the header word of a chunk it owns outside its \
-              lock (calloc: is it mmapped?; realloc: its size, to copy it), while a free of \
-              the neighbouring chunk, under the lock, flips that word's PINUSE bit: the bits \
-              read never change while the chunk is in use",
+              lock (calloc: is it mmapped?; realloc: its size, to copy it), while, under the \
+              lock, freeing the neighbouring chunk or splitting it (malloc, memalign) \
+              flips that word's PINUSE bit: the bits read never change while the chunk is \
+              in use",
     },
 ];
 

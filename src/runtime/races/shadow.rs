@@ -167,13 +167,23 @@ impl Cell {
         }
     }
 
-    /// Bytes `lo..hi` of the granule are accessed.
-    fn access(&mut self, lo: usize, hi: usize, write: bool, a: &Accessor<'_>) -> Option<Prior> {
+    /// Bytes `lo..hi` of the granule are accessed. A race comes back with
+    /// the first racing byte's index in the granule.
+    fn access(
+        &mut self,
+        lo: usize,
+        hi: usize,
+        write: bool,
+        a: &Accessor<'_>,
+    ) -> Option<(usize, Prior)> {
         let whole = lo == 0 && hi == 4;
         match self {
-            Cell::Whole(state) if whole => state.access(write, a),
+            Cell::Whole(state) if whole => state.access(write, a).map(|p| (lo, p)),
             Cell::Split(lanes) if whole && write => {
-                let hit = lanes.iter().find_map(|l| l.check_write(a));
+                let hit = lanes
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, l)| l.check_write(a).map(|p| (i, p)));
                 let atomic = lanes.iter().any(|l| l.atomic);
                 *self = Cell::Whole(State::written(a, atomic));
                 hit
@@ -192,8 +202,8 @@ impl Cell {
                     unreachable!("split above")
                 };
                 let mut hit = None;
-                for lane in &mut lanes[lo..hi] {
-                    let h = lane.access(write, a);
+                for (i, lane) in lanes.iter_mut().enumerate().take(hi).skip(lo) {
+                    let h = lane.access(write, a).map(|p| (i, p));
                     hit = hit.or(h);
                 }
                 hit
@@ -247,8 +257,10 @@ impl Shadow {
             // A synchronisation variable: not checked (see `races`).
             if cell.atomic(lo, hi) {
                 atomic = true;
-            } else if let Some(prior) = cell.access(lo, hi, write, a) {
-                hit = hit.or(Some(Hit { addr: at, prior }));
+            } else if let Some((byte, prior)) = cell.access(lo, hi, write, a) {
+                // `at` is byte `lo` of its granule.
+                let addr = at - lo as u64 + byte as u64;
+                hit = hit.or(Some(Hit { addr, prior }));
             }
         });
         (hit, atomic)
@@ -353,5 +365,20 @@ mod tests {
         assert!(shadow.access(402, 1, false, &a1(6)).1);
         // Beyond the maximum: not shadowed.
         assert_eq!(shadow.access(2 << 16, 4, true, &a1(6)).0, None);
+        // A wide write over a split granule names the racing byte, not the
+        // granule (a fill of 280..344 after another thread's store of 301).
+        assert_eq!(shadow.access(501, 1, true, &a1(9)).0, None);
+        let hit = shadow
+            .access(480, 64, true, &a2(10))
+            .0
+            .expect("write-write race");
+        assert_eq!((hit.addr, hit.prior.site), (501, 9));
+        // The same the other way round: the narrow access second.
+        assert_eq!(shadow.access(600, 64, true, &a1(11)).0, None);
+        let hit = shadow
+            .access(613, 1, true, &a2(12))
+            .0
+            .expect("write-write race");
+        assert_eq!((hit.addr, hit.prior.site), (613, 11));
     }
 }
