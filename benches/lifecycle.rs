@@ -222,14 +222,19 @@ impl ApiProgram {
             let ready = Instant::now();
             // SAFETY: our descriptor, closed once.
             unsafe { libc::close(fds[0]) };
-            (got == 6 && &buf == b"ready\n").then_some(ready)
+            (got == 6 && &buf == b"ready\n").then_some(ready).ok_or(got)
         });
         let mut returned = None;
         let code = self.run(wasi, |_| returned = Some(Instant::now()));
         let deleted = Instant::now();
         // SAFETY: the configuration was copied by `weft_instance_new`.
         unsafe { weft_wasi_config_delete(wasi) };
-        let ready = reader.join().expect("reader").expect("a ready line");
+        let ready = match reader.join().expect("reader") {
+            Ok(ready) => ready,
+            Err(got) => {
+                panic!("spinners {n} through the C API: no ready line (read {got}, exit {code:?})")
+            }
+        };
         assert_eq!(code?, 3, "spinners through the C API: exit code");
         let returned = returned.expect("run returned");
         Some((
