@@ -229,10 +229,12 @@ impl ApiProgram {
         let deleted = Instant::now();
         // SAFETY: the configuration was copied by `weft_instance_new`.
         unsafe { weft_wasi_config_delete(wasi) };
-        let ready = match reader.join().expect("reader") {
-            Ok(ready) => ready,
-            Err(got) => {
-                panic!("spinners {n} through the C API: no ready line (read {got}, exit {code:?})")
+        let ready = match (reader.join().expect("reader"), code) {
+            (Ok(ready), _) => ready,
+            // Not even started within the timeout: counted as hung.
+            (Err(_), None) => return None,
+            (Err(got), Some(code)) => {
+                panic!("spinners {n} through the C API: no ready line (read {got}, exit {code})")
             }
         };
         assert_eq!(code?, 3, "spinners through the C API: exit code");
@@ -343,13 +345,24 @@ fn end_latency(dir: &Path, runners: &[Runner], rounds: usize) {
     print_table("end latency, spinning threads", runners, &table, "threads");
     println!("| in one process (C API), spinning threads | exit to run returning | to delete returning | native process exit | run / native |");
     println!("|---|---|---|---|---|");
+    let cell = |t: f64| {
+        if t == f64::MAX {
+            "hung".to_string()
+        } else {
+            fmt_ns(t)
+        }
+    };
     for (n, run, delete, native) in api_table {
+        let ratio = if run == f64::MAX {
+            "-".to_string()
+        } else {
+            format!("{:.2}", run / native)
+        };
         println!(
-            "| {n} threads | {} | {} | {} | {:.2} |",
-            fmt_ns(run),
-            fmt_ns(delete),
-            fmt_ns(native),
-            run / native
+            "| {n} threads | {} | {} | {} | {ratio} |",
+            cell(run),
+            cell(delete),
+            cell(native),
         );
     }
     println!();
