@@ -82,7 +82,9 @@ impl Drop for Live {
 
 #[test]
 fn config_null_arguments() {
+    let (gc, mut on) = (c"gc".as_ptr(), false);
     unsafe {
+        let c = weft_config_new();
         null_argument_table![
             weft_config_set_max_threads(null_mut(), 1),
             weft_config_set_wasm_stack_size(null_mut(), 1),
@@ -95,7 +97,19 @@ fn config_null_arguments() {
             weft_config_set_deadlock_detection(null_mut(), true),
             weft_config_set_profiler(null_mut(), WEFT_PROFILER_NONE),
             weft_config_set_cache_dir(null_mut(), c"x".as_ptr(), 1),
+            weft_config_set_wasm_feature(null_mut(), gc, 2, true),
+            weft_config_set_wasm_feature(c, null(), 2, true),
+            weft_config_set_wasm_features(null_mut(), gc, 2),
+            weft_config_set_wasm_features(c, null(), 2),
+            weft_config_wasm_feature(null(), gc, 2, &mut on),
+            weft_config_wasm_feature(c, null(), 2, &mut on),
+            weft_config_wasm_feature(c, gc, 2, null_mut()),
         ];
+        // Nothing was written through the output pointer, and the config
+        // that was passed with a NULL name kept its settings.
+        assert!(!on);
+        assert!(weft_config_wasm_feature(c, gc, 2, &mut on).is_null() && on);
+        weft_config_delete(c);
         weft_config_delete(null_mut());
     }
 }
@@ -208,6 +222,9 @@ fn instance_null_arguments() {
             weft_instance_wait(null_mut(), 0, &mut done, &mut code),
             weft_instance_wait(inst, 0, null_mut(), &mut code),
             weft_instance_wait(inst, 0, &mut done, null_mut()),
+            weft_instance_outcome(null(), &mut done, &mut code),
+            weft_instance_outcome(inst, null_mut(), &mut code),
+            weft_instance_outcome(inst, &mut done, null_mut()),
             weft_instance_interrupt(null()),
             weft_instance_stats(null(), null_mut(), null_mut(), null_mut()),
             weft_instance_initialize(null_mut()),

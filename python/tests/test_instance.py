@@ -82,6 +82,34 @@ def test_start_wait_interrupt(spin):
             inst.run()
 
 
+def test_outcome_is_known_once_decided(engine, spin):
+    with weft.Instance(spin) as inst:
+        assert inst.outcome() is None  # not started
+        inst.start()
+        assert inst.outcome() is None  # running
+        inst.interrupt()
+        # Decided by the interrupt itself, whether or not the spinner stopped yet.
+        with pytest.raises(weft.Interrupted):
+            inst.outcome()
+        with pytest.raises(weft.Interrupted):
+            inst.wait()
+    with weft.Module(engine, EXIT_FROM_THREAD) as m, weft.Instance(m) as inst:
+        assert inst.run() == 7
+        assert inst.outcome() == 7
+    with weft.Module(engine, TRAP_IN_THREAD) as m, weft.Instance(m) as inst:
+        inst.start()
+        while True:
+            try:
+                if inst.outcome() is not None:
+                    break
+            except weft.Trap as e:
+                assert e.tid == 1
+                break
+            time.sleep(0.001)
+        with pytest.raises(weft.Trap):
+            inst.wait()
+
+
 def test_wait_before_start_and_bad_timeouts(spin):
     with weft.Instance(spin) as inst:
         with pytest.raises(weft.StateError, match="start"):

@@ -157,6 +157,45 @@ pub unsafe extern "C" fn weft_instance_wait(
     })
 }
 
+/// The outcome as soon as it is decided, without waiting for the other
+/// threads to stop; never blocks. While the program runs, writes
+/// `*decided = false` and returns NULL. Once it is decided (`proc_exit`, `_start`
+/// returning, a trap, an interrupt, the timeout, a deadlock), writes
+/// `*decided = true` and reports it as `weft_instance_run` does (`*exit_code`
+/// on exit, an error otherwise), while the other threads may still be
+/// running guest code on their way to their next stop check.
+///
+/// For a host that ends its process with the program, as a native process
+/// ends with `exit`: once `weft_instance_completion_fd` is readable, this
+/// gives the outcome at once, and `_exit` then ends every thread in the
+/// kernel instead of unwinding each (weft-run does this). A host that goes on
+/// running must still call `weft_instance_wait` (or `weft_instance_delete`)
+/// before it relies on the guest threads having stopped.
+///
+/// **Errors**: `WEFT_ERROR_NULL_ARGUMENT`; the outcome's errors as
+/// `weft_instance_run`'s.
+/// **Thread safety**: callable from any thread, concurrently with run/wait.
+#[no_mangle]
+pub unsafe extern "C" fn weft_instance_outcome(
+    instance: *const weft_instance_t,
+    decided: *mut bool,
+    exit_code: *mut i32,
+) -> *mut weft_error_t {
+    guard(|| {
+        // SAFETY: NULL or a live instance.
+        let inst = unsafe { try_ref(instance, "instance") }?;
+        check_out(decided, "decided")?;
+        check_out(exit_code, "exit_code")?;
+        let outcome = inst.instance.outcome();
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(decided, outcome.is_some(), "decided") }?;
+        match outcome {
+            None => Ok(()),
+            Some(o) => finish(o, exit_code),
+        }
+    })
+}
+
 /// Ends the program as interrupted (unless it already ended): running wasm
 /// stops at its next stop check, blocked WASI calls wake, later host calls trap.
 ///

@@ -114,6 +114,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "weft_instance_run": (c_ptr, [c_ptr, i32_p]),
     "weft_instance_start": (c_ptr, [c_ptr]),
     "weft_instance_wait": (c_ptr, [c_ptr, u64, bool_p, i32_p]),
+    "weft_instance_outcome": (c_ptr, [c_ptr, bool_p, i32_p]),
     "weft_instance_interrupt": (c_ptr, [c_ptr]),
     "weft_instance_stats": (c_ptr, [c_ptr, u64_p, u32_p, u32_p]),
     "weft_instance_initialize": (c_ptr, [c_ptr]),

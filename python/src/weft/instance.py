@@ -134,6 +134,18 @@ class Instance(Handle):
         """``wait(0)``: the exit code if the program ended, else ``None``."""
         return self._wait_ms(0, interruptible=False)
 
+    def outcome(self) -> Optional[int]:
+        """The exit code as soon as the program's outcome is decided, or
+        ``None`` while it runs; raises as :meth:`run` does for the other
+        outcomes. Unlike :meth:`poll` it does not wait for the other threads
+        to stop: they may still be running guest code on their way to their
+        next stop check. For a host that ends its process with the program
+        (``os._exit``); one that goes on calls :meth:`wait` first."""
+        finished, code = ctypes.c_bool(), ctypes.c_int32()
+        with self._use() as ptr:
+            check(lib.weft_instance_outcome(ptr, finished, code))
+        return int(code.value) if finished.value else None
+
     def _wait_ms(self, ms: int, interruptible: bool) -> Optional[int]:
         if not self._started:
             raise StateError("the program was not started: call start() (or run()) first")
