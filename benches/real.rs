@@ -325,7 +325,12 @@ fn command(case: &Case, r: &Runner, xdg: &Path, prefix: &[String]) -> Command {
             cmd.current_dir(d);
         }
     }
+    // A pool size set in the bench's own shell would reach the native
+    // programs: every runner starts without one, so each column sizes its
+    // pools as it would by default.
     cmd.args(&case.args)
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("OMP_NUM_THREADS")
         .env("XDG_CACHE_HOME", xdg)
         .stdin(Stdio::null())
         .stderr(Stdio::piped())

@@ -5,8 +5,9 @@
  * number, which a rayon guest's global pool takes) and its usage errors.
  *
  * Usage: test_parallelism [WEFT_RUN [RAYON_DEFAULT_WASM]] */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,9 @@ static void through_the_c_api(void)
     printf("through_the_c_api ok (host parallelism %u)\n", host);
 }
 
+/* The CPU the child of run() is pinned to (-1: not pinned). */
+static int pin_cpu = -1;
+
 /* Runs `argv` (argv[0] the program) with stdout and stderr read into
  * `out`/`err` (malloc'd); returns the exit status. */
 static int run(const char *const *argv, char **out, char **err)
@@ -128,6 +132,12 @@ static int run(const char *const *argv, char **out, char **err)
     if (pid == 0) {
         dup2(fds[0], 1);
         dup2(fds[1], 2);
+        if (pin_cpu >= 0) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(pin_cpu, &one);
+            if (sched_setaffinity(0, sizeof one, &one)) _exit(126);
+        }
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -162,6 +172,22 @@ static void weft_run(const char *weft_run_path, const char *rayon)
     free(out);
     free(err);
 
+    /* Pinned to one CPU (taskset -c N), weft-run says 1: the number comes
+     * from the affinity of the process that runs the guest. */
+    cpu_set_t mine;
+    CHECK(sched_getaffinity(0, sizeof mine, &mine) == 0);
+    for (int cpu = 0; cpu < CPU_SETSIZE && pin_cpu < 0; cpu++)
+        if (CPU_ISSET(cpu, &mine)) pin_cpu = cpu;
+    CHECK(run(dflt, &out, &err) == 0);
+    pin_cpu = -1;
+    if (strcmp(out, "RAYON_NUM_THREADS=1\nOMP_NUM_THREADS=1\n") != 0) {
+        fprintf(stderr, "weft-run pinned to one CPU gave:\n%s%s\n", out, err);
+        exit(1);
+    }
+    free(out);
+    free(err);
+    printf("pinned to one CPU ok (%s)\n", host > 1 ? "host has more" : "host has only one: not telling");
+
     /* Usage errors exit 2: the library's message for 0, weft-run's for the rest. */
     const char *zero[] = {weft_run_path, "--parallelism", "0", env_guest, NULL};
     CHECK(run(zero, &out, &err) == 2);
@@ -187,10 +213,16 @@ static void weft_run(const char *weft_run_path, const char *rayon)
     free(err);
     printf("weft_run ok\n");
 
-    if (!rayon) return;
-    /* A rayon guest's default global pool takes the host's number. */
+    if (!rayon) {
+        printf("rayon_default_pool skipped (no Rust guests built)\n");
+        return;
+    }
+    /* A rayon guest's default global pool takes the host's number, from
+     * the variable (on a one-CPU host the pool size alone would not tell). */
     const char *pool[] = {weft_run_path, "--no-cache", rayon, NULL};
     CHECK(run(pool, &out, &err) == 0);
+    snprintf(want, sizeof want, "RAYON_NUM_THREADS: Some(\"%u\")\n", host);
+    CHECK(strstr(out, want));
     snprintf(want, sizeof want, "global pool threads: %u\n", host);
     if (!strstr(out, want)) {
         fprintf(stderr, "rayon under weft-run's default:\n%s%s\nexpected \"%s\"\n", out, err, want);
