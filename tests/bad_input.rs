@@ -2,8 +2,9 @@
 //! ill-formed threaded modules give clear errors at load or at spawn, and a
 //! bounded randomized test loads (and, when valid, runs) random bytes,
 //! mutated modules and `wasm-smith` modules with shared memories and spawns
-//! (every WebAssembly proposal Wasmtime 48 enables by default on), and
-//! checks that such modules run the same with and without weft's rewrite.
+//! (every WebAssembly proposal Wasmtime 48 enables by default on), checks
+//! that weft's rewrite never makes a module Wasmtime compiles fail to load,
+//! and that such modules run the same with and without the rewrite.
 //!
 //! Tunables (environment): `WEFT_FUZZ_ITERS` (default 200: random and
 //! mutated inputs; a quarter as many `wasm-smith` modules), `WEFT_FUZZ_SEED`.
@@ -265,10 +266,36 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// Loads `bytes`; if they form a module, runs it with a short timeout.
-/// Returns whether it ran.
+/// Loads `bytes` with weft, `None` if it refuses them. A refusal may be by
+/// design (an invalid module; a link error: a memory threads cannot share,
+/// a 64-bit or unshared memory import, an ill-typed `thread-spawn`), but
+/// never weft's rewrite breaking a module: a compile error for a module
+/// Wasmtime compiles as given with the same engine (so the same
+/// WebAssembly features), such as "cannot insert weft's stop checks", or
+/// the defined-memory rewrite failing on it ("cannot rewrite the module").
+/// The fuzz target `smith_load_and_run` asserts the same.
+fn load(engine: &Engine, bytes: &[u8]) -> Option<Program> {
+    let e = match Program::from_bytes(engine, bytes) {
+        Ok(program) => return Some(program),
+        Err(e) => e,
+    };
+    let rewrite_failed = match e.kind() {
+        ErrorKind::Compile => wasmtime::Module::new(engine.wasmtime(), bytes).is_ok(),
+        ErrorKind::Link => e.message().contains("cannot rewrite the module"),
+        _ => false,
+    };
+    assert!(
+        !rewrite_failed,
+        "weft's rewrite broke a module Wasmtime compiles: {e}; module saved in {}",
+        save(bytes)
+    );
+    None
+}
+
+/// Loads `bytes` (see [`load`]); if they form a module, runs it with a
+/// short timeout. Returns whether it ran.
 fn load_and_run(engine: &Engine, bytes: &[u8]) -> bool {
-    let Ok(program) = Program::from_bytes(engine, bytes) else {
+    let Some(program) = load(engine, bytes) else {
         return false;
     };
     let Ok(inst) = Instance::new(&program, &quiet(), &HostFuncs::new()) else {
@@ -470,7 +497,7 @@ fn wasm_smith_modules_run_the_same_rewritten() {
         if waits(&bytes) {
             continue;
         }
-        let Ok(a) = Program::from_bytes(&rewritten, &bytes) else {
+        let Some(a) = load(&rewritten, &bytes) else {
             continue;
         };
         let module = wasmtime::Module::new(plain.wasmtime(), &bytes)

@@ -284,3 +284,54 @@ fn backtraces_through_try_table_name_the_original_frames() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn endless_tail_calls_through_function_references_are_stopped() {
+    // `return_call_ref` to itself through a typed function reference (kept
+    // in a global): no loop and no frame that grows, so only the stop check
+    // at the entry of a function that calls ends it. The main thread and
+    // two spawned ones spin so, inside try_table, under both mechanisms.
+    let wat = r#"(module
+      (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+      (import "env" "memory" (memory 1 1 shared))
+      (type $t (func (param i32)))
+      (elem declare func $spin)
+      (global $next (ref $t) (ref.func $spin))
+      (func $spin (type $t)
+        (return_call_ref $t (i32.add (local.get 0) (i32.const 1)) (global.get $next)))
+      (func $spin_in_try
+        (block $h (try_table (catch_all $h) (call $spin (i32.const 0)))))
+      (func (export "wasi_thread_start") (param i32 i32)
+        (drop (i32.atomic.rmw.add (i32.const 4) (i32.const 1)))
+        (call $spin_in_try))
+      (func (export "_start")
+        (drop (call $spawn (i32.const 0)))
+        (drop (call $spawn (i32.const 0)))
+        (loop $wait (br_if $wait (i32.lt_u (i32.atomic.load (i32.const 4)) (i32.const 2))))
+        (call $spin_in_try)))"#;
+    for precise_dumps in [false, true] {
+        let config = Config {
+            precise_dumps,
+            timeout: Some(Duration::from_millis(300)),
+            ..Config::default()
+        };
+        let inst = start(config, wat);
+        assert_eq!(
+            outcome(&inst, Duration::from_secs(10)),
+            Outcome::TimedOut,
+            "precise_dumps {precise_dumps}"
+        );
+        let config = Config {
+            precise_dumps,
+            ..Config::default()
+        };
+        let inst = start(config, wat);
+        std::thread::sleep(Duration::from_millis(100));
+        inst.interrupt();
+        assert_eq!(
+            outcome(&inst, Duration::from_secs(10)),
+            Outcome::Interrupted,
+            "precise_dumps {precise_dumps}"
+        );
+    }
+}

@@ -60,6 +60,49 @@ def test_switches_and_refusals():
     c.close()
 
 
+def run_ok(engine: weft.Engine, wat: Path) -> None:
+    module = weft.Module.from_file(engine, wat)
+    result = weft.run(module, capture_output=True)
+    assert result.exit_code == 0 and result.stdout == b"ok\n", result
+
+
+def test_all_proposals_switches_every_proposal_but_threads():
+    # On: every proposal, the default-off ones included, which then run.
+    with weft.Config(wasm_features="all-proposals", timeout=120) as c:
+        assert c.wasm_feature("all-proposals")
+        assert all(c.wasm_feature(name) for name in PROPOSALS + ["shared-memory"])
+        with weft.Engine(c) as engine:
+            for name in ("wide-arithmetic", "custom-page-sizes"):
+                run_ok(engine, feature_wat(name))
+    # Off: every proposal but threads and shared memory, which weft always
+    # runs: a threaded module still runs, one with exceptions is refused.
+    with weft.Config(wasm_features={"all-proposals": False}, timeout=120) as c:
+        assert c.wasm_feature("threads") and c.wasm_feature("shared-memory")
+        assert not any(c.wasm_feature(name) for name in PROPOSALS if name != "threads")
+        assert not c.wasm_feature("all-proposals")
+        with weft.Engine(c) as engine:
+            run_ok(engine, feature_wat("threads"))
+            with pytest.raises(weft.CompileError) as info:
+                weft.Module.from_file(engine, feature_wat("exceptions"))
+        assert (
+            "the module uses the reference-types and exceptions proposals, which are switched off "
+            "(turn them on with weft-run -W reference-types=y,exceptions=y" in str(info.value)
+        )
+        c.set_wasm_feature("all-proposals", True)
+        assert c.wasm_feature("all-proposals") and c.wasm_feature("exceptions")
+
+
+def test_shared_memory_can_be_switched_on():
+    # What wasmtime run 46 command lines pass for wasi-threads guests
+    # (-W threads=y,shared-memory=y): accepted as what weft always does.
+    with weft.Config(wasm_features="threads=y,shared-memory=y", timeout=120) as c:
+        c.set_wasm_feature("shared-memory", True)
+        c.set_wasm_features({"shared-memory": True, "threads": True})
+        assert c.wasm_feature("shared-memory") and c.wasm_feature("threads")
+        with weft.Engine(c) as engine:
+            run_ok(engine, feature_wat("threads"))
+
+
 @pytest.mark.parametrize("name", PROPOSALS)
 def test_every_proposal_runs_and_is_refused_when_off(name: str):
     wat = feature_wat(name)
