@@ -1,16 +1,20 @@
 //! [`WasiThreadsCtx`]: one program run by an embedder's own `Linker<T>`, on
 //! the runtime core's spawn context and outcome coordination.
 
+use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wasmtime::{Instance, Linker, Module, SharedMemory, Store};
 
+use crate::embed::analysis;
 use crate::embed::limits::Limits;
 use crate::runtime::run::controls::RunControls;
 use crate::runtime::run::outcome::with_exception_values;
 use crate::runtime::run::{spawn, Run};
-use crate::runtime::{Engine, Error, ErrorKind, Outcome, Program, Result, Stats, ThreadDump};
+use crate::runtime::{
+    Engine, Error, ErrorKind, Outcome, Program, RaceReport, Result, Stats, ThreadDump,
+};
 use crate::wasi::{GuestMemory, WasiCtx};
 
 /// The wasi-threads context of one program: what `thread-spawn` needs to
@@ -61,7 +65,9 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         // Wasmtime configuration's business, not checked here).
         config.set_max_threads(limits.max_threads)?;
         let engine = Engine::from_wasmtime(module.engine().clone(), config);
-        let program = Program::from_module(&engine, module)?;
+        // What `add_to_linker` read of the module: read once.
+        let analysis = analysis::take(&module)?;
+        let program = Program::from_analysed_module(&engine, module, analysis)?;
         let pre = linker
             .instantiate_pre(program.module())
             .map_err(|e| Error::wrap(ErrorKind::Link, "cannot link module", e))?;
@@ -155,26 +161,29 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
             .map_err(|e| {
                 Error::wrap(ErrorKind::NotFound, "cannot run the module as a command", e)
             })?;
-        if self.run.is_ended() {
-            return Err(Error::new(
-                ErrorKind::Ended,
-                "the program has already ended",
-            ));
-        }
-        if !self.run.enter_main() {
-            return Err(Error::new(
-                ErrorKind::Ended,
-                "the program has already ended",
-            ));
-        }
         // The calling thread is the main thread while `_start` runs: its
         // state shows in snapshots, and deadlock detection is armed.
-        self.run.run_start(None, || {
-            start
-                .call(&mut *store, ())
-                .map_err(|e| with_exception_values(&mut *store, e))
-        });
-        self.run.main_finished();
+        let Ok(started) = self.run.run().start_main(
+            None,
+            store,
+            move |store| {
+                start
+                    .call(&mut **store, ())
+                    .map_err(|e| with_exception_values(&mut **store, e))
+            },
+            // The store stays the embedder's.
+            |_store| {},
+            |life| {
+                life();
+                Ok::<(), Infallible>(())
+            },
+        );
+        if !started {
+            return Err(Error::new(
+                ErrorKind::Ended,
+                "the program has already ended",
+            ));
+        }
         Ok(self.run.wait_for_end())
     }
 
@@ -211,6 +220,23 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     /// Thread statistics of this program.
     pub fn stats(&self) -> Stats {
         self.run.stats()
+    }
+
+    /// The data races found so far, in the order found, as
+    /// [`Instance::races`](crate::runtime::Instance::races) reports them.
+    /// Always empty here: weft's race detector needs a module that weft
+    /// instrumented when it loaded it
+    /// ([`Config::detect_races`](crate::runtime::Config::detect_races), for
+    /// the runner and the C API), and [`compile`](crate::embed::compile)
+    /// does not instrument. Callable from any host thread.
+    pub fn races(&self) -> Vec<RaceReport> {
+        self.run.races()
+    }
+
+    /// Bytes of the race detector's shadow state so far: 0, as
+    /// [`WasiThreadsCtx::races`] explains.
+    pub fn race_shadow_bytes(&self) -> usize {
+        self.run.race_shadow_bytes()
     }
 
     /// Every live thread of the program as it is now (TID, OS thread, state,

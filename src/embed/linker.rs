@@ -4,9 +4,9 @@
 
 use wasmtime::{Caller, Linker, Module, Store};
 
+use crate::embed::analysis;
 use crate::embed::ctx::WasiThreadsCtx;
 use crate::runtime::memory::create_memory;
-use crate::runtime::program::analysis::Analysis;
 use crate::runtime::program::wait_rewrite;
 use crate::runtime::run::{spawn, waits, Run};
 use crate::runtime::{Error, ErrorKind, Result, WasmFeatures};
@@ -116,14 +116,15 @@ pub fn add_to_linker<T: Clone + Send + 'static>(
     module: &Module,
     get_cx: impl Fn(&mut T) -> &WasiThreadsCtx<T> + Send + Sync + Copy + 'static,
 ) -> Result<()> {
-    let analysis = Analysis::of(module)?;
+    // Kept for the context created next for `module`: one analysis each.
+    let memory_import = analysis::analyse(module)?;
     let link = |e: wasmtime::Error| Error::wrap(ErrorKind::Link, "cannot add wasi-threads", e);
     spawn::add_to_linker(linker, move |caller: &mut Caller<'_, T>, start_arg| {
         let host = caller.data().clone();
         get_cx(caller.data_mut()).start_thread(host, start_arg)
     })
     .map_err(link)?;
-    if let Some((import_module, name, ty)) = &analysis.memory_import {
+    if let Some((import_module, name, ty)) = &memory_import {
         let memory = create_memory(module.engine(), None, import_module, name, ty)?;
         linker
             .define(store, import_module, name, memory.clone())

@@ -115,6 +115,7 @@
 //! thread at any time. Host functions on the linker are called concurrently
 //! from every guest thread, each with its own clone of `T`.
 
+mod analysis;
 mod ctx;
 mod limits;
 mod linker;
@@ -126,9 +127,9 @@ pub use linker::{add_to_linker, add_wasi_to_linker, compile, configure, configur
 pub use observe::{wasi_call_finished, wasi_call_started, wasi_call_stopped};
 
 pub use crate::runtime::{
-    Error, ErrorKind, Outcome, Result, Stats, ThreadDump, ThreadInfo, ThreadState, TrapInfo,
-    WasmFeatures, DUMP_TIMEOUT, ENTRY_NAME, MAIN_TID, MAX_TID, SPAWN_FAILED, SPAWN_MODULE,
-    SPAWN_NAME, STOP_GRACE,
+    Error, ErrorKind, Outcome, RaceAccess, RaceReport, Result, Stats, ThreadDump, ThreadInfo,
+    ThreadState, TrapInfo, WasmFeatures, DUMP_TIMEOUT, ENTRY_NAME, MAIN_TID, MAX_TID, SPAWN_FAILED,
+    SPAWN_MODULE, SPAWN_NAME, STOP_GRACE,
 };
 pub use crate::wasi::{GuestMemory, WasiCtx, WasiView};
 

@@ -3,14 +3,14 @@
 use std::ffi::c_char;
 use std::net::TcpListener;
 use std::os::fd::{BorrowedFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::ffi::boundary::{bytes, utf8};
 use crate::ffi::error::{guard, weft_error_t};
 use crate::ffi::handle::{free_box, to_boxed, try_mut, Boxed, Handle};
 use crate::runtime::{Error, ErrorKind};
-use crate::wasi::{Stdio, WasiConfig};
+use crate::wasi::{check_preopen, Stdio, WasiConfig};
 
 /// Standard stream: the host process's own stream.
 pub const WEFT_STDIO_INHERIT: u32 = 0;
@@ -101,13 +101,7 @@ pub unsafe extern "C" fn weft_wasi_config_push_env(
         // SAFETY: (ptr, len) pairs per the contract.
         let name = unsafe { utf8(name, name_len, "name") }?;
         let value = unsafe { utf8(value, value_len, "value") }?;
-        if name.is_empty() || name.contains('=') {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                format!("invalid environment variable name {name:?}"),
-            ));
-        }
-        c.env.push((name.to_string(), value.to_string()));
+        c.try_env(name, value)?;
         Ok(())
     })
 }
@@ -153,16 +147,10 @@ pub unsafe extern "C" fn weft_wasi_config_set_stdio(
                 }
                 Stdio::File(PathBuf::from(p))
             }
-            WEFT_STDIO_CAPTURE if fd != 0 => Stdio::Capture,
-            WEFT_STDIO_CAPTURE => return invalid("stdin cannot be captured".into()),
+            WEFT_STDIO_CAPTURE => Stdio::Capture,
             other => return invalid(format!("unknown stdio kind {other}")),
         };
-        match fd {
-            0 => c.stdin = stdio,
-            1 => c.stdout = stdio,
-            2 => c.stderr = stdio,
-            other => return invalid(format!("fd {other} is not a standard stream (0, 1 or 2)")),
-        }
+        c.set_stdio(fd, stdio)?;
         Ok(())
     })
 }
@@ -189,22 +177,19 @@ pub unsafe extern "C" fn weft_wasi_config_preopen_dir(
         // SAFETY: (ptr, len) pairs per the contract.
         let host = unsafe { utf8(host_path, host_path_len, "host_path") }?;
         let guest = unsafe { utf8(guest_path, guest_path_len, "guest_path") }?;
-        if host.is_empty() || guest.is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "preopen paths must not be empty",
-            ));
-        }
-        match flags {
-            0 => c.preopen_dir(host, guest),
-            WEFT_DIR_READ_ONLY => c.preopen_dir_read_only(host, guest),
+        let read_only = match flags {
+            0 => false,
+            WEFT_DIR_READ_ONLY => true,
             other => {
+                // Empty paths are the first thing refused, with any flags.
+                check_preopen(Path::new(host), guest)?;
                 return Err(Error::new(
                     ErrorKind::InvalidArgument,
                     format!("unknown preopen flags {other:#x}"),
-                ))
+                ));
             }
         };
+        c.try_preopen_dir(host, guest, read_only)?;
         Ok(())
     })
 }
@@ -279,18 +264,7 @@ pub unsafe extern "C" fn weft_wasi_config_set_stdio_fd(
         let owned = borrowed.try_clone_to_owned().map_err(|e| {
             Error::new(ErrorKind::Io, format!("cannot duplicate fd {host_fd}: {e}"))
         })?;
-        let stdio = Stdio::Fd(Arc::new(owned));
-        match fd {
-            0 => c.stdin = stdio,
-            1 => c.stdout = stdio,
-            2 => c.stderr = stdio,
-            other => {
-                return Err(Error::new(
-                    ErrorKind::InvalidArgument,
-                    format!("fd {other} is not a standard stream (0, 1 or 2)"),
-                ))
-            }
-        }
+        c.set_stdio(fd, Stdio::Fd(Arc::new(owned)))?;
         Ok(())
     })
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::wasi::InvalidWasiConfig;
+
 /// What went wrong, as a stable number. Append-only: values never change.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,6 +144,14 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<InvalidWasiConfig> for Error {
+    /// A broken WASI configuration rule is an invalid argument, in the
+    /// rule's own words.
+    fn from(e: InvalidWasiConfig) -> Error {
+        Error::new(ErrorKind::InvalidArgument, e.to_string())
+    }
+}
 
 /// Shorthand for results of the runtime.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -128,33 +128,33 @@ impl Instance {
             .map_err(|e| {
                 Error::wrap(ErrorKind::NotFound, "cannot run the module as a command", e)
             })?;
-        if !self.run.enter_main() {
-            return self.run.ended_error();
-        }
-        let run = self.run.run().clone();
-        let spawned = thread_pool::run_on_thread(
-            "weft-main".into(),
-            self.run.config.os_stack_size,
-            Box::new(move || {
-                run.run_start(Some("weft-main"), || {
-                    entry
-                        .call(&mut store, ())
-                        .map_err(|e| with_exception_values(&mut store, e))
-                });
+        let stack_size = self.run.config.os_stack_size;
+        let started = self.run.run().start_main(
+            Some("weft-main"),
+            store,
+            move |store| {
+                entry
+                    .call(&mut *store, ())
+                    .map_err(|e| with_exception_values(store, e))
+            },
+            |store| {
                 // The program has ended: see `stop_batch`.
                 thread_pool::stop_batch();
                 drop(store);
                 // Before the host can see the main thread end.
                 thread_pool::leave_program();
-                run.main_finished();
-            }),
+            },
+            |life| thread_pool::run_on_thread("weft-main".into(), stack_size, life),
         );
-        if let Err(e) = spawned {
-            self.run.main_finished();
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!("cannot create the main thread: {e}"),
-            ));
+        match started {
+            Ok(true) => {}
+            Ok(false) => return self.run.ended_error(),
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("cannot create the main thread: {e}"),
+                ))
+            }
         }
         if let Some(timeout) = self.run.config.timeout {
             self.run.run().spawn_watchdog(timeout, false);
@@ -194,20 +194,12 @@ impl Instance {
     /// engine's [`Config::detect_races`](crate::runtime::Config::detect_races)
     /// is on). Each pair of code places is reported once.
     pub fn races(&self) -> Vec<RaceReport> {
-        self.run
-            .run()
-            .races
-            .as_ref()
-            .map_or_else(Vec::new, |d| d.reports())
+        self.run.races()
     }
 
     /// Bytes of the race detector's shadow state so far (0 without it).
     pub fn race_shadow_bytes(&self) -> usize {
-        self.run
-            .run()
-            .races
-            .as_ref()
-            .map_or(0, |d| d.shadow_bytes())
+        self.run.race_shadow_bytes()
     }
 
     /// Every live thread as it is now: TID, OS thread, state, CPU time and

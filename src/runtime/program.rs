@@ -167,24 +167,41 @@ impl Program {
         Program::with_frame_map(engine, module, None)
     }
 
+    /// [`Program::from_module`] for a module whose imports and exports were
+    /// already read: `weft::embed` reads them once, when it adds
+    /// wasi-threads to the embedder's linker.
+    pub(crate) fn from_analysed_module(
+        engine: &Engine,
+        module: Module,
+        analysis: Analysis,
+    ) -> Result<Program> {
+        check_engine(engine, &module)?;
+        Ok(Program::assemble(engine, module, analysis, None))
+    }
+
     fn with_frame_map(
         engine: &Engine,
         module: Module,
         frame_map: Option<FrameMap>,
     ) -> Result<Program> {
-        if !wasmtime::Engine::same(module.engine(), engine.wasmtime()) {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "the module was compiled by a different engine",
-            ));
-        }
+        check_engine(engine, &module)?;
+        let analysis = Analysis::of(&module)?;
+        Ok(Program::assemble(engine, module, analysis, frame_map))
+    }
+
+    fn assemble(
+        engine: &Engine,
+        module: Module,
+        analysis: Analysis,
+        frame_map: Option<FrameMap>,
+    ) -> Program {
         let Analysis {
             memory_import,
             imports_spawn,
             stop_checks,
             entry,
-        } = Analysis::of(&module)?;
-        Ok(Program {
+        } = analysis;
+        Program {
             inner: Arc::new(ProgramInner {
                 engine: engine.clone(),
                 module,
@@ -195,7 +212,7 @@ impl Program {
                 frame_map,
                 race_sites: None,
             }),
-        })
+        }
     }
 
     /// The engine this program was compiled with.
@@ -229,4 +246,15 @@ impl Program {
     pub(crate) fn inner(&self) -> &Arc<ProgramInner> {
         &self.inner
     }
+}
+
+/// Refuses a module compiled by another engine than `engine`.
+fn check_engine(engine: &Engine, module: &Module) -> Result<()> {
+    if !wasmtime::Engine::same(module.engine(), engine.wasmtime()) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "the module was compiled by a different engine",
+        ));
+    }
+    Ok(())
 }

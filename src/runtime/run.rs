@@ -62,7 +62,7 @@ use crate::runtime::run::stopping::keep_stopping;
 use crate::runtime::run::thread_data::ThreadData;
 use crate::runtime::run::tids::ThreadCounts;
 use crate::runtime::run::waits::parking_lot::ParkingLot;
-use crate::wasi::{WasiConfig, WasiCtx};
+use crate::wasi::{InvalidWasiConfig, WasiConfig, WasiCtx};
 
 impl<T> Run<T> {
     /// The shared state of a run of `program` in an embedder's stores: no
@@ -122,8 +122,13 @@ impl Run<ThreadData> {
     /// context and, if the module imports one, its shared memory.
     pub(crate) fn new(program: Arc<ProgramInner>, wasi: &WasiConfig) -> Result<Arc<Self>> {
         let config = program.engine.config().clone();
-        let wasi = WasiCtx::with_max_threads(wasi, config.max_threads)
-            .map_err(|e| Error::wrap(ErrorKind::Io, "cannot set up WASI", e))?;
+        // A broken rule of the configuration is the caller's invalid
+        // argument, in the rule's words (as the C setters say it).
+        let refused = |e: anyhow::Error| match e.downcast::<InvalidWasiConfig>() {
+            Ok(invalid) => Error::from(invalid),
+            Err(e) => Error::wrap(ErrorKind::Io, "cannot set up WASI", e),
+        };
+        let wasi = WasiCtx::with_max_threads(wasi, config.max_threads).map_err(refused)?;
         let memory = match &program.memory_import {
             Some((module, name, ty)) => Some(create_memory(
                 program.engine.wasmtime(),

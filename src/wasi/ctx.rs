@@ -24,11 +24,13 @@ pub struct WasiCtx {
 }
 
 impl WasiCtx {
-    /// Builds a context from `config`: opens stdio files, preopened
-    /// directories and duplicates listeners. Fails with a message naming
-    /// what could not be opened. A parallelism hint
-    /// ([`WasiConfig::parallelism`]) is not capped by any thread limit:
-    /// use [`WasiCtx::with_max_threads`] for a program that has one.
+    /// Builds a context from `config`: checks it ([`WasiConfig::validate`]:
+    /// the error is an [`InvalidWasiConfig`](crate::wasi::InvalidWasiConfig)),
+    /// opens stdio files, preopened directories and duplicates listeners.
+    /// Fails with a message naming the rule broken or what could not be
+    /// opened. A parallelism hint ([`WasiConfig::parallelism`]) is not
+    /// capped by any thread limit: use [`WasiCtx::with_max_threads`] for a
+    /// program that has one.
     pub fn new(config: &WasiConfig) -> anyhow::Result<WasiCtx> {
         WasiCtx::build(config, None)
     }
@@ -42,6 +44,7 @@ impl WasiCtx {
     }
 
     fn build(config: &WasiConfig, max_threads: Option<u32>) -> anyhow::Result<WasiCtx> {
+        config.validate()?;
         let mut env = Vec::new();
         if config.inherit_env {
             env.extend(std::env::vars());

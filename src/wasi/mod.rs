@@ -6,11 +6,11 @@
 //!
 //! Layout: [`preview1`](add_to_linker) registers the 46 functions, and its
 //! folder implements them by group (`preview1/{fd, path, poll, sock, clock,
-//! random, args}`); `config` is what the host asks for and `ctx` the context
-//! built from it; `fd_table` is the shared descriptor table, and its folder
-//! holds what an entry can be: `file` (host descriptors), `dir` (cap-std
-//! directories) or an in-memory `stream` (`stdio` builds descriptors 0, 1
-//! and 2); `stop` wakes blocked calls when the program ends; `errno`, `abi`,
+//! random, args}`); `config` is what the host asks for, with its rules, and
+//! `ctx` the context built from it; `fd_table` is the shared descriptor
+//! table, and its folder holds what an entry can be: `file` (host
+//! descriptors), `dir` (cap-std directories) or an in-memory `stream`
+//! (`stdio` builds descriptors 0, 1 and 2); `stop` wakes blocked calls when the program ends; `errno`, `abi`,
 //! `filestat` and `iovec` are the preview 1 encodings. `parallelism` is the
 //! hint that tells a guest's thread pools how many threads to start (through
 //! environment variables), and `host_cpus` how many CPUs the host may use.
@@ -30,7 +30,8 @@ mod preview1;
 mod stop;
 mod view;
 
-pub use config::{Preopen, Stdio, WasiConfig};
+pub(crate) use config::check_preopen;
+pub use config::{InvalidWasiConfig, Preopen, Stdio, WasiConfig};
 pub use ctx::WasiCtx;
 pub use errno::Errno;
 pub use exit::ProcExit;

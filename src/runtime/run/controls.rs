@@ -1,5 +1,6 @@
 //! What a host holds to control and look at one run: waiting for the
-//! outcome, interrupting, the outcome, statistics, snapshots and dumps.
+//! outcome, interrupting, the outcome, statistics, data races, snapshots
+//! and dumps.
 //!
 //! The runner's `Instance` and `weft::embed`'s `WasiThreadsCtx` both hold a
 //! [`RunControls`]: what each control does is written here once, and each
@@ -13,6 +14,7 @@ use std::time::Duration;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::observe::dump::ThreadDump;
 use crate::runtime::observe::registry::DUMP_TIMEOUT;
+use crate::runtime::races::RaceReport;
 use crate::runtime::run::outcome::Outcome;
 use crate::runtime::run::state::Run;
 use crate::runtime::run::tids::Stats;
@@ -68,6 +70,20 @@ impl<T> RunControls<T> {
 
     pub(crate) fn stats(&self) -> Stats {
         self.run.stats()
+    }
+
+    /// The data races found so far, in the order found (empty without the
+    /// race detector).
+    pub(crate) fn races(&self) -> Vec<RaceReport> {
+        self.run
+            .races
+            .as_ref()
+            .map_or_else(Vec::new, |d| d.reports())
+    }
+
+    /// Bytes of the race detector's shadow state so far (0 without it).
+    pub(crate) fn race_shadow_bytes(&self) -> usize {
+        self.run.races.as_ref().map_or(0, |d| d.shadow_bytes())
     }
 
     /// Every live thread now, without backtraces.

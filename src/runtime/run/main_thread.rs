@@ -109,19 +109,58 @@ impl<T> Run<T> {
         true
     }
 
+    /// The main thread's life around a command's `_start`: the one bracket
+    /// of the runner (`Instance::start`, on a thread of weft's pool) and of
+    /// [`crate::embed`] (`WasiThreadsCtx::run_main`, on the embedder's
+    /// thread).
+    ///
+    /// Enters the main thread ([`Run::enter_main`]): if the program has
+    /// already ended, nothing runs and this returns `Ok(false)`. Otherwise
+    /// `place` runs the main thread's life, on the calling OS thread or on
+    /// one it starts: `start(&mut main)` as the main thread named `name`
+    /// ([`Run::run_start`]), then `release(main)` (what the main thread lets
+    /// go of before the host may see it end: the runner's store), then
+    /// [`Run::main_finished`]. If `place` fails, the life has not run (and
+    /// is dropped): the main thread is finished at once and `place`'s error
+    /// returned.
+    pub(crate) fn start_main<'a, S, E>(
+        self: &Arc<Self>,
+        name: Option<&'static str>,
+        main: S,
+        start: impl FnOnce(&mut S) -> wasmtime::Result<()> + Send + 'a,
+        release: impl FnOnce(S) + Send + 'a,
+        place: impl FnOnce(Box<dyn FnOnce() + Send + 'a>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<bool, E>
+    where
+        S: Send + 'a,
+        T: Send + 'static,
+    {
+        if !self.enter_main() {
+            return Ok(false);
+        }
+        let run = self.clone();
+        let life = Box::new(move || {
+            let mut main = main;
+            run.run_start(name, || start(&mut main));
+            release(main);
+            run.main_finished();
+        });
+        match place(life) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                self.main_finished();
+                Err(e)
+            }
+        }
+    }
+
     /// Runs a command's `_start` (`start`) as the main thread on the calling
     /// OS thread (named `name`, or by its own name), after [`Run::enter_main`]:
     /// while it runs, the main thread's state shows it running and deadlock
     /// detection is armed (if configured); then the program ends as `start`
-    /// ended ([`Run::finish_main`]). The one main-thread life of the runner
-    /// (`Instance::start`) and of [`crate::embed`]
-    /// (`WasiThreadsCtx::run_main`); the caller drops the main store and
-    /// calls [`Run::main_finished`] afterwards.
-    pub(crate) fn run_start(
-        &self,
-        name: Option<&str>,
-        start: impl FnOnce() -> wasmtime::Result<()>,
-    ) {
+    /// ended ([`Run::finish_main`]). Part of [`Run::start_main`], which
+    /// then releases the main store and calls [`Run::main_finished`].
+    fn run_start(&self, name: Option<&str>, start: impl FnOnce() -> wasmtime::Result<()>) {
         let slot = &self.threads.main;
         registry::bind(&self.threads, slot, name);
         races::bind_main(self.races.as_ref());
@@ -166,7 +205,7 @@ impl<T> Run<T> {
     }
 
     /// The main thread has finished `_start` and dropped its store.
-    pub(crate) fn main_finished(&self) {
+    fn main_finished(&self) {
         let all_parked = self.threads.deregister(MAIN_TID);
         self.leave_main();
         if all_parked {
