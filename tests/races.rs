@@ -1,8 +1,14 @@
 //! The race detector (`Config::detect_races`, README "Finding data races")
 //! with WAT guests: what a report holds, what orders accesses (atomics,
 //! waits, spawn), and that without the setting nothing is instrumented.
-//! The planted C races and the corpus run as ctests (`-L races`).
+//! The planted C races and the corpus run as ctests (`-L races`); the
+//! counter race runs here too, to see a report name its variable.
 
+mod common;
+
+use std::path::Path;
+
+use common::guest;
 use weft::runtime::{Config, Engine, HostFuncs, Instance, Outcome, Program, RaceReport};
 use weft::wasi::WasiConfig;
 
@@ -51,6 +57,52 @@ fn a_race_is_reported_once_with_both_sides() {
     let text = r.to_string();
     assert!(text.starts_with("data race on 4 bytes at 0x64:"), "{text}");
     assert!(text.contains("in publish (wasm function 1)"), "{text}");
+}
+
+/// [`RACY`] with custom sections `sections` (`(@custom …)` fields).
+fn racy_with(sections: &str) -> String {
+    RACY.replacen("(module", &format!("(module\n  {sections}"), 1)
+}
+
+/// DWARF 4 by hand: a unit with `int flag` at 100 (`DW_OP_addr 0x64`),
+/// where [`RACY`] races.
+const FLAG_DWARF: &str = r#"(@custom ".debug_abbrev" "\01\11\01\00\00\02\24\00\0b\0b\00\00\03\34\00\03\08\49\13\02\18\00\00\00")
+  (@custom ".debug_info" "\1b\00\00\00\04\00\00\00\00\00\04\01\02\04\03flag\00\0c\00\00\00\05\03\64\00\00\00\00")"#;
+
+#[test]
+fn a_report_names_the_variable_the_modules_dwarf_places_there() {
+    let found = races(&racy_with(FLAG_DWARF), true);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let symbol = found[0].symbol.as_ref().expect("a symbol");
+    assert_eq!(
+        (symbol.name.as_str(), symbol.offset, symbol.size),
+        ("flag", 0, 4)
+    );
+    let text = found[0].to_string();
+    assert!(
+        text.starts_with(
+            "data race on 4 bytes at 0x64 (flag+0, a 4-byte variable in the program's data):\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn garbage_dwarf_gives_no_symbol_and_the_race_is_still_reported() {
+    let garbage = [
+        r#"(@custom ".debug_info" "\ff\ff\ff\ff\00\01\02\03")"#,
+        r#"(@custom ".debug_info" "\1b\00\00\00\04\00") (@custom ".debug_abbrev" "\01")"#,
+        // Valid entries, abbreviations cut short.
+        &FLAG_DWARF.replacen(r#"\00\00\00")"#, r#"")"#, 1),
+    ];
+    for sections in garbage {
+        let found = races(&racy_with(sections), true);
+        assert_eq!(found.len(), 1, "{sections}: {found:#?}");
+        assert_eq!(found[0].symbol, None, "{sections}");
+        assert!(found[0]
+            .to_string()
+            .starts_with("data race on 4 bytes at 0x64:\n"));
+    }
 }
 
 #[test]
@@ -149,4 +201,58 @@ fn an_instrumented_module_loaded_back_still_runs() {
     assert_eq!(instance.run().unwrap(), Outcome::Exit(0));
     // Its sites are gone with the rewrite's frame map: nothing to report.
     assert!(instance.races().is_empty());
+}
+
+/// Runs the pthread guest `wasm` under the detector and returns its races.
+fn races_of(wasm: &Path) -> Vec<RaceReport> {
+    let config = Config {
+        detect_races: true,
+        ..Config::default()
+    };
+    let engine = Engine::new(&config).unwrap();
+    let program = Program::from_file(&engine, wasm).unwrap();
+    let instance = Instance::new(&program, &common::captured(&[]), &HostFuncs::new()).unwrap();
+    assert_eq!(instance.run().unwrap(), Outcome::Exit(0));
+    instance.races()
+}
+
+/// `c-tests/guests/races/counter.c` built with `-g` and without: with the
+/// module's DWARF a report names the counter (README "Finding data
+/// races"); without it, the same race is reported with its address only.
+#[test]
+fn a_race_on_a_variable_names_it_when_the_module_has_dwarf() {
+    let test = "a_race_on_a_variable_names_it_when_the_module_has_dwarf";
+    let src = "c-tests/guests/races/counter.c";
+    let Some(debug) = guest::pthread_debug(test, src) else {
+        return;
+    };
+    let plain = guest::pthread(test, src, guest::Memory::Imported).expect("built like the -g one");
+
+    let named = races_of(&debug);
+    assert!(!named.is_empty(), "the planted race is found");
+    for r in &named {
+        let symbol = r
+            .symbol
+            .as_ref()
+            .unwrap_or_else(|| panic!("no symbol: {r}"));
+        assert_eq!(
+            (symbol.name.as_str(), symbol.offset, symbol.size),
+            ("counter", 0, 4)
+        );
+        let head = format!(
+            "data race on 4 bytes at {:#x} (counter+0, a 4-byte variable in the program's data):\n",
+            r.address
+        );
+        assert!(r.to_string().starts_with(&head), "{r}");
+    }
+
+    let unnamed = races_of(&plain);
+    assert!(!unnamed.is_empty(), "found without DWARF too");
+    for r in &unnamed {
+        assert_eq!(r.symbol, None, "{r}");
+        let head = format!("data race on 4 bytes at {:#x}:\n", r.address);
+        assert!(r.to_string().starts_with(&head), "{r}");
+    }
+    // `-g` does not move the data: the same address, named or not.
+    assert_eq!(named[0].address, unnamed[0].address);
 }

@@ -286,6 +286,19 @@ def test_instance_memory(engine):
         mem.read(0, 1)
 
 
+def test_a_race_report_names_the_variable_from_dwarf():
+    from wat import RACY_DWARF
+
+    with weft.Config(detect_races=True) as c, weft.Engine(c) as e:
+        with weft.Module(e, RACY_DWARF) as m, weft.Instance(m) as inst:
+            assert inst.run() == 0
+            races = inst.races
+    assert len(races) == 1, races
+    assert races[0].startswith(
+        "data race on 4 bytes at 0x64 (flag+0, a 4-byte variable in the program's data):\n"
+    ), races[0]
+
+
 def test_races_are_listed_with_detect_races_only():
     from wat import RACY
 

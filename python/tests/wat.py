@@ -143,3 +143,13 @@ RACY = """(module
   (func $poll (export "_start")
     (drop (call $spawn (i32.const 0)))
     (loop $l (br_if $l (i32.eqz (i32.load (i32.const 100)))))))"""
+
+# RACY with DWARF (as a `-g` build carries) that places `int flag` at 100:
+# a race report names it (README "Finding data races").
+RACY_DWARF = RACY.replace(
+    "(module",
+    r"""(module
+  (@custom ".debug_abbrev" "\01\11\01\00\00\02\24\00\0b\0b\00\00\03\34\00\03\08\49\13\02\18\00\00\00")
+  (@custom ".debug_info" "\1b\00\00\00\04\00\00\00\00\00\04\01\02\04\03flag\00\0c\00\00\00\05\03\64\00\00\00\00")""",
+    1,
+)

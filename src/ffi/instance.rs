@@ -390,9 +390,10 @@ pub unsafe extern "C" fn weft_instance_race_shadow_bytes(
 }
 
 /// The text of data race `index` (from 0, in the order found): the
-/// address and size, both accesses (read or write, thread, function and
-/// code offset in the module as given) and the current access's wasm
-/// backtrace, as weft-run prints it.
+/// address and size (and the variable there, when the module's DWARF names
+/// one), both accesses (read or write, thread, function and code offset in
+/// the module as given) and the current access's wasm backtrace, as
+/// weft-run prints it.
 ///
 /// **Ownership**: `*data` (`*len` bytes of UTF-8, not NUL-terminated) is
 /// owned by the caller; free it with `weft_bytes_free(*data, *len)`.

@@ -42,7 +42,7 @@ pub use observe::registry::DUMP_TIMEOUT;
 pub use observe::thread_state::{ThreadInfo, ThreadState};
 pub use program::compile_pool::release_idle_threads;
 pub use program::Program;
-pub use races::{RaceAccess, RaceReport};
+pub use races::{DataSymbol, RaceAccess, RaceReport};
 pub use run::main_thread::MAIN_TID;
 pub use run::outcome::Outcome;
 pub use run::spawn::SPAWN_FAILED;

@@ -42,7 +42,7 @@ mod hooks;
 mod report;
 mod shadow;
 
-pub use report::{RaceAccess, RaceReport};
+pub use report::{DataSymbol, RaceAccess, RaceReport};
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -361,9 +361,22 @@ impl Detector {
             current,
             previous,
             backtrace: backtrace(),
+            symbol: self.symbol(found.hit.addr),
         };
         log::warn!("{r}");
         lock(&self.reports).push(r);
+    }
+
+    /// The variable at `addr`, from the module's DWARF (read at the first
+    /// report).
+    fn symbol(&self, addr: u64) -> Option<report::DataSymbol> {
+        let sites = self.program.race_sites.as_ref()?;
+        let (name, offset, size) = sites.symbols.lookup(addr)?;
+        Some(report::DataSymbol {
+            name: name.to_string(),
+            offset,
+            size,
+        })
     }
 
     /// Where site `site` is.

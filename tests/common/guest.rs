@@ -10,7 +10,8 @@
 //!
 //! * [`libc`]: non-threaded C against Debian's wasi-libc. Every machine of
 //!   this project has it: a missing toolchain fails the test.
-//! * [`pthread`]: pthread C with the wasi-sdk in `WASI_SDK_PATH`.
+//! * [`pthread`]: pthread C with the wasi-sdk in `WASI_SDK_PATH`
+//!   ([`pthread_debug`]: with `-g`).
 //! * [`rust`]: Rust `std::thread` with rustc's `wasm32-wasip1-threads` target.
 //!
 //! When `WASI_SDK_PATH` is not set, or the rustup target is not installed,
@@ -70,14 +71,25 @@ pub fn libc(src: &str) -> PathBuf {
 /// MiB; CMake's `weft_add_wasm_guest(THREADS)`), or says why `test` is
 /// skipped and returns `None` when `WASI_SDK_PATH` is not set.
 pub fn pthread(test: &str, src: &str, memory: Memory) -> Option<PathBuf> {
+    pthread_built(test, src, memory, false)
+}
+
+/// [`pthread`] with `-g`: the module keeps its DWARF (custom sections
+/// `.debug_*`), from which the race detector names data addresses.
+pub fn pthread_debug(test: &str, src: &str) -> Option<PathBuf> {
+    pthread_built(test, src, Memory::Imported, true)
+}
+
+fn pthread_built(test: &str, src: &str, memory: Memory, debug: bool) -> Option<PathBuf> {
     let Some(sdk) = std::env::var_os("WASI_SDK_PATH").filter(|p| !p.is_empty()) else {
         eprintln!("skipping {test}: WASI_SDK_PATH is not set (point it at a wasi-sdk)");
         return None;
     };
     let sdk = PathBuf::from(sdk);
-    let kind = match memory {
-        Memory::Imported => "pthread",
-        Memory::Defined => "pthread-defined-memory",
+    let kind = match (memory, debug) {
+        (_, true) => "pthread-debug",
+        (Memory::Imported, false) => "pthread",
+        (Memory::Defined, false) => "pthread-defined-memory",
     };
     Some(build(src, kind, |out| {
         let clang = sdk.join("bin/clang");
@@ -88,6 +100,7 @@ pub fn pthread(test: &str, src: &str, memory: Memory) -> Option<PathBuf> {
                 sdk.join("share/wasi-sysroot").display()
             ))
             .args(["-O2", "-Wall", "-Wextra", "-Werror"])
+            .args(debug.then_some("-g"))
             .arg(match memory {
                 Memory::Imported => {
                     format!("-Wl,--import-memory,--export-memory,--max-memory={MAX_MEMORY}")

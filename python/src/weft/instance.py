@@ -252,9 +252,10 @@ class Instance(Handle):
     @property
     def races(self) -> List[str]:
         """The data races found so far, one text per race (address and size,
-        both accesses with thread, function and offset, the current access's
-        backtrace); empty unless the engine's config has ``detect_races``.
-        Callable from any thread."""
+        the variable there when the module's DWARF names one, both accesses
+        with thread, function and offset, the current access's backtrace);
+        empty unless the engine's config has ``detect_races``. Callable from
+        any thread."""
         out = []
         with self._use() as ptr:
             for i in range(lib.weft_instance_race_count(ptr)):

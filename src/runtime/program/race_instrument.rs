@@ -28,6 +28,7 @@
 //! `atomic.fence`. Stack-pointer and other globals are not memory and are
 //! not seen.
 
+pub(crate) mod data_symbols;
 mod ops;
 
 use std::collections::HashMap;
@@ -38,6 +39,7 @@ use wasmparser::{KnownCustom, Name, Operator, Parser, Payload, TypeRef};
 
 use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS, STOP_MEMORY_NAME};
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
+use crate::runtime::program::race_instrument::data_symbols::DataSymbols;
 
 /// Which hook an instruction calls, by the operands it has on the stack
 /// (the order of [`RACE_HOOKS`]).
@@ -91,12 +93,15 @@ pub(crate) struct Site {
     pub(crate) at: u32,
 }
 
-/// The sites of an instrumented module, and function names for reports.
+/// The sites of an instrumented module, and function and data names for
+/// reports.
 #[derive(Debug, Default)]
 pub(crate) struct RaceSites {
     pub(crate) sites: Vec<Site>,
     /// Function names of the name section, by original index.
     pub(crate) names: HashMap<u32, String>,
+    /// Variables in linear memory, from the module's DWARF.
+    pub(crate) symbols: DataSymbols,
 }
 
 /// Instruments `bytes` (made by the earlier rewrites, whose frames map back
@@ -163,7 +168,16 @@ pub(crate) fn instrument(
         .into_iter()
         .map(|(index, name)| (prior.map_or(index, |p| p.func_index(index)), name))
         .collect();
-    Ok(Some((out, map, RaceSites { sites, names })))
+    let symbols = survey.symbols;
+    Ok(Some((
+        out,
+        map,
+        RaceSites {
+            sites,
+            names,
+            symbols,
+        },
+    )))
 }
 
 #[derive(Default)]
@@ -175,6 +189,7 @@ struct Survey {
     shared_memory: Option<u32>,
     uses_v128: bool,
     names: HashMap<u32, String>,
+    symbols: DataSymbols,
 }
 
 fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
@@ -221,6 +236,7 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
                 }
             }
             Payload::CustomSection(section) => {
+                s.symbols.add_section(section.name(), section.data());
                 if let KnownCustom::Name(reader) = section.as_known() {
                     for name in reader.into_iter().flatten() {
                         if let Name::Function(map) = name {

@@ -38,6 +38,26 @@ pub struct RaceReport {
     /// The current access's wasm backtrace (original function indices and
     /// offsets); for a WASI call, the frames of its call site.
     pub backtrace: String,
+    /// The variable that holds [`address`](Self::address), when the module
+    /// carries DWARF (built with `-g`) that places one there: a global or
+    /// function-static variable in the program's data. Heap and stack
+    /// addresses have none.
+    pub symbol: Option<DataSymbol>,
+}
+
+/// A variable in the program's data (linear memory), from the module's
+/// DWARF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSymbol {
+    /// Its name; a function-static variable is `function::variable`, one in
+    /// a namespace (C++, Rust) `namespace::variable`.
+    pub name: String,
+    /// The offset in it of the byte at the race's address (for a
+    /// variable the optimiser split into pieces, the offset of the piece
+    /// that byte holds: `data+8` for the byte that keeps `data[2]`).
+    pub offset: u64,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 impl fmt::Display for RaceAccess {
@@ -71,13 +91,21 @@ fn demangled(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
 
 impl fmt::Display for RaceReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
+        write!(
             f,
-            "data race on {} byte{} at {:#x}:",
+            "data race on {} byte{} at {:#x}",
             self.size,
             if self.size == 1 { "" } else { "s" },
             self.address
         )?;
+        if let Some(s) = &self.symbol {
+            write!(
+                f,
+                " ({}+{}, a {}-byte variable in the program's data)",
+                s.name, s.offset, s.size
+            )?;
+        }
+        writeln!(f, ":")?;
         writeln!(f, "  {}", self.current)?;
         write!(f, "  previous {}", self.previous)?;
         if !self.backtrace.is_empty() {
