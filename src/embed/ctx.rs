@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use wasmtime::{Instance, Linker, Module, SharedMemory, Store};
 
-use crate::embed::analysis;
 use crate::embed::limits::Limits;
 use crate::runtime::run::controls::RunControls;
 use crate::runtime::run::outcome::with_exception_values;
@@ -65,9 +64,7 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         // Wasmtime configuration's business, not checked here).
         config.set_max_threads(limits.max_threads)?;
         let engine = Engine::from_wasmtime(module.engine().clone(), config);
-        // What `add_to_linker` read of the module: read once.
-        let analysis = analysis::take(&module)?;
-        let program = Program::from_analysed_module(&engine, module, analysis)?;
+        let program = Program::from_module(&engine, module)?;
         let pre = linker
             .instantiate_pre(program.module())
             .map_err(|e| Error::wrap(ErrorKind::Link, "cannot link module", e))?;

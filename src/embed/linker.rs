@@ -4,9 +4,9 @@
 
 use wasmtime::{Caller, Linker, Module, Store};
 
-use crate::embed::analysis;
 use crate::embed::ctx::WasiThreadsCtx;
 use crate::runtime::memory::create_memory;
+use crate::runtime::program::analysis::Analysis;
 use crate::runtime::program::wait_rewrite;
 use crate::runtime::run::{spawn, waits, Run};
 use crate::runtime::{Error, ErrorKind, Result, WasmFeatures};
@@ -116,8 +116,9 @@ pub fn add_to_linker<T: Clone + Send + 'static>(
     module: &Module,
     get_cx: impl Fn(&mut T) -> &WasiThreadsCtx<T> + Send + Sync + Copy + 'static,
 ) -> Result<()> {
-    // Kept for the context created next for `module`: one analysis each.
-    let memory_import = analysis::analyse(module)?;
+    // The same reading of the imports as the context's (`Program`): one
+    // pass over them, no compile; the API makes these two calls separately.
+    let memory_import = Analysis::of(module)?.memory_import;
     let link = |e: wasmtime::Error| Error::wrap(ErrorKind::Link, "cannot add wasi-threads", e);
     spawn::add_to_linker(linker, move |caller: &mut Caller<'_, T>, start_arg| {
         let host = caller.data().clone();

@@ -115,7 +115,6 @@
 //! thread at any time. Host functions on the linker are called concurrently
 //! from every guest thread, each with its own clone of `T`.
 
-mod analysis;
 mod ctx;
 mod limits;
 mod linker;

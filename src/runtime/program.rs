@@ -167,18 +167,6 @@ impl Program {
         Program::with_frame_map(engine, module, None)
     }
 
-    /// [`Program::from_module`] for a module whose imports and exports were
-    /// already read: `weft::embed` reads them once, when it adds
-    /// wasi-threads to the embedder's linker.
-    pub(crate) fn from_analysed_module(
-        engine: &Engine,
-        module: Module,
-        analysis: Analysis,
-    ) -> Result<Program> {
-        check_engine(engine, &module)?;
-        Ok(Program::assemble(engine, module, analysis, None))
-    }
-
     fn with_frame_map(
         engine: &Engine,
         module: Module,
