@@ -105,6 +105,7 @@ impl<T> Run<T> {
             completion: Completion::default(),
             pre: OnceLock::new(),
             ended: AtomicBool::new(false),
+            decided: OnceLock::new(),
             state: Mutex::new(State {
                 outcome: None,
                 ended_at: None,

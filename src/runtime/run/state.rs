@@ -51,6 +51,10 @@ pub(crate) struct Run<T> {
     /// `'static`, so that stopping works for every `Run<T>`).
     pub(super) stopper: Box<dyn Fn() + Send + Sync>,
     pub(super) ended: AtomicBool,
+    /// The outcome, once decided: `State::outcome`, readable without the
+    /// lock, which the threads stopping at the end all take on their way out
+    /// (a host asking for the outcome at the end waited behind them).
+    pub(super) decided: OnceLock<Outcome>,
     pub(super) state: Mutex<State>,
     pub(super) cond: Condvar,
 }
@@ -111,7 +115,7 @@ impl<T> Run<T> {
     }
 
     pub(crate) fn outcome(&self) -> Option<Outcome> {
-        self.lock().outcome.clone()
+        self.decided.get().cloned()
     }
 
     /// Whether the main thread or any spawned thread is still running.

@@ -66,7 +66,8 @@ impl<T> Run<T> {
             return false;
         }
         log::debug!("program ended: {outcome:?}");
-        st.outcome = Some(outcome);
+        st.outcome = Some(outcome.clone());
+        let _ = self.decided.set(outcome);
         st.ended_at = Some(Instant::now());
         self.ended.store(true, Ordering::SeqCst);
         self.completion.signal();
