@@ -137,6 +137,35 @@ fn the_compiled_module_depends_on_the_switches() {
 }
 
 #[test]
+fn multi_memory_off_refuses_compiled_modules_too() {
+    // Wasmtime keeps multi-memory on for weft's stop memory, so it does not
+    // refuse a serialized or compiled module with two memories by itself.
+    let bytes = wat("multi-memory");
+    let serialized = load(&Config::default(), &bytes)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    let mut off = Config::default();
+    off.set_wasm_feature("multi-memory", false).unwrap();
+    let engine = Engine::new(&off).unwrap();
+    // SAFETY: the bytes come from `serialize` just above.
+    let e = unsafe { Program::deserialize(&engine, &serialized) }
+        .err()
+        .expect("refused");
+    assert_eq!(e.kind(), ErrorKind::Compile, "{e}");
+    assert!(e.message().contains("multi-memory=y"), "{e}");
+    let module = wasmtime::Module::new(engine.wasmtime(), &bytes).unwrap();
+    let e = Program::from_module(&engine, module)
+        .err()
+        .expect("refused");
+    assert!(e.message().contains("multi-memory=y"), "{e}");
+    // One memory (and weft's own stop memory) is fine with it off.
+    let one = load(&Config::default(), &wat("threads")).unwrap();
+    // SAFETY: as above.
+    unsafe { Program::deserialize(&engine, &one.serialize().unwrap()) }.unwrap();
+}
+
+#[test]
 fn embed_engines_take_the_same_switches() {
     let mut features = WasmFeatures::default();
     features.parse("exceptions=n").unwrap();

@@ -258,6 +258,28 @@ impl WasmFeatures {
         }
     }
 
+    /// `-W multi-memory=n` for a module compiled elsewhere (a serialized or
+    /// an embedder's compiled module), whose bytes weft cannot validate
+    /// again: the engine keeps multi-memory on for weft's own stop memory,
+    /// so it does not refuse such a module itself. `memories`: the module's
+    /// own memories, imported and defined, weft's stop memory not counted.
+    ///
+    /// **Errors**: [`ErrorKind::Compile`], naming the switch, for more than
+    /// one memory while multi-memory is off.
+    pub(crate) fn check_memory_count(&self, memories: usize) -> Result<(), Error> {
+        if memories <= 1 || self.get("multi-memory").unwrap_or(true) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Compile,
+            format!(
+                "the module uses the multi-memory proposal ({memories} memories), which is \
+                 switched off (turn it on with weft-run -W multi-memory=y, or with \
+                 set_wasm_feature(\"multi-memory\", true) on the C, Rust or Python config)"
+            ),
+        ))
+    }
+
     /// wasmparser's flags for exactly these switches.
     pub(crate) fn flags(&self) -> Flags {
         let all = TABLE.iter().fold(Flags::empty(), |all, f| all | f.flags);
