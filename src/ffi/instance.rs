@@ -85,6 +85,22 @@ fn finish(outcome: Outcome, exit_code: *mut i32) -> Result<(), Error> {
     unsafe { write_out(exit_code, code, "exit_code") }
 }
 
+/// Writes whether there is an outcome to `*flag` (named `name`), then reports
+/// the outcome as `finish` does.
+///
+/// # Safety
+/// `flag` and `exit_code` are non-NULL and writable.
+unsafe fn report(
+    outcome: Option<Outcome>,
+    flag: *mut bool,
+    name: &str,
+    exit_code: *mut i32,
+) -> Result<(), Error> {
+    // SAFETY: per this function's contract.
+    unsafe { write_out(flag, outcome.is_some(), name) }?;
+    outcome.map_or(Ok(()), |o| finish(o, exit_code))
+}
+
 /// Runs the program (`_start`) to its end and writes its exit code.
 ///
 /// A guest calling `proc_exit(n)` in any thread, or `_start` returning (0), is
@@ -147,13 +163,8 @@ pub unsafe extern "C" fn weft_instance_wait(
         check_out(finished, "finished")?;
         check_out(exit_code, "exit_code")?;
         let timeout = (timeout_ms != WEFT_WAIT_FOREVER).then(|| Duration::from_millis(timeout_ms));
-        let outcome = inst.instance.wait(timeout);
-        // SAFETY: checked non-NULL above.
-        unsafe { write_out(finished, outcome.is_some(), "finished") }?;
-        match outcome {
-            None => Ok(()),
-            Some(o) => finish(o, exit_code),
-        }
+        // SAFETY: both checked non-NULL above.
+        unsafe { report(inst.instance.wait(timeout), finished, "finished", exit_code) }
     })
 }
 
@@ -186,13 +197,8 @@ pub unsafe extern "C" fn weft_instance_outcome(
         let inst = unsafe { try_ref(instance, "instance") }?;
         check_out(decided, "decided")?;
         check_out(exit_code, "exit_code")?;
-        let outcome = inst.instance.outcome();
-        // SAFETY: checked non-NULL above.
-        unsafe { write_out(decided, outcome.is_some(), "decided") }?;
-        match outcome {
-            None => Ok(()),
-            Some(o) => finish(o, exit_code),
-        }
+        // SAFETY: both checked non-NULL above.
+        unsafe { report(inst.instance.outcome(), decided, "decided", exit_code) }
     })
 }
 
