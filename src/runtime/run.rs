@@ -107,7 +107,6 @@ impl<T> Run<T> {
             ended: AtomicBool::new(false),
             decided: OnceLock::new(),
             state: Mutex::new(State {
-                outcome: None,
                 ended_at: None,
                 spawned: ThreadCounts::new(),
                 main_running: false,

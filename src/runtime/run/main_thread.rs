@@ -102,7 +102,7 @@ impl<T> Run<T> {
     /// the host's thread. Fails once the program has ended.
     pub(crate) fn enter_main(&self) -> bool {
         let mut st = self.lock();
-        if st.outcome.is_some() {
+        if self.decided.get().is_some() {
             return false;
         }
         st.main_running = true;

@@ -25,7 +25,7 @@ impl<T> Run<T> {
     /// Takes a TID for a new thread, respecting the thread limit.
     pub(crate) fn reserve_tid(&self) -> Result<u32, String> {
         let mut st = self.lock();
-        if st.outcome.is_some() {
+        if self.decided.get().is_some() {
             return Err("the program has ended".into());
         }
         st.spawned.reserve(self.config.max_threads)

@@ -51,9 +51,10 @@ pub(crate) struct Run<T> {
     /// `'static`, so that stopping works for every `Run<T>`).
     pub(super) stopper: Box<dyn Fn() + Send + Sync>,
     pub(super) ended: AtomicBool,
-    /// The outcome, once decided: `State::outcome`, readable without the
-    /// lock, which the threads stopping at the end all take on their way out
-    /// (a host asking for the outcome at the end waited behind them).
+    /// The outcome, once decided. Set under the lock (`decide`), so whoever
+    /// holds the lock sees it or none; read without it (the threads stopping
+    /// at the end all take the lock on their way out, and a host asking for
+    /// the outcome waited behind them).
     pub(super) decided: OnceLock<Outcome>,
     pub(super) state: Mutex<State>,
     pub(super) cond: Condvar,
@@ -62,7 +63,6 @@ pub(crate) struct Run<T> {
 /// What changes under the run's lock ([`Run::lock`]); [`Run::cond`] is
 /// notified whenever it changes in a way someone may wait for.
 pub(super) struct State {
-    pub(super) outcome: Option<Outcome>,
     pub(super) ended_at: Option<Instant>,
     /// The spawned threads: their TIDs and counts.
     pub(super) spawned: ThreadCounts,

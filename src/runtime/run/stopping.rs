@@ -62,12 +62,11 @@ impl<T> Run<T> {
     /// `callers`: how many of the busy threads counted in `State` the caller is.
     fn decide_by(&self, outcome: Outcome, callers: u32) -> bool {
         let mut st = self.lock();
-        if st.outcome.is_some() {
+        // Set under the lock: whoever holds it sees the outcome or none.
+        if self.decided.set(outcome).is_err() {
             return false;
         }
-        log::debug!("program ended: {outcome:?}");
-        st.outcome = Some(outcome.clone());
-        let _ = self.decided.set(outcome);
+        log::debug!("program ended: {:?}", self.decided.get());
         st.ended_at = Some(Instant::now());
         self.ended.store(true, Ordering::SeqCst);
         self.completion.signal();
@@ -181,7 +180,7 @@ impl<T> Run<T> {
         let mut st = self.lock();
         loop {
             let mut until = deadline;
-            if let (Some(outcome), Some(at)) = (&st.outcome, st.ended_at) {
+            if let (Some(outcome), Some(at)) = (self.decided.get(), st.ended_at) {
                 let grace_end = at + STOP_GRACE;
                 let now = Instant::now();
                 if st.busy() == 0 || now >= grace_end {
@@ -217,7 +216,7 @@ impl<T> Run<T> {
         let deadline = Instant::now() + timeout;
         let job = Box::new(move || {
             let mut st = run.lock();
-            while st.outcome.is_none() && (st.instantiating || !instantiation_only) {
+            while run.decided.get().is_none() && (st.instantiating || !instantiation_only) {
                 let now = Instant::now();
                 if now >= deadline {
                     drop(st);
@@ -245,8 +244,8 @@ impl<T> Run<T> {
             return Ok(fd);
         }
         // Under the state lock, so `decide` either sees it or has decided.
-        let st = self.lock();
-        self.completion.get_or_make(st.outcome.is_some())
+        let _st = self.lock();
+        self.completion.get_or_make(self.decided.get().is_some())
     }
 }
 
