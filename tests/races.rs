@@ -152,6 +152,49 @@ fn atomics_waits_and_spawn_order_accesses() {
     assert!(races(&published(true), true).is_empty());
 }
 
+/// The thread writes 96..104 a thousand times (the inline fast path skips
+/// the detector after the first), publishes with an atomic store, then
+/// writes it once more; main waits for the publication, reads 100, then
+/// waits for the thread to finish (on a flag whose sync clock is not 200's:
+/// the detector keeps one per 8 bytes). The last write races with main's
+/// read.
+const REWRITTEN_AFTER_PUBLISHING: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "env" "memory" (memory 1 1 shared))
+  (func $writer (export "wasi_thread_start") (param i32 i32)
+    (local $i i32)
+    (loop $l
+      (i64.store (i32.const 96) (i64.extend_i32_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
+    (i32.atomic.store (i32.const 200) (i32.const 1))
+    (i64.store (i32.const 96) (i64.const 99))
+    (i32.atomic.store (i32.const 208) (i32.const 1)))
+  (func $reader (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (loop $l (br_if $l (i32.eqz (i32.atomic.load (i32.const 200)))))
+    (drop (i32.load (i32.const 100)))
+    (loop $l (br_if $l (i32.eqz (i32.atomic.load (i32.const 208)))))))"#;
+
+#[test]
+fn an_access_in_a_new_epoch_is_checked_again() {
+    // Were the writer's tag kept across its atomic store, its last write
+    // would look like one of the loop's and be skipped: no race.
+    for _ in 0..5 {
+        let found = races(REWRITTEN_AFTER_PUBLISHING, true);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let r = &found[0];
+        assert_eq!(r.address, 100);
+        let (writer, reader) = match r.current.write {
+            true => (&r.current, &r.previous),
+            false => (&r.previous, &r.current),
+        };
+        assert_eq!(writer.func_name.as_deref(), Some("writer"));
+        assert_eq!(reader.func_name.as_deref(), Some("reader"));
+        assert!(writer.write && !reader.write);
+    }
+}
+
 /// The thread stores byte 301 then sets an atomic flag; main stores byte
 /// 300, fills `before` (before it waits for the flag) and `after`.
 fn fills(before: (i32, i32), after: (i32, i32)) -> String {

@@ -30,22 +30,33 @@ pub(crate) const DEFINED_MEMORY_NAME: &str = "memory";
 
 /// The race detector's imports in [`INTERNAL_MODULE`] (see
 /// `program::race_instrument` and `runtime::races`), in the order the
-/// rewrite imports them. The operands of the instrumented instruction plus
-/// a site id, returned unchanged: `(addr i32, site i32) -> i32`, then with a
-/// value of each type, then two values (`memory.fill`, `memory.copy`,
-/// `memory.init`, `cmpxchg`), then the hooks after an atomic that reads
-/// (`(value, site) -> value`), then `atomic.fence` (`(site) -> ()`). The
-/// `v128` hook comes last and only when the module stores `v128` values.
-pub(crate) const RACE_HOOKS: [&str; 11] = [
+/// rewrite imports them. The operands of an instrumented atomic or bulk
+/// instruction plus a site id, returned unchanged: `(addr i32, site i32) ->
+/// i32`, then with an `i32` or `i64` value, then two values
+/// (`memory.fill`, `memory.copy`, `memory.init`, `cmpxchg`), then the hooks
+/// after an atomic that reads (`(value, site) -> value`), then
+/// `atomic.fence` (`(site) -> ()`), then the slow path of a plain access
+/// (`(addr i32, site i32) -> slot i32`: the address of the thread's tag in
+/// [`RACE_SHADOW_NAME`]). The `v128` hook comes last and only when the
+/// module stores `v128` values.
+pub(crate) const RACE_HOOKS: [&str; 10] = [
     "race.addr",
     "race.i32",
     "race.i64",
-    "race.f32",
-    "race.f64",
     "race.i32x2",
     "race.i64x2",
     "race.acquire.i32",
     "race.acquire.i64",
     "race.fence",
+    "race.access",
     "race.v128",
 ];
+/// The race detector's fast shadow memory in [`INTERNAL_MODULE`]: the tags
+/// of `runtime::races::fast` that let a plain access skip its hook.
+pub(crate) const RACE_SHADOW_NAME: &str = "race.shadow";
+
+/// Whether import `module`.`name` is a memory weft's rewrite added (not one
+/// of the program's).
+pub(crate) fn is_internal_memory(module: &str, name: &str) -> bool {
+    module == INTERNAL_MODULE && (name == STOP_MEMORY_NAME || name == RACE_SHADOW_NAME)
+}

@@ -18,7 +18,7 @@ use wasmtime::{ExternType, MemoryType, Module, ValType};
 use crate::runtime::engine::{Engine, Interruption};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::features::WasmFeatures;
-use crate::runtime::imports::{INTERNAL_MODULE, STOP_MEMORY_NAME};
+use crate::runtime::imports::is_internal_memory;
 use crate::runtime::program::analysis::Analysis;
 use crate::runtime::program::defined_memory::Unshareable;
 use crate::runtime::program::frame_map::FrameMap;
@@ -168,7 +168,7 @@ impl Program {
         let memories = module
             .imports()
             .filter(|i| matches!(i.ty(), ExternType::Memory(_)))
-            .filter(|i| !(i.module() == INTERNAL_MODULE && i.name() == STOP_MEMORY_NAME))
+            .filter(|i| !is_internal_memory(i.module(), i.name()))
             .count()
             + module.resources_required().num_memories as usize;
         engine.config().wasm_features.check_memory_count(memories)?;

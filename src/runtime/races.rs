@@ -19,7 +19,8 @@
 //! Each guest thread is bound to its OS thread while it runs wasm (a
 //! thread-local, [`bind_main`]/[`bind_child`]/[`unbind`]), so the hooks
 //! cost no lookup of the store. The state of one location is in `shadow`,
-//! clocks in `clock`, reports in `report`.
+//! clocks in `clock`, reports in `report`; `fast` keeps the tags that let a
+//! plain access the detector would learn nothing from skip its hook.
 //!
 //! Synchronisation variables: bytes an atomic has written are not checked
 //! for races any more, and a plain access to them counts as an atomic one
@@ -38,6 +39,7 @@
 //! old one did (a race between the two is missed, never invented).
 
 mod clock;
+mod fast;
 mod hooks;
 mod report;
 mod shadow;
@@ -50,10 +52,12 @@ use std::ffi::CStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::program::race_instrument::{Kind, Site};
 use crate::runtime::program::ProgramInner;
 use crate::runtime::races::clock::{epoch, index_of, VClock};
-use crate::runtime::races::shadow::{Accessor, Hit, Shadow};
+use crate::runtime::races::fast::FastShadow;
+use crate::runtime::races::shadow::{Accessor, Hit, Shadow, Tag};
 
 pub(crate) use hooks::add_to_linker;
 
@@ -84,6 +88,8 @@ struct ThreadClock {
     index: u32,
     tid: u32,
     clock: VClock,
+    /// The fast path's tag of the current epoch (`fast`).
+    tag: u32,
     /// The address of the atomic in flight (acquired after it).
     atomic: u64,
     /// A plain read of a synchronisation variable: its clock is acquired
@@ -118,6 +124,7 @@ pub(crate) struct Found {
 pub(crate) struct Detector {
     program: Arc<ProgramInner>,
     shadow: Shadow,
+    fast: FastShadow,
     syncs: [Mutex<HashMap<u64, VClock>>; SYNC_SHARDS],
     next_index: AtomicU32,
     /// Indices of ended threads and their last clock, oldest first.
@@ -138,17 +145,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Detector {
     /// The detector of a run of `program`, if it was instrumented.
-    pub(crate) fn new(program: &Arc<ProgramInner>) -> Option<Arc<Detector>> {
-        program.race_sites.as_ref()?;
+    ///
+    /// **Errors**: [`ErrorKind::Instantiate`] when its shadow memory cannot
+    /// be made.
+    pub(crate) fn new(program: &Arc<ProgramInner>) -> Result<Option<Arc<Detector>>> {
+        if program.race_sites.is_none() {
+            return Ok(None);
+        }
         crate::wasi::set_access_hook(wasi_access);
         let max_pages = program
             .memory_import
             .as_ref()
             .and_then(|(_, _, ty)| ty.maximum())
             .unwrap_or(1 << 16);
-        Some(Arc::new(Detector {
+        let fast = FastShadow::new(program.engine.wasmtime(), max_pages).map_err(|e| {
+            Error::wrap(
+                ErrorKind::Instantiate,
+                "cannot create the race detector's shadow memory",
+                e,
+            )
+        })?;
+        Ok(Some(Arc::new(Detector {
             program: program.clone(),
             shadow: Shadow::new(max_pages),
+            fast,
             syncs: std::array::from_fn(|_| Mutex::new(HashMap::new())),
             next_index: AtomicU32::new(0),
             free: Mutex::new(VecDeque::new()),
@@ -157,7 +177,12 @@ impl Detector {
             wasi_names: Mutex::new(Vec::new()),
             seen: Mutex::new(HashSet::new()),
             reports: Mutex::new(Vec::new()),
-        }))
+        })))
+    }
+
+    /// The memory the instrumented module imports as its fast shadow.
+    pub(crate) fn fast_memory(&self) -> &wasmtime::SharedMemory {
+        self.fast.memory()
     }
 
     /// The races found so far, in the order found.
@@ -186,10 +211,13 @@ impl Detector {
         };
         lock(&self.holders).push((index, first, tid));
         inherited.set(index, first);
+        let tag = self.fast.new_tag();
+        self.fast.set_thread(index, tag);
         ThreadClock {
             index,
             tid,
             clock: inherited,
+            tag,
             atomic: 0,
             acquire_later: None,
             wasi: None,
@@ -218,7 +246,14 @@ impl Detector {
             .entry(key)
             .or_default()
             .join(&me.clock);
+        self.tick(me);
+    }
+
+    /// Moves `me` to its next epoch, with a new tag.
+    fn tick(&self, me: &mut ThreadClock) {
         me.clock.tick(me.index);
+        me.tag = self.fast.new_tag();
+        self.fast.set_thread(me.index, me.tag);
     }
 
     fn acquire(&self, me: &mut ThreadClock, addr: u64) {
@@ -247,7 +282,18 @@ impl Detector {
         write: bool,
         site: u32,
     ) -> Option<Found> {
-        let (hit, sync) = self.shadow.access(addr, size, write, &me.accessor(site));
+        let tag = me.tag;
+        let held = |block, held| {
+            let tag = match held {
+                Tag::Written => tag | 1,
+                Tag::Read => tag,
+                Tag::None => 0,
+            };
+            self.fast.set_block(block, tag);
+        };
+        let (hit, sync) = self
+            .shadow
+            .access(addr, size, write, &me.accessor(site), held);
         if sync {
             // Bytes atomics write, accessed plainly (musl's `volatile`
             // flags, e.g. `pthread_join` reading `detach_state`): a plain
@@ -279,12 +325,12 @@ impl Detector {
                 None
             }
             Kind::AtomicStore => {
-                self.shadow.mark_atomic(ea, size);
+                self.mark_atomic(ea, size);
                 self.release(me, ea);
                 None
             }
             Kind::AtomicRmw => {
-                self.shadow.mark_atomic(ea, size);
+                self.mark_atomic(ea, size);
                 self.release(me, ea);
                 me.atomic = ea;
                 None
@@ -304,6 +350,13 @@ impl Detector {
                 None
             }
         }
+    }
+
+    /// An atomic writes `size` bytes at `addr`: they become a
+    /// synchronisation variable, which no thread holds.
+    fn mark_atomic(&self, addr: u64, size: u64) {
+        self.shadow
+            .mark_atomic(addr, size, |block| self.fast.set_block(block, 0));
     }
 
     /// The site of WASI call `name`.
@@ -424,7 +477,7 @@ pub(crate) fn fork() -> Option<Inherited> {
         let bound = c.as_mut()?;
         bound.det.catch_up(&mut bound.me);
         let clock = bound.me.clock.clone();
-        bound.me.clock.tick(bound.me.index);
+        bound.det.tick(&mut bound.me);
         Some(Inherited(bound.det.clone(), clock))
     })
 }

@@ -72,22 +72,24 @@ impl<T> Run<T> {
         T: Send + 'static,
     {
         let config = program.engine.config().clone();
-        Run::with_parts(program, config, None, None)
+        // `embed` links no race hooks: its runs have no detector.
+        Run::with_parts(program, config, None, None, None)
     }
 
     /// The shared state of a run of `program` with `config`'s limits, the
-    /// shared memory and stop memory given (if any), and no WASI context yet.
+    /// shared memory, stop memory and race detector given (if any), and no
+    /// WASI context yet.
     fn with_parts(
         program: Arc<ProgramInner>,
         config: Config,
         memory: Option<SharedMemory>,
         stop_memory: Option<SharedMemory>,
+        races: Option<Arc<Detector>>,
     ) -> Arc<Self>
     where
         T: Send + 'static,
     {
         let threads = Arc::new(ThreadRegistry::new(Some(program.clone())));
-        let races = Detector::new(&program);
         Arc::new_cyclic(|me: &Weak<Run<T>>| Run {
             me: me.clone(),
             stopper: {
@@ -147,7 +149,8 @@ impl Run<ThreadData> {
             .then(|| stop_checks::new_memory(program.engine.wasmtime()))
             .transpose()
             .map_err(|e| Error::wrap(ErrorKind::Instantiate, "cannot create the stop memory", e))?;
-        let run = Run::with_parts(program, config, memory, stop_memory);
+        let races = Detector::new(&program)?;
+        let run = Run::with_parts(program, config, memory, stop_memory, races);
         run.stop_wasi(Arc::new(wasi));
         Ok(run)
     }

@@ -9,7 +9,7 @@ use wasmtime::{ExternType, FuncType, MemoryType, Module, ValType};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::imports::{
-    ENTRY_NAME, INTERNAL_MODULE, SPAWN_MODULE, SPAWN_NAME, STOP_MEMORY_NAME,
+    ENTRY_NAME, INTERNAL_MODULE, RACE_SHADOW_NAME, SPAWN_MODULE, SPAWN_NAME, STOP_MEMORY_NAME,
 };
 
 /// What weft learned from a module's imports and exports.
@@ -55,6 +55,10 @@ impl Analysis {
                     }
                     stop_checks = true;
                 }
+                // The race instrumentation's tags (`races::fast`), never
+                // the program's data.
+                ExternType::Memory(_)
+                    if import.module() == INTERNAL_MODULE && import.name() == RACE_SHADOW_NAME => {}
                 ExternType::Memory(ty) => {
                     let (m, n) = (import.module(), import.name());
                     if !ty.is_shared() {

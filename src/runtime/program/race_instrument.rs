@@ -29,33 +29,56 @@
 //! not seen.
 
 pub(crate) mod data_symbols;
+pub(crate) mod fast_path;
 mod ops;
 
 use std::collections::HashMap;
 
 use wasm_encoder::reencode::{self, Reencode};
-use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
-use wasmparser::{KnownCustom, Name, Operator, Parser, Payload, TypeRef};
+use wasm_encoder::{ConstExpr, EntityType, Function, GlobalType, Instruction, SectionId, ValType};
+use wasmparser::{CompositeInnerType, KnownCustom, Name, Operator, Parser, Payload, TypeRef};
 
-use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS, STOP_MEMORY_NAME};
+use crate::runtime::imports::{is_internal_memory, INTERNAL_MODULE, RACE_HOOKS, RACE_SHADOW_NAME};
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
 use crate::runtime::program::race_instrument::data_symbols::DataSymbols;
+use crate::runtime::program::race_instrument::fast_path::{shadow_pages, Target, LOCALS};
 
-/// Which hook an instruction calls, by the operands it has on the stack
-/// (the order of [`RACE_HOOKS`]).
+/// Which hook an instruction calls (the order of [`RACE_HOOKS`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Hook {
     Addr = 0,
     I32 = 1,
     I64 = 2,
-    F32 = 3,
-    F64 = 4,
-    I32x2 = 5,
-    I64x2 = 6,
-    AcquireI32 = 7,
-    AcquireI64 = 8,
-    Fence = 9,
-    V128 = 10,
+    I32x2 = 3,
+    I64x2 = 4,
+    AcquireI32 = 5,
+    AcquireI64 = 6,
+    Fence = 7,
+    Access = 8,
+    V128 = 9,
+}
+
+/// The operands an instruction with a `memarg` takes: its address, and
+/// then these values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Addr,
+    I32,
+    I64,
+    F32,
+    F64,
+    I32x2,
+    I64x2,
+    V128,
+}
+
+/// How an instruction is instrumented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plan {
+    /// A call of `before` in front of it and of `after` after it.
+    Hooks(Hook, Option<Hook>),
+    /// The inline fast path (`fast_path`), storing a value of this type.
+    Inline(Option<ValType>),
 }
 
 /// What an instrumented instruction does, as the detector sees it.
@@ -113,7 +136,7 @@ pub(crate) fn instrument(
     prior: Option<&FrameMap>,
 ) -> Result<Option<(Vec<u8>, FrameMap, RaceSites)>, String> {
     let survey = survey(bytes).map_err(|e| e.to_string())?;
-    let Some(memory) = survey.shared_memory.filter(|_| survey.core_module) else {
+    let Some((memory, max_pages)) = survey.shared_memory.filter(|_| survey.core_module) else {
         return Ok(None);
     };
     let hooks = if survey.uses_v128 {
@@ -123,10 +146,15 @@ pub(crate) fn instrument(
     } as u32;
     let mut pass = Instrumenter {
         memory,
+        shadow_pages: shadow_pages(max_pages),
+        memory_imports: survey.memory_imports,
+        slot_global: survey.globals,
+        params: survey.params,
         hooks,
         func_imports: survey.func_imports,
         first_type: survey.types,
         has_type_section: survey.has_type_section,
+        global_added: false,
         imports_added: false,
         func: 0,
         marks: Vec::new(),
@@ -184,9 +212,15 @@ pub(crate) fn instrument(
 struct Survey {
     core_module: bool,
     func_imports: u32,
+    memory_imports: u32,
+    /// Globals, imported and defined.
+    globals: u32,
     types: u32,
     has_type_section: bool,
-    shared_memory: Option<u32>,
+    /// The shared memory's index and maximum pages.
+    shared_memory: Option<(u32, u64)>,
+    /// Parameters of each defined function.
+    params: Vec<u32>,
     uses_v128: bool,
     names: HashMap<u32, String>,
     symbols: DataSymbols,
@@ -197,7 +231,8 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
         core_module: true,
         ..Survey::default()
     };
-    let mut memories = 0;
+    // Parameters of each function type (0 for other types).
+    let mut type_params = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
             Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
@@ -206,21 +241,36 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
             Payload::TypeSection(reader) => {
                 s.has_type_section = true;
                 for group in reader {
-                    s.types += group?.types().len() as u32;
+                    for ty in group?.types() {
+                        s.types += 1;
+                        type_params.push(match &ty.composite_type.inner {
+                            CompositeInnerType::Func(f) => f.params().len() as u32,
+                            _ => 0,
+                        });
+                    }
                 }
             }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    s.params
+                        .push(type_params.get(ty? as usize).copied().unwrap_or(0));
+                }
+            }
+            Payload::GlobalSection(reader) => s.globals += reader.count(),
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
                     let import = import?;
                     // The stop checks' memory is weft's, not the program's.
-                    let stop = import.module == INTERNAL_MODULE && import.name == STOP_MEMORY_NAME;
+                    let internal = is_internal_memory(import.module, import.name);
                     match import.ty {
                         TypeRef::Func(_) | TypeRef::FuncExact(_) => s.func_imports += 1,
+                        TypeRef::Global(_) => s.globals += 1,
                         TypeRef::Memory(ty) => {
-                            if ty.shared && !ty.memory64 && !stop && s.shared_memory.is_none() {
-                                s.shared_memory = Some(memories);
+                            if ty.shared && !ty.memory64 && !internal && s.shared_memory.is_none() {
+                                let max = ty.maximum.unwrap_or(1 << 16);
+                                s.shared_memory = Some((s.memory_imports, max));
                             }
-                            memories += 1;
+                            s.memory_imports += 1;
                         }
                         _ => {}
                     }
@@ -229,7 +279,7 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
             Payload::CodeSectionEntry(body) if !s.uses_v128 => {
                 let mut ops = body.get_operators_reader()?;
                 while !ops.eof() {
-                    if let Some((_, _, _, Hook::V128, _)) = ops::classify(&ops.read()?) {
+                    if let Some((_, _, _, Shape::V128, _)) = ops::classify(&ops.read()?) {
                         s.uses_v128 = true;
                         break;
                     }
@@ -256,11 +306,20 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
 struct Instrumenter {
     /// The shared memory's index.
     memory: u32,
+    /// Pages of the imported shadow memory (`fast_path`), imported after
+    /// the module's other memories.
+    shadow_pages: u64,
+    memory_imports: u32,
+    /// The added global that holds the thread's slot (after every other).
+    slot_global: u32,
+    /// Parameters of each defined function.
+    params: Vec<u32>,
     /// How many hooks are imported (the `v128` one only when used).
     hooks: u32,
     func_imports: u32,
     first_type: u32,
     has_type_section: bool,
+    global_added: bool,
     imports_added: bool,
     func: u32,
     /// `(function, offset in the new body, offset in the old body)`.
@@ -271,9 +330,9 @@ struct Instrumenter {
 
 impl Instrumenter {
     fn add_types(&self, types: &mut wasm_encoder::TypeSection) {
-        use ValType::{F32, F64, I32, I64, V128};
+        use ValType::{I32, I64, V128};
         types.ty().function([I32, I32], [I32]);
-        for v in [I32, I64, F32, F64] {
+        for v in [I32, I64] {
             types.ty().function([I32, v, I32], [I32, v]);
         }
         types.ty().function([I32, I32, I32, I32], [I32, I32, I32]);
@@ -281,6 +340,7 @@ impl Instrumenter {
         types.ty().function([I32, I32], [I32]);
         types.ty().function([I64, I32], [I64]);
         types.ty().function([I32], []);
+        types.ty().function([I32, I32], [I32]);
         if self.hooks as usize == RACE_HOOKS.len() {
             types.ty().function([I32, V128, I32], [I32, V128]);
         }
@@ -294,10 +354,33 @@ impl Instrumenter {
                 EntityType::Function(self.first_type + i as u32),
             );
         }
+        imports.import(
+            INTERNAL_MODULE,
+            RACE_SHADOW_NAME,
+            EntityType::Memory(wasm_encoder::MemoryType {
+                minimum: self.shadow_pages,
+                maximum: Some(self.shadow_pages),
+                memory64: false,
+                shared: true,
+                page_size_log2: None,
+            }),
+        );
     }
 
-    /// What `op` does to the shared memory, if anything.
-    fn access(&self, op: &Operator<'_>) -> Option<(Site, Hook, Option<Hook>)> {
+    /// Appends the global that holds the thread's slot (slot 0 at first).
+    fn add_global(&mut self, globals: &mut wasm_encoder::GlobalSection) {
+        let ty = GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        };
+        globals.global(ty, &ConstExpr::i32_const(0));
+        self.global_added = true;
+    }
+
+    /// What `op` does to the shared memory, if anything, and how it is
+    /// instrumented.
+    fn access(&self, op: &Operator<'_>) -> Option<(Site, Plan)> {
         let shared = |m: u32| m == self.memory;
         let bulk = |kind| Site {
             kind,
@@ -308,21 +391,21 @@ impl Instrumenter {
         };
         match *op {
             Operator::MemoryFill { mem } if shared(mem) => {
-                Some((bulk(Kind::Fill), Hook::I32x2, None))
+                Some((bulk(Kind::Fill), Plan::Hooks(Hook::I32x2, None)))
             }
             Operator::MemoryInit { mem, .. } if shared(mem) => {
-                Some((bulk(Kind::Init), Hook::I32x2, None))
+                Some((bulk(Kind::Init), Plan::Hooks(Hook::I32x2, None)))
             }
             Operator::MemoryCopy { dst_mem, src_mem } if shared(dst_mem) || shared(src_mem) => {
                 let kind = Kind::Copy {
                     src: shared(src_mem),
                     dst: shared(dst_mem),
                 };
-                Some((bulk(kind), Hook::I32x2, None))
+                Some((bulk(kind), Plan::Hooks(Hook::I32x2, None)))
             }
-            Operator::AtomicFence => Some((bulk(Kind::Fence), Hook::Fence, None)),
+            Operator::AtomicFence => Some((bulk(Kind::Fence), Plan::Hooks(Hook::Fence, None))),
             _ => {
-                let (memarg, kind, size, before, after) = ops::classify(op)?;
+                let (memarg, kind, size, shape, after) = ops::classify(op)?;
                 let offset = u32::try_from(memarg.offset).ok()?;
                 if !shared(memarg.memory) {
                     return None;
@@ -334,7 +417,21 @@ impl Instrumenter {
                     func: 0,
                     at: 0,
                 };
-                Some((site, before, after))
+                let plain = matches!(kind, Kind::Read | Kind::Write);
+                let plan = match shape {
+                    Shape::Addr if plain && size <= 8 => Plan::Inline(None),
+                    Shape::I32 if plain => Plan::Inline(Some(ValType::I32)),
+                    Shape::I64 if plain => Plan::Inline(Some(ValType::I64)),
+                    Shape::F32 => Plan::Inline(Some(ValType::F32)),
+                    Shape::F64 => Plan::Inline(Some(ValType::F64)),
+                    Shape::Addr => Plan::Hooks(Hook::Addr, after),
+                    Shape::I32 => Plan::Hooks(Hook::I32, after),
+                    Shape::I64 => Plan::Hooks(Hook::I64, after),
+                    Shape::I32x2 => Plan::Hooks(Hook::I32x2, after),
+                    Shape::I64x2 => Plan::Hooks(Hook::I64x2, after),
+                    Shape::V128 => Plan::Hooks(Hook::V128, after),
+                };
+                Some((site, plan))
             }
         }
     }
@@ -349,6 +446,24 @@ impl Reencode for Instrumenter {
         } else {
             func + self.hooks
         })
+    }
+
+    fn memory_index(&mut self, memory: u32) -> Result<u32, reencode::Error> {
+        Ok(if memory < self.memory_imports {
+            memory
+        } else {
+            memory + 1
+        })
+    }
+
+    fn parse_global_section(
+        &mut self,
+        globals: &mut wasm_encoder::GlobalSection,
+        section: wasmparser::GlobalSectionReader<'_>,
+    ) -> Result<(), reencode::Error> {
+        reencode::utils::parse_global_section(self, globals, section)?;
+        self.add_global(globals);
+        Ok(())
     }
 
     fn parse_type_section(
@@ -379,6 +494,24 @@ impl Reencode for Instrumenter {
             module.section(&imports);
             self.imports_added = true;
         }
+        // A module without globals: the slot's global gets a section of its
+        // own, before the first section that follows globals.
+        let after_globals = matches!(
+            before,
+            None | Some(
+                SectionId::Export
+                    | SectionId::Start
+                    | SectionId::Element
+                    | SectionId::DataCount
+                    | SectionId::Code
+                    | SectionId::Data
+            )
+        );
+        if !self.global_added && after_globals {
+            let mut globals = wasm_encoder::GlobalSection::new();
+            self.add_global(&mut globals);
+            module.section(&globals);
+        }
         Ok(())
     }
 
@@ -398,7 +531,22 @@ impl Reencode for Instrumenter {
         code: &mut wasm_encoder::CodeSection,
         func: wasmparser::FunctionBody<'_>,
     ) -> Result<(), reencode::Error> {
-        let mut f: Function = self.new_function_with_parsed_locals(&func)?;
+        // The function's own locals, then the fast path's.
+        let mut locals = Vec::new();
+        let mut count = self.params.get(self.func as usize).copied().unwrap_or(0);
+        for pair in func.get_locals_reader()? {
+            let (n, ty) = pair?;
+            count += n;
+            locals.push((n, self.val_type(ty)?));
+        }
+        locals.extend(LOCALS.iter().map(|&ty| (1, ty)));
+        let mut f = Function::new(locals);
+        let target = Target {
+            locals: count,
+            shadow: self.memory_imports,
+            slot: self.slot_global,
+            hook: self.func_imports + Hook::Access as u32,
+        };
         let start = func.range().start;
         let mut delta = None;
         let this = self.func;
@@ -406,6 +554,7 @@ impl Reencode for Instrumenter {
         while !reader.eof() {
             let (op, at) = reader.read_with_offset()?;
             let (new, old) = (f.byte_len() as u32, (at - start) as u32);
+            // Code at `new` maps back to the instruction at `old`.
             let mut mark = |new: u32, marks: &mut Vec<_>| {
                 let d = i64::from(old) - i64::from(new);
                 if delta != Some(d) {
@@ -414,21 +563,34 @@ impl Reencode for Instrumenter {
                 }
             };
             mark(new, &mut self.marks);
-            let Some((site, before, after)) = self.access(&op) else {
+            let Some((site, plan)) = self.access(&op) else {
                 f.instruction(&self.instruction(op)?);
                 continue;
             };
             let id = self.sites.len() as u32;
             self.sites.push((self.func, old, site));
-            f.instruction(&Instruction::I32Const(id as i32));
-            // A backtrace taken in the hook names the instruction's offset.
-            let call_at = f.byte_len() as u32;
-            mark(call_at, &mut self.marks);
-            f.instruction(&Instruction::Call(self.func_imports + before as u32));
-            let op_at = f.byte_len() as u32;
-            mark(op_at, &mut self.marks);
+            match plan {
+                Plan::Inline(value) => {
+                    let access = fast_path::Access {
+                        site: id,
+                        size: site.size,
+                        offset: site.offset,
+                        write: site.kind == Kind::Write,
+                        value,
+                    };
+                    fast_path::emit(&mut f, &target, &access, |at| mark(at, &mut self.marks));
+                }
+                Plan::Hooks(before, _) => {
+                    f.instruction(&Instruction::I32Const(id as i32));
+                    // A backtrace taken in the hook names the instruction's
+                    // offset.
+                    mark(f.byte_len() as u32, &mut self.marks);
+                    f.instruction(&Instruction::Call(self.func_imports + before as u32));
+                }
+            }
+            mark(f.byte_len() as u32, &mut self.marks);
             f.instruction(&self.instruction(op)?);
-            if let Some(after) = after {
+            if let Plan::Hooks(_, Some(after)) = plan {
                 f.instruction(&Instruction::I32Const(id as i32));
                 f.instruction(&Instruction::Call(self.func_imports + after as u32));
             }
@@ -481,7 +643,7 @@ mod tests {
         assert_eq!((sites.sites[0].size, sites.sites[0].offset), (4, 8));
         assert_eq!(sites.sites[1].kind, Kind::Read);
         assert_eq!(sites.sites[1].offset, 16);
-        assert_eq!(map.added_funcs, 10);
+        assert_eq!(map.added_funcs, 9);
         assert_eq!(sites.names.get(&0).map(String::as_str), Some("f"));
         let mut config = wasmtime::Config::new();
         config.wasm_threads(true).shared_memory(true);
@@ -495,5 +657,117 @@ mod tests {
                (func (drop (i32.atomic.load 0 (i32.const 0)))))"#,
         );
         assert!(instrument(&stop_only.unwrap(), None).unwrap().is_none());
+    }
+
+    /// Runs `f` of `wat` as given and instrumented (hooks that only hand
+    /// their operands back, `race.access` counted): both must give the
+    /// same results.
+    fn same_results(wat: &str, args: &[i32]) -> (Vec<i64>, usize) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use wasmtime::{Linker, Module, SharedMemory, Store, Val};
+        let mut config = wasmtime::Config::new();
+        config.wasm_threads(true).shared_memory(true);
+        let engine = wasmtime::Engine::new(&config).unwrap();
+        let bytes = wat::parse_str(wat).unwrap();
+        let (out, ..) = instrument(&bytes, None).unwrap().expect("instrumented");
+        let calls = Arc::new(AtomicUsize::new(0));
+        let run = |bytes: &[u8]| {
+            let module = Module::new(&engine, bytes).unwrap();
+            let mut store = Store::new(&engine, ());
+            let mut linker = Linker::new(&engine);
+            for import in module.imports() {
+                if let wasmtime::ExternType::Memory(ty) = import.ty() {
+                    let memory = SharedMemory::new(&engine, ty).unwrap();
+                    linker
+                        .define(&store, import.module(), import.name(), memory)
+                        .unwrap();
+                }
+            }
+            let m = INTERNAL_MODULE;
+            let c = calls.clone();
+            linker
+                .func_wrap(m, "race.access", move |_a: i32, _site: i32| {
+                    c.fetch_add(1, Ordering::Relaxed);
+                    4i32
+                })
+                .unwrap();
+            linker.func_wrap(m, "race.addr", |a: i32, _: i32| a).unwrap();
+            linker
+                .func_wrap(m, "race.i32", |a: i32, v: i32, _: i32| (a, v))
+                .unwrap();
+            linker
+                .func_wrap(m, "race.i64", |a: i32, v: i64, _: i32| (a, v))
+                .unwrap();
+            linker
+                .func_wrap(m, "race.i32x2", |a: i32, x: i32, y: i32, _: i32| (a, x, y))
+                .unwrap();
+            linker
+                .func_wrap(m, "race.i64x2", |a: i32, x: i64, y: i64, _: i32| (a, x, y))
+                .unwrap();
+            linker.func_wrap(m, "race.acquire.i32", |v: i32, _: i32| v).unwrap();
+            linker.func_wrap(m, "race.acquire.i64", |v: i64, _: i32| v).unwrap();
+            linker.func_wrap(m, "race.fence", |_: i32| {}).unwrap();
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let f = instance.get_func(&mut store, "f").unwrap();
+            let args: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
+            let mut results = vec![Val::I64(0)];
+            match f.call(&mut store, &args, &mut results) {
+                Ok(()) => vec![results[0].unwrap_i64()],
+                Err(e) => {
+                    let trap = e.downcast_ref::<wasmtime::Trap>().copied();
+                    vec![-1, trap.map_or(-1, |t| t as i64)]
+                }
+            }
+        };
+        let given = run(&bytes);
+        let before = calls.load(Ordering::Relaxed);
+        let instrumented = run(&out);
+        assert_eq!(before, 0);
+        assert_eq!(given, instrumented, "{wat}");
+        (instrumented, calls.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn the_fast_path_keeps_every_value_memory_and_trap() {
+        // Every store type with offsets, a defined memory after the shared
+        // one (its index moves past the shadow's), no globals of its own.
+        let wat = r#"(module
+          (import "env" "memory" (memory 1 2 shared))
+          (memory $own 1)
+          (func (export "f") (param i32) (result i64)
+            (i32.store8 offset=3 (local.get 0) (i32.const 0x1ff))
+            (i32.store16 offset=6 (local.get 0) (i32.const 0x1234))
+            (i64.store32 offset=12 (local.get 0) (i64.const 0x5678))
+            (f32.store offset=16 (local.get 0) (f32.const 1.5))
+            (f64.store offset=24 (local.get 0) (f64.const -2.25))
+            (i64.store offset=33 (local.get 0) (i64.const 7))
+            (i32.store $own (i32.const 8) (i32.const 40))
+            (i64.add
+              (i64.add
+                (i64.add (i64.load8_u offset=3 (local.get 0)) (i64.load16_s offset=6 (local.get 0)))
+                (i64.add (i64.load32_u offset=12 (local.get 0))
+                         (i64.trunc_f32_s (f32.load offset=16 (local.get 0)))))
+              (i64.add
+                (i64.add (i64.trunc_f64_s (f64.load offset=24 (local.get 0)))
+                         (i64.load offset=33 (local.get 0)))
+                (i64.extend_i32_u (i32.load $own (i32.const 8)))))))"#;
+        let (results, calls) = same_results(wat, &[1000]);
+        assert_eq!(results, vec![0xff + 0x1234 + 0x5678 + 1 - 2 + 7 + 40]);
+        // In a fresh shadow memory the slot and every block hold 0: the
+        // aligned writes match and skip the hook; the reads (0 | 1 != 0) and
+        // the unaligned write call it.
+        assert_eq!(calls, 7);
+        // Out of bounds, also with an offset that wraps the i32 address:
+        // the same trap as without instrumentation.
+        let wat = r#"(module
+          (import "env" "memory" (memory 1 2 shared))
+          (global $g (mut i32) (i32.const 5))
+          (func (export "f") (param i32) (result i64)
+            (global.set $g (i32.const 6))
+            (i64.load offset=0xfffffff0 (local.get 0))))"#;
+        same_results(wat, &[0x20]);
+        same_results(wat, &[-0x10]);
+        same_results(wat, &[0x1_0000 - 0xffff_fff0_u32 as i32]);
     }
 }

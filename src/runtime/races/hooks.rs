@@ -8,13 +8,18 @@ use wasmtime::{Caller, Linker, WasmBacktrace, V128};
 
 use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS};
 use crate::runtime::observe::dump::backtrace_text;
+use crate::runtime::program::race_instrument::fast_path::slot_offset;
 use crate::runtime::races::{Bound, CURRENT};
 
 /// Instrumented site `site` runs with operands `ops` (address first).
-fn at_site<T>(caller: &Caller<'_, T>, site: i32, ops: [u32; 3]) {
+/// Returns the address of the calling thread's slot in the fast shadow
+/// (`fast_path`; slot 0 when no thread is bound).
+fn at_site<T>(caller: &Caller<'_, T>, site: i32, ops: [u32; 3]) -> i32 {
+    let mut slot = 0;
     let found = CURRENT.with(|c| {
         let mut c = c.borrow_mut();
         let Bound { det, me } = c.as_mut()?;
+        slot = slot_offset(me.index);
         let found = det.at_site(me, site as u32, ops)?;
         Some((det.clone(), me.tid, found))
     });
@@ -26,6 +31,7 @@ fn at_site<T>(caller: &Caller<'_, T>, site: i32, ops: [u32; 3]) {
             )
         });
     }
+    slot as i32
 }
 
 /// After an atomic that reads: acquire its address's clock.
@@ -41,7 +47,7 @@ fn after_atomic() {
 /// Defines the race hooks on `linker` (every one, also the `v128` hook a
 /// module may not import).
 pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    let [addr, i32_, i64_, f32_, f64_, i32x2, i64x2, acq32, acq64, fence, v128] = RACE_HOOKS;
+    let [addr, i32_, i64_, i32x2, i64x2, acq32, acq64, fence, access, v128] = RACE_HOOKS;
     let m = INTERNAL_MODULE;
     linker.func_wrap(m, addr, |c: Caller<'_, T>, a: i32, site: i32| {
         at_site(&c, site, [a as u32, 0, 0]);
@@ -52,14 +58,6 @@ pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Res
         (a, v)
     })?;
     linker.func_wrap(m, i64_, |c: Caller<'_, T>, a: i32, v: i64, site: i32| {
-        at_site(&c, site, [a as u32, 0, 0]);
-        (a, v)
-    })?;
-    linker.func_wrap(m, f32_, |c: Caller<'_, T>, a: i32, v: f32, site: i32| {
-        at_site(&c, site, [a as u32, 0, 0]);
-        (a, v)
-    })?;
-    linker.func_wrap(m, f64_, |c: Caller<'_, T>, a: i32, v: f64, site: i32| {
         at_site(&c, site, [a as u32, 0, 0]);
         (a, v)
     })?;
@@ -89,6 +87,9 @@ pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Res
     })?;
     linker.func_wrap(m, fence, |c: Caller<'_, T>, site: i32| {
         at_site(&c, site, [0, 0, 0]);
+    })?;
+    linker.func_wrap(m, access, |c: Caller<'_, T>, a: i32, site: i32| {
+        at_site(&c, site, [a as u32, 0, 0])
     })?;
     linker.func_wrap(m, v128, |c: Caller<'_, T>, a: i32, v: V128, site: i32| {
         at_site(&c, site, [a as u32, 0, 0]);

@@ -13,10 +13,17 @@
 //! Cells are allocated 256 at a time (1 KiB of guest memory, one lock each)
 //! when first touched, in a table of 64 KiB pages sized by the memory's
 //! maximum: memory grown later is covered without any resizing.
+//!
+//! After an access, the accessor learns what it now holds of each 8-byte
+//! block the access touched (a [`Tag`]: the whole block written or read in
+//! its current epoch, or neither), for the inline fast path
+//! (`program::race_instrument::fast_path`). Bytes an atomic wrote are never
+//! held: plain accesses to them always reach the detector.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use crate::runtime::program::race_instrument::fast_path::BLOCK_BYTES;
 use crate::runtime::races::clock::{index_of, Epoch, VClock};
 
 const STRIPE_SHIFT: u32 = 10;
@@ -37,6 +44,16 @@ pub(crate) struct Prior {
 pub(crate) struct Hit {
     pub(crate) addr: u64,
     pub(crate) prior: Prior,
+}
+
+/// What an accessor holds of a block in its current epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Tag {
+    None,
+    /// Every byte read or written.
+    Read,
+    /// Every byte written.
+    Written,
 }
 
 /// The accessing thread: its index, its current epoch and clock, the site.
@@ -67,6 +84,18 @@ struct State {
 }
 
 impl State {
+    /// What the thread at epoch `now` holds of these bytes.
+    fn tag(&self, now: Epoch) -> Tag {
+        let read = |&(e, _): &(Epoch, u32)| e == now;
+        match &self.read {
+            _ if self.atomic => Tag::None,
+            _ if self.write == now => Tag::Written,
+            Read::One(e, s) if read(&(*e, *s)) => Tag::Read,
+            Read::Many(readers) if readers.iter().any(read) => Tag::Read,
+            _ => Tag::None,
+        }
+    }
+
     fn read(&mut self, a: &Accessor<'_>) -> Option<Prior> {
         if matches!(self.read, Read::One(e, _) if e == a.now) {
             return None;
@@ -151,6 +180,14 @@ enum Cell {
 }
 
 impl Cell {
+    /// What the thread at epoch `now` holds of the granule.
+    fn tag(&self, now: Epoch) -> Tag {
+        match self {
+            Cell::Whole(state) => state.tag(now),
+            Cell::Split(lanes) => lanes.iter().map(|l| l.tag(now)).min().unwrap_or(Tag::None),
+        }
+    }
+
     /// Whether an atomic wrote any of bytes `lo..hi`.
     fn atomic(&self, lo: usize, hi: usize) -> bool {
         match self {
@@ -242,38 +279,63 @@ impl Shadow {
 
     /// Records an access of `len` bytes at `addr` by `a` and returns the
     /// first race it makes, if any, and whether an atomic wrote any of the
-    /// bytes before. Bytes beyond the memory's maximum are not shadowed (the
-    /// access traps in wasm anyway).
+    /// bytes before. Calls `held(block, tag)` with what `a` holds of each
+    /// block (`fast_path::BLOCK_BYTES`) the access touched, under the lock of its state. Bytes
+    /// beyond the memory's maximum are not shadowed (the access traps in
+    /// wasm anyway).
     pub(crate) fn access(
         &self,
         addr: u64,
         len: u64,
         write: bool,
         a: &Accessor<'_>,
+        mut held: impl FnMut(u64, Tag),
     ) -> (Option<Hit>, bool) {
         let mut hit = None;
         let mut atomic = false;
-        self.each_granule(addr, len, |at, cell, lo, hi| {
-            // A synchronisation variable: not checked (see `races`).
-            if cell.atomic(lo, hi) {
-                atomic = true;
-            } else if let Some((byte, prior)) = cell.access(lo, hi, write, a) {
-                // `at` is byte `lo` of its granule.
-                let addr = at - lo as u64 + byte as u64;
-                hit = hit.or(Some(Hit { addr, prior }));
-            }
-        });
+        self.each_granule(
+            addr,
+            len,
+            |at, cell, lo, hi| {
+                // A synchronisation variable: not checked (see `races`).
+                if cell.atomic(lo, hi) {
+                    atomic = true;
+                } else if let Some((byte, prior)) = cell.access(lo, hi, write, a) {
+                    // `at` is byte `lo` of its granule.
+                    let addr = at - lo as u64 + byte as u64;
+                    hit = hit.or(Some(Hit { addr, prior }));
+                }
+            },
+            |block, cells| {
+                let tag = cells.iter().map(|c| c.tag(a.now)).min();
+                held(block, tag.unwrap_or(Tag::None))
+            },
+        );
         (hit, atomic)
     }
 
-    /// Remembers that an atomic wrote the granules of `len` bytes at `addr`.
-    pub(crate) fn mark_atomic(&self, addr: u64, len: u64) {
-        self.each_granule(addr, len, |_, cell, _, _| cell.mark_atomic());
+    /// Remembers that an atomic wrote the granules of `len` bytes at
+    /// `addr`; `held(block)` is called for each block touched (no
+    /// thread holds it any more).
+    pub(crate) fn mark_atomic(&self, addr: u64, len: u64, mut held: impl FnMut(u64)) {
+        self.each_granule(
+            addr,
+            len,
+            |_, cell, _, _| cell.mark_atomic(),
+            |block, _| held(block),
+        );
     }
 
     /// Calls `f(address, cell, lo, hi)` for each granule of `len` bytes at
-    /// `addr` (bytes `lo..hi` of it), holding its stripe's lock.
-    fn each_granule(&self, addr: u64, len: u64, mut f: impl FnMut(u64, &mut Cell, usize, usize)) {
+    /// `addr` (bytes `lo..hi` of it), then `block(address, cells)` for each
+    /// block they are in, holding its stripe's lock.
+    fn each_granule(
+        &self,
+        addr: u64,
+        len: u64,
+        mut f: impl FnMut(u64, &mut Cell, usize, usize),
+        mut block: impl FnMut(u64, &[Cell]),
+    ) {
         let end = addr
             .saturating_add(len)
             .min((self.pages.len() as u64) << PAGE_SHIFT);
@@ -294,12 +356,20 @@ impl Shadow {
                     .map(|_| Cell::Whole(State::default()))
                     .collect()
             });
+            let first = at;
             while at < stripe_end {
                 let granule_end = stripe_end.min(((at >> 2) + 1) << 2);
                 let lo = (at & 3) as usize;
                 let hi = lo + (granule_end - at) as usize;
                 f(at, &mut cells[((at >> 2) as usize) % GRANULES], lo, hi);
                 at = granule_end;
+            }
+            // Blocks never straddle a stripe.
+            let mut b = first & !(BLOCK_BYTES - 1);
+            while b < stripe_end {
+                let g = ((b >> 2) as usize) % GRANULES;
+                block(b, &cells[g..g + (BLOCK_BYTES >> 2) as usize]);
+                b += BLOCK_BYTES;
             }
         }
     }
@@ -332,19 +402,19 @@ mod tests {
             clock: &c2,
             site,
         };
-        assert_eq!(shadow.access(100, 4, true, &a1(7)).0, None);
+        assert_eq!(shadow.access(100, 4, true, &a1(7), |_, _| {}).0, None);
         let hit = shadow
-            .access(100, 4, false, &a2(8))
+            .access(100, 4, false, &a2(8), |_, _| {})
             .0
             .expect("write-read race");
         assert_eq!((hit.addr, hit.prior.site, hit.prior.write), (100, 7, true));
         // Neighbouring bytes by different threads: no race.
-        assert_eq!(shadow.access(200, 1, true, &a1(1)).0, None);
-        assert_eq!(shadow.access(201, 1, true, &a2(2)).0, None);
+        assert_eq!(shadow.access(200, 1, true, &a1(1), |_, _| {}).0, None);
+        assert_eq!(shadow.access(201, 1, true, &a2(2), |_, _| {}).0, None);
         // A read-write race through a split granule, on a grown page.
-        assert_eq!(shadow.access(70_000, 2, false, &a1(3)).0, None);
+        assert_eq!(shadow.access(70_000, 2, false, &a1(3), |_, _| {}).0, None);
         let hit = shadow
-            .access(70_000, 8, true, &a2(4))
+            .access(70_000, 8, true, &a2(4), |_, _| {})
             .0
             .expect("read-write race");
         assert!(!hit.prior.write);
@@ -357,26 +427,26 @@ mod tests {
             clock: &c3,
             site: 5,
         };
-        assert_eq!(shadow.access(300, 4, true, &a1(6)).0, None);
-        assert_eq!(shadow.access(300, 4, true, &a3).0, None);
+        assert_eq!(shadow.access(300, 4, true, &a1(6), |_, _| {}).0, None);
+        assert_eq!(shadow.access(300, 4, true, &a3, |_, _| {}).0, None);
         // Bytes an atomic wrote are flagged for plain accesses.
-        assert!(!shadow.access(400, 4, false, &a1(6)).1);
-        shadow.mark_atomic(400, 4);
-        assert!(shadow.access(402, 1, false, &a1(6)).1);
+        assert!(!shadow.access(400, 4, false, &a1(6), |_, _| {}).1);
+        shadow.mark_atomic(400, 4, |_| {});
+        assert!(shadow.access(402, 1, false, &a1(6), |_, _| {}).1);
         // Beyond the maximum: not shadowed.
-        assert_eq!(shadow.access(2 << 16, 4, true, &a1(6)).0, None);
+        assert_eq!(shadow.access(2 << 16, 4, true, &a1(6), |_, _| {}).0, None);
         // A wide write over a split granule names the racing byte, not the
         // granule (a fill of 280..344 after another thread's store of 301).
-        assert_eq!(shadow.access(501, 1, true, &a1(9)).0, None);
+        assert_eq!(shadow.access(501, 1, true, &a1(9), |_, _| {}).0, None);
         let hit = shadow
-            .access(480, 64, true, &a2(10))
+            .access(480, 64, true, &a2(10), |_, _| {})
             .0
             .expect("write-write race");
         assert_eq!((hit.addr, hit.prior.site), (501, 9));
         // The same the other way round: the narrow access second.
-        assert_eq!(shadow.access(600, 64, true, &a1(11)).0, None);
+        assert_eq!(shadow.access(600, 64, true, &a1(11), |_, _| {}).0, None);
         let hit = shadow
-            .access(613, 1, true, &a2(12))
+            .access(613, 1, true, &a2(12), |_, _| {})
             .0
             .expect("write-write race");
         assert_eq!((hit.addr, hit.prior.site), (613, 11));

@@ -1,11 +1,11 @@
 //! Builds the linker every thread of one run instantiates from: WASI, the
 //! `thread-spawn` import, the shared memory, and the embedder's host functions.
 
-use wasmtime::{Caller, FuncType, Linker, Store};
+use wasmtime::{Caller, FuncType, Linker, SharedMemory, Store};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::host_func::{HostCall, HostFuncs};
-use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS, STOP_MEMORY_NAME};
+use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS, RACE_SHADOW_NAME, STOP_MEMORY_NAME};
 use crate::runtime::observe::registry;
 use crate::runtime::observe::thread_state::ThreadSlot;
 use crate::runtime::races;
@@ -101,10 +101,38 @@ pub(crate) fn build(store: &Store<ThreadData>, host: &HostFuncs) -> Result<Linke
             .any(|i| i.module() == INTERNAL_MODULE && RACE_HOOKS.contains(&i.name()));
     if instrumented {
         races::add_to_linker(&mut linker).map_err(internal)?;
+        let shadow = match &run.races {
+            Some(det) => Some(det.fast_memory().clone()),
+            // Loaded back without its sites (see above): a shadow memory
+            // of the size it asks for. What the fast path skips there, the
+            // hooks would not report either.
+            None => shadow_of(&run.program.module, engine).map_err(internal)?,
+        };
+        if let Some(shadow) = shadow {
+            linker
+                .define(store, INTERNAL_MODULE, RACE_SHADOW_NAME, shadow)
+                .map_err(internal)?;
+        }
     }
     if let Some(memory) = &run.memory {
         waits::add_to_linker(&mut linker, memory.clone(), |d: &mut ThreadData| &*d.run)
             .map_err(internal)?;
     }
     Ok(linker)
+}
+
+/// A new memory of the type of `module`'s fast shadow import, if it has one.
+fn shadow_of(
+    module: &wasmtime::Module,
+    engine: &wasmtime::Engine,
+) -> wasmtime::Result<Option<SharedMemory>> {
+    let ty = module.imports().find_map(|i| match i.ty() {
+        wasmtime::ExternType::Memory(ty)
+            if i.module() == INTERNAL_MODULE && i.name() == RACE_SHADOW_NAME =>
+        {
+            Some(ty)
+        }
+        _ => None,
+    });
+    ty.map(|ty| SharedMemory::new(engine, ty)).transpose()
 }
