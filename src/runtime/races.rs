@@ -56,7 +56,7 @@ use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::program::race_instrument::{Kind, Site};
 use crate::runtime::program::ProgramInner;
 use crate::runtime::races::clock::{epoch, index_of, VClock};
-use crate::runtime::races::fast::FastShadow;
+use crate::runtime::races::fast::{FastShadow, Tags};
 use crate::runtime::races::shadow::{Accessor, Hit, Shadow, Tag};
 
 pub(crate) use hooks::add_to_linker;
@@ -88,8 +88,9 @@ struct ThreadClock {
     index: u32,
     tid: u32,
     clock: VClock,
-    /// The fast path's tag of the current epoch (`fast`).
+    /// The fast path's tag of the current epoch (`fast`), and the next.
     tag: u32,
+    tags: Tags,
     /// The address of the atomic in flight (acquired after it).
     atomic: u64,
     /// A plain read of a synchronisation variable: its clock is acquired
@@ -211,13 +212,15 @@ impl Detector {
         };
         lock(&self.holders).push((index, first, tid));
         inherited.set(index, first);
-        let tag = self.fast.new_tag();
+        let mut tags = Tags::default();
+        let tag = self.fast.new_tag(&mut tags);
         self.fast.set_thread(index, tag);
         ThreadClock {
             index,
             tid,
             clock: inherited,
             tag,
+            tags,
             atomic: 0,
             acquire_later: None,
             wasi: None,
@@ -252,7 +255,7 @@ impl Detector {
     /// Moves `me` to its next epoch, with a new tag.
     fn tick(&self, me: &mut ThreadClock) {
         me.clock.tick(me.index);
-        me.tag = self.fast.new_tag();
+        me.tag = self.fast.new_tag(&mut me.tags);
         self.fast.set_thread(me.index, me.tag);
     }
 

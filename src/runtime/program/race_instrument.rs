@@ -692,7 +692,9 @@ mod tests {
                     4i32
                 })
                 .unwrap();
-            linker.func_wrap(m, "race.addr", |a: i32, _: i32| a).unwrap();
+            linker
+                .func_wrap(m, "race.addr", |a: i32, _: i32| a)
+                .unwrap();
             linker
                 .func_wrap(m, "race.i32", |a: i32, v: i32, _: i32| (a, v))
                 .unwrap();
@@ -705,8 +707,12 @@ mod tests {
             linker
                 .func_wrap(m, "race.i64x2", |a: i32, x: i64, y: i64, _: i32| (a, x, y))
                 .unwrap();
-            linker.func_wrap(m, "race.acquire.i32", |v: i32, _: i32| v).unwrap();
-            linker.func_wrap(m, "race.acquire.i64", |v: i64, _: i32| v).unwrap();
+            linker
+                .func_wrap(m, "race.acquire.i32", |v: i32, _: i32| v)
+                .unwrap();
+            linker
+                .func_wrap(m, "race.acquire.i64", |v: i64, _: i32| v)
+                .unwrap();
             linker.func_wrap(m, "race.fence", |_: i32| {}).unwrap();
             let instance = linker.instantiate(&mut store, &module).unwrap();
             let f = instance.get_func(&mut store, "f").unwrap();

@@ -4,12 +4,12 @@
 //!
 //! A tag names one thread in one epoch: every time a thread's epoch
 //! changes it takes a new one, so the tags it left on blocks in earlier
-//! epochs stop matching. Tags are even and count up from 2 for the run; 0
-//! is "nobody's". After 2^31 epochs they run out and threads get [`NONE`],
-//! which is never stored on a block: every access then takes the hook
-//! (slower, never wrong).
+//! epochs stop matching. Tags are even and unique in the run (a thread
+//! takes them [`BATCH`] at a time); 0 is "nobody's". After 2^31 epochs they
+//! run out and threads get [`NONE`], which is never stored on a block:
+//! every access then takes the hook (slower, never wrong).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use wasmtime::{Engine, MemoryType, SharedMemory};
 
@@ -17,20 +17,43 @@ use crate::runtime::program::race_instrument::fast_path::{shadow_pages, slot_off
 
 /// The tag of a thread that has none: matches no block.
 const NONE: u32 = u32::MAX - 1;
+/// Tags a thread takes at a time (so that threads ticking at once do not
+/// all write one counter).
+const BATCH: u32 = 1024;
 
 /// The run's fast shadow memory.
 pub(crate) struct FastShadow {
     memory: SharedMemory,
-    next: AtomicU32,
+    /// The memory's bytes (it never moves: its minimum is its maximum).
+    base: *const u8,
+    len: u64,
+    /// The first tag no thread has taken.
+    next: AtomicU64,
+}
+
+// SAFETY: `base` points into `memory`, which is shared memory owned by
+// `self`; every access through it is atomic.
+unsafe impl Send for FastShadow {}
+unsafe impl Sync for FastShadow {}
+
+/// A thread's tags not used yet: `next..end`, by twos.
+#[derive(Debug, Default)]
+pub(crate) struct Tags {
+    next: u32,
+    end: u32,
 }
 
 impl FastShadow {
     /// The fast shadow of a guest memory of at most `max_pages`.
     pub(crate) fn new(engine: &Engine, max_pages: u64) -> wasmtime::Result<FastShadow> {
         let pages = u32::try_from(shadow_pages(max_pages))?;
+        let memory = SharedMemory::new(engine, MemoryType::shared(pages, pages))?;
+        let data = memory.data();
         let fast = FastShadow {
-            memory: SharedMemory::new(engine, MemoryType::shared(pages, pages))?,
-            next: AtomicU32::new(2),
+            base: data.as_ptr() as *const u8,
+            len: data.len() as u64,
+            memory,
+            next: AtomicU64::new(2),
         };
         // Slot 0 is where threads start: its tag matches no block.
         if let Some(w) = fast.word(0) {
@@ -45,25 +68,32 @@ impl FastShadow {
     }
 
     fn word(&self, offset: u64) -> Option<&AtomicU32> {
-        let data = self.memory.data();
-        let end = offset.checked_add(4)?;
-        if end > data.len() as u64 {
+        if offset.checked_add(4)? > self.len {
             return None;
         }
         // SAFETY: in bounds (checked above) and 4-aligned (every offset
         // here is), in a memory that lives as long as `self` and never
-        // shrinks; wasm reads these words concurrently, and every write to
+        // moves; wasm reads these words concurrently, and every write to
         // them is this atomic one.
-        Some(unsafe { &*(data.as_ptr().add(offset as usize) as *const AtomicU32) })
+        Some(unsafe { &*(self.base.add(offset as usize) as *const AtomicU32) })
     }
 
-    /// A fresh tag.
-    pub(crate) fn new_tag(&self) -> u32 {
-        let tag = self.next.fetch_add(2, Ordering::Relaxed);
-        if tag >= NONE {
-            self.next.store(NONE, Ordering::Relaxed);
-            return NONE;
+    /// A fresh tag, from `tags` or a new batch of them.
+    pub(crate) fn new_tag(&self, tags: &mut Tags) -> u32 {
+        if tags.next == tags.end {
+            let first = self.next.fetch_add(u64::from(BATCH) * 2, Ordering::Relaxed);
+            match u32::try_from(first + u64::from(BATCH) * 2) {
+                Ok(end) if end <= NONE => {
+                    *tags = Tags {
+                        next: first as u32,
+                        end,
+                    }
+                }
+                _ => return NONE,
+            }
         }
+        let tag = tags.next;
+        tags.next += 2;
         tag
     }
 
@@ -81,8 +111,12 @@ impl FastShadow {
     /// Called under the lock of the block's detector state.
     pub(crate) fn set_block(&self, addr: u64, tag: u32) {
         let tag = if tag & !1 == NONE { 0 } else { tag };
+        // Stored only when it changes: a block's cache line stays shared
+        // between the threads that read it.
         if let Some(w) = self.word(tag_offset(addr)) {
-            w.store(tag, Ordering::Relaxed);
+            if w.load(Ordering::Relaxed) != tag {
+                w.store(tag, Ordering::Relaxed);
+            }
         }
     }
 }

@@ -24,13 +24,16 @@
 //! own in wasi-threads; it starts at slot 0, whose tag matches nothing).
 //!
 //! Layout of the shadow memory: [`SLOT_BYTES`] of slots (slot 0, then one
-//! per detector index), then 4 bytes per 8-byte block of the guest memory's
-//! maximum.
+//! per detector index, a cache line each: a thread's new tag does not
+//! evict its neighbours' from their caches), then 4 bytes per 8-byte block
+//! of the guest memory's maximum.
 
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
-/// Bytes of thread slots at the start of the shadow memory (4 pages).
-pub(crate) const SLOT_BYTES: u32 = 4 << 16;
+/// Bytes of thread slots at the start of the shadow memory (16 pages).
+pub(crate) const SLOT_BYTES: u32 = 16 << 16;
+/// Bytes between two slots.
+const SLOT_STRIDE: u32 = 64;
 /// Guest bytes per tag: `1 << BLOCK_SHIFT`.
 const BLOCK_SHIFT: u32 = 3;
 /// Guest bytes per tag (a block; blocks are aligned).
@@ -49,7 +52,7 @@ pub(crate) fn tag_offset(addr: u64) -> u64 {
 /// The slot of detector index `index` (slot 0 when out of slots).
 pub(crate) fn slot_offset(index: u32) -> u32 {
     match index.checked_add(1) {
-        Some(slot) if slot < SLOT_BYTES / 4 => slot * 4,
+        Some(slot) if slot < SLOT_BYTES / SLOT_STRIDE => slot * SLOT_STRIDE,
         _ => 0,
     }
 }
@@ -160,13 +163,14 @@ mod tests {
 
     #[test]
     fn the_shadow_covers_the_largest_memory_and_slots_run_out_into_slot_0() {
-        assert_eq!(shadow_pages(1 << 16), 4 + (1 << 15));
-        assert_eq!(shadow_pages(3), 4 + 2);
+        assert_eq!(shadow_pages(1 << 16), 16 + (1 << 15));
+        assert_eq!(shadow_pages(3), 16 + 2);
         let last = (1u64 << 32) - 1;
         assert!(tag_offset(last) + 4 <= shadow_pages(1 << 16) << 16);
-        assert_eq!(slot_offset(0), 4);
-        assert_eq!(slot_offset(SLOT_BYTES / 4 - 2), SLOT_BYTES - 4);
-        assert_eq!(slot_offset(SLOT_BYTES / 4 - 1), 0);
+        assert_eq!(slot_offset(0), SLOT_STRIDE);
+        let slots = SLOT_BYTES / SLOT_STRIDE;
+        assert_eq!(slot_offset(slots - 2), SLOT_BYTES - SLOT_STRIDE);
+        assert_eq!(slot_offset(slots - 1), 0);
         assert_eq!(slot_offset(u32::MAX), 0);
     }
 }
