@@ -53,6 +53,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::program::race_instrument::fast_path::Layout;
 use crate::runtime::program::race_instrument::{Kind, Site};
 use crate::runtime::program::ProgramInner;
 use crate::runtime::races::clock::{epoch, index_of, VClock};
@@ -159,7 +160,8 @@ impl Detector {
             .as_ref()
             .and_then(|(_, _, ty)| ty.maximum())
             .unwrap_or(1 << 16);
-        let fast = FastShadow::new(program.engine.wasmtime(), max_pages).map_err(|e| {
+        let layout = Layout::new(max_pages);
+        let fast = FastShadow::new(program.engine.wasmtime(), layout).map_err(|e| {
             Error::wrap(
                 ErrorKind::Instantiate,
                 "cannot create the race detector's shadow memory",
@@ -168,7 +170,7 @@ impl Detector {
         })?;
         Ok(Some(Arc::new(Detector {
             program: program.clone(),
-            shadow: Shadow::new(max_pages),
+            shadow: Shadow::new(max_pages, layout.block_bytes()),
             fast,
             syncs: std::array::from_fn(|_| Mutex::new(HashMap::new())),
             next_index: AtomicU32::new(0),

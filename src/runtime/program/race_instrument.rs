@@ -41,7 +41,7 @@ use wasmparser::{CompositeInnerType, KnownCustom, Name, Operator, Parser, Payloa
 use crate::runtime::imports::{is_internal_memory, INTERNAL_MODULE, RACE_HOOKS, RACE_SHADOW_NAME};
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
 use crate::runtime::program::race_instrument::data_symbols::DataSymbols;
-use crate::runtime::program::race_instrument::fast_path::{shadow_pages, Target, LOCALS};
+use crate::runtime::program::race_instrument::fast_path::{Layout, Target, LOCALS};
 
 /// Which hook an instruction calls (the order of [`RACE_HOOKS`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,7 +146,7 @@ pub(crate) fn instrument(
     } as u32;
     let mut pass = Instrumenter {
         memory,
-        shadow_pages: shadow_pages(max_pages),
+        layout: Layout::new(max_pages),
         memory_imports: survey.memory_imports,
         slot_global: survey.globals,
         params: survey.params,
@@ -306,9 +306,9 @@ fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
 struct Instrumenter {
     /// The shared memory's index.
     memory: u32,
-    /// Pages of the imported shadow memory (`fast_path`), imported after
-    /// the module's other memories.
-    shadow_pages: u64,
+    /// The layout of the imported shadow memory (`fast_path`), imported
+    /// after the module's other memories.
+    layout: Layout,
     memory_imports: u32,
     /// The added global that holds the thread's slot (after every other).
     slot_global: u32,
@@ -358,8 +358,8 @@ impl Instrumenter {
             INTERNAL_MODULE,
             RACE_SHADOW_NAME,
             EntityType::Memory(wasm_encoder::MemoryType {
-                minimum: self.shadow_pages,
-                maximum: Some(self.shadow_pages),
+                minimum: self.layout.pages(),
+                maximum: Some(self.layout.pages()),
                 memory64: false,
                 shared: true,
                 page_size_log2: None,
@@ -542,6 +542,7 @@ impl Reencode for Instrumenter {
         locals.extend(LOCALS.iter().map(|&ty| (1, ty)));
         let mut f = Function::new(locals);
         let target = Target {
+            layout: self.layout,
             locals: count,
             shadow: self.memory_imports,
             slot: self.slot_global,
@@ -758,12 +759,18 @@ mod tests {
                 (i64.add (i64.trunc_f64_s (f64.load offset=24 (local.get 0)))
                          (i64.load offset=33 (local.get 0)))
                 (i64.extend_i32_u (i32.load $own (i32.const 8)))))))"#;
-        let (results, calls) = same_results(wat, &[1000]);
-        assert_eq!(results, vec![0xff + 0x1234 + 0x5678 + 1 - 2 + 7 + 40]);
-        // In a fresh shadow memory the slot and every block hold 0: the
-        // aligned writes match and skip the hook; the reads (0 | 1 != 0) and
-        // the unaligned write call it.
-        assert_eq!(calls, 7);
+        // 4-byte blocks, and 8-byte ones for a memory of up to 4 GiB.
+        for wat in [
+            wat.to_string(),
+            wat.replace("(memory 1 2 shared)", "(memory 1 65536 shared)"),
+        ] {
+            let (results, calls) = same_results(&wat, &[1000]);
+            assert_eq!(results, vec![0xff + 0x1234 + 0x5678 + 1 - 2 + 7 + 40]);
+            // In a fresh shadow memory the slot and every block hold 0:
+            // the aligned writes match and skip the hook; the reads (0 | 1
+            // != 0) and the unaligned write call it.
+            assert_eq!(calls, 7);
+        }
         // Out of bounds, also with an offset that wraps the i32 address:
         // the same trap as without instrumentation.
         let wat = r#"(module

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use wasmtime::{Engine, MemoryType, SharedMemory};
 
-use crate::runtime::program::race_instrument::fast_path::{shadow_pages, slot_offset, tag_offset};
+use crate::runtime::program::race_instrument::fast_path::{slot_offset, Layout};
 
 /// The tag of a thread that has none: matches no block.
 const NONE: u32 = u32::MAX - 1;
@@ -24,6 +24,7 @@ const BATCH: u32 = 1024;
 /// The run's fast shadow memory.
 pub(crate) struct FastShadow {
     memory: SharedMemory,
+    layout: Layout,
     /// The memory's bytes (it never moves: its minimum is its maximum).
     base: *const u8,
     len: u64,
@@ -44,21 +45,20 @@ pub(crate) struct Tags {
 }
 
 impl FastShadow {
-    /// The fast shadow of a guest memory of at most `max_pages`.
-    pub(crate) fn new(engine: &Engine, max_pages: u64) -> wasmtime::Result<FastShadow> {
-        let pages = u32::try_from(shadow_pages(max_pages))?;
+    /// A fast shadow laid out as `layout` says.
+    pub(crate) fn new(engine: &Engine, layout: Layout) -> wasmtime::Result<FastShadow> {
+        let pages = u32::try_from(layout.pages())?;
         let memory = SharedMemory::new(engine, MemoryType::shared(pages, pages))?;
         let data = memory.data();
         let fast = FastShadow {
             base: data.as_ptr() as *const u8,
             len: data.len() as u64,
             memory,
+            layout,
             next: AtomicU64::new(2),
         };
         // Slot 0 is where threads start: its tag matches no block.
-        if let Some(w) = fast.word(0) {
-            w.store(NONE | 1, Ordering::Relaxed);
-        }
+        fast.set_slot(0, NONE);
         Ok(fast)
     }
 
@@ -99,11 +99,18 @@ impl FastShadow {
 
     /// Thread `index` has tag `tag` from now on.
     pub(crate) fn set_thread(&self, index: u32, tag: u32) {
-        if let Some(w) = self
-            .word(u64::from(slot_offset(index)))
-            .filter(|_| index_has_slot(index))
-        {
-            w.store(tag | 1, Ordering::Relaxed);
+        let slot = slot_offset(index);
+        if slot != 0 {
+            self.set_slot(slot, tag);
+        }
+    }
+
+    /// The slot at `slot` holds `tag` (twice: see `fast_path`).
+    fn set_slot(&self, slot: u32, tag: u32) {
+        for half in [0, 4] {
+            if let Some(w) = self.word(u64::from(slot + half)) {
+                w.store(tag | 1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -113,15 +120,10 @@ impl FastShadow {
         let tag = if tag & !1 == NONE { 0 } else { tag };
         // Stored only when it changes: a block's cache line stays shared
         // between the threads that read it.
-        if let Some(w) = self.word(tag_offset(addr)) {
+        if let Some(w) = self.word(self.layout.tag_offset(addr)) {
             if w.load(Ordering::Relaxed) != tag {
                 w.store(tag, Ordering::Relaxed);
             }
         }
     }
-}
-
-/// Whether `index` has a slot of its own (the rest share slot 0).
-fn index_has_slot(index: u32) -> bool {
-    slot_offset(index) != 0
 }

@@ -14,8 +14,8 @@
 //! when first touched, in a table of 64 KiB pages sized by the memory's
 //! maximum: memory grown later is covered without any resizing.
 //!
-//! After an access, the accessor learns what it now holds of each 8-byte
-//! block the access touched (a [`Tag`]: the whole block written or read in
+//! After an access, the accessor learns what it now holds of each block
+//! (4 or 8 bytes, `fast_path::Layout`) the access touched (a [`Tag`]: the whole block written or read in
 //! its current epoch, or neither), for the inline fast path
 //! (`program::race_instrument::fast_path`). Bytes an atomic wrote are never
 //! held: plain accesses to them always reach the detector.
@@ -23,7 +23,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use crate::runtime::program::race_instrument::fast_path::BLOCK_BYTES;
 use crate::runtime::races::clock::{index_of, Epoch, VClock};
 
 const STRIPE_SHIFT: u32 = 10;
@@ -256,18 +255,22 @@ struct Page {
 /// The shadow of one shared memory.
 pub(crate) struct Shadow {
     pages: Box<[OnceLock<Box<Page>>]>,
+    /// Guest bytes per block of the fast path (4 or 8).
+    block_bytes: u64,
     /// Bytes of cells allocated so far.
     bytes: AtomicUsize,
 }
 
 impl Shadow {
-    /// The shadow of a memory of at most `max_pages` 64 KiB pages.
-    pub(crate) fn new(max_pages: u64) -> Shadow {
+    /// The shadow of a memory of at most `max_pages` 64 KiB pages, whose
+    /// fast path has blocks of `block_bytes` (4 or 8).
+    pub(crate) fn new(max_pages: u64, block_bytes: u64) -> Shadow {
         let pages = (0..max_pages.min(1 << 16))
             .map(|_| OnceLock::new())
             .collect();
         Shadow {
             pages,
+            block_bytes,
             bytes: AtomicUsize::new(0),
         }
     }
@@ -280,7 +283,7 @@ impl Shadow {
     /// Records an access of `len` bytes at `addr` by `a` and returns the
     /// first race it makes, if any, and whether an atomic wrote any of the
     /// bytes before. Calls `held(block, tag)` with what `a` holds of each
-    /// block (`fast_path::BLOCK_BYTES`) the access touched, under the lock of its state. Bytes
+    /// block the access touched, under the lock of its state. Bytes
     /// beyond the memory's maximum are not shadowed (the access traps in
     /// wasm anyway).
     pub(crate) fn access(
@@ -365,11 +368,11 @@ impl Shadow {
                 at = granule_end;
             }
             // Blocks never straddle a stripe.
-            let mut b = first & !(BLOCK_BYTES - 1);
+            let mut b = first & !(self.block_bytes - 1);
             while b < stripe_end {
                 let g = ((b >> 2) as usize) % GRANULES;
-                block(b, &cells[g..g + (BLOCK_BYTES >> 2) as usize]);
-                b += BLOCK_BYTES;
+                block(b, &cells[g..g + (self.block_bytes >> 2) as usize]);
+                b += self.block_bytes;
             }
         }
     }
@@ -388,7 +391,7 @@ mod tests {
 
     #[test]
     fn unordered_accesses_race_and_ordered_ones_do_not() {
-        let shadow = Shadow::new(2);
+        let shadow = Shadow::new(2, 8);
         let (c1, c2) = (thread(1, 1), thread(2, 1));
         let a1 = |site| Accessor {
             index: 1,
@@ -443,6 +446,25 @@ mod tests {
             .0
             .expect("write-write race");
         assert_eq!((hit.addr, hit.prior.site), (501, 9));
+        // What the accessor holds of each 4-byte block touched.
+        let fours = Shadow::new(2, 4);
+        let held = |addr, len, write, a: &Accessor<'_>| {
+            let mut tags = Vec::new();
+            fours.access(addr, len, write, a, |b, t| tags.push((b, t)));
+            tags
+        };
+        assert_eq!(held(800, 4, true, &a1(1)), [(800, Tag::Written)]);
+        assert_eq!(held(800, 4, false, &a1(1)), [(800, Tag::Written)]);
+        assert_eq!(
+            held(804, 8, false, &a1(1)),
+            [(804, Tag::Read), (808, Tag::Read)]
+        );
+        // Thread 2's read takes the block; half a block written is not held.
+        assert_eq!(held(808, 4, false, &a2(2)), [(808, Tag::Read)]);
+        assert_eq!(held(812, 2, true, &a2(2)), [(812, Tag::None)]);
+        // An atomic's bytes are nobody's.
+        fours.mark_atomic(800, 4, |_| {});
+        assert_eq!(held(800, 4, false, &a1(1)), [(800, Tag::None)]);
         // The same the other way round: the narrow access second.
         assert_eq!(shadow.access(600, 64, true, &a1(11), |_, _| {}).0, None);
         let hit = shadow

@@ -1,8 +1,10 @@
 //! The inline fast path of a plain access: the code that lets a thread's
 //! repeated access of the same bytes in one epoch skip the detector's hook.
 //!
-//! The run's detector keeps a *tag* per 8-byte block of the shared memory
-//! in a second shared memory the instrumented module imports
+//! The run's detector keeps a *tag* per block of the shared memory (4
+//! bytes, or 8 when the memory may grow so large that a shadow of 4-byte
+//! blocks would not fit a 32-bit memory: see [`Layout`]) in a second shared
+//! memory the instrumented module imports
 //! (`weft:internal` `race.shadow`, made by `runtime::races::fast`), and each
 //! thread's current tag in a slot of it: a tag names one thread in one epoch
 //! (it changes whenever the thread's epoch does), its lowest bit set when
@@ -10,11 +12,12 @@
 //! whole block (or read part and wrote the rest). A block's tag is the
 //! thread's only while the detector's state of the block says so; any other
 //! access of the block goes through the hook and changes it. A plain access
-//! of `size` bytes at `ea`, naturally aligned, with
+//! of `size` bytes at `ea` that lies in one block (two for an 8-byte access
+//! with 4-byte blocks) with, for each of them,
 //!
 //! ```text
-//! write: tag(block(ea)) == my tag | 1
-//! read:  tag(block(ea)) | 1 == my tag | 1
+//! write: tag(block) == my tag | 1
+//! read:  tag(block) | 1 == my tag | 1
 //! ```
 //!
 //! would change nothing in the detector (FastTrack's same-epoch cases), so
@@ -25,8 +28,9 @@
 //!
 //! Layout of the shadow memory: [`SLOT_BYTES`] of slots (slot 0, then one
 //! per detector index, a cache line each: a thread's new tag does not
-//! evict its neighbours' from their caches), then 4 bytes per 8-byte block
-//! of the guest memory's maximum.
+//! evict its neighbours' from their caches; a slot holds its tag twice, to
+//! be compared with two blocks' at once), then a 4-byte tag per block of
+//! the guest memory's maximum.
 
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
@@ -34,19 +38,42 @@ use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 pub(crate) const SLOT_BYTES: u32 = 16 << 16;
 /// Bytes between two slots.
 const SLOT_STRIDE: u32 = 64;
-/// Guest bytes per tag: `1 << BLOCK_SHIFT`.
-const BLOCK_SHIFT: u32 = 3;
-/// Guest bytes per tag (a block; blocks are aligned).
-pub(crate) const BLOCK_BYTES: u64 = 1 << BLOCK_SHIFT;
-
-/// Pages of the shadow memory for a guest memory of at most `max_pages`.
-pub(crate) fn shadow_pages(max_pages: u64) -> u64 {
-    u64::from(SLOT_BYTES >> 16) + max_pages.min(1 << 16).div_ceil(1 << (BLOCK_SHIFT - 2))
+/// How the shadow memory of a guest memory is laid out: its blocks' size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// Guest bytes per tag: `1 << shift` (2 or 3).
+    shift: u32,
+    /// Pages of the guest memory's maximum.
+    max_pages: u64,
 }
 
-/// Where the tag of the block holding guest byte `addr` is.
-pub(crate) fn tag_offset(addr: u64) -> u64 {
-    u64::from(SLOT_BYTES) + ((addr >> BLOCK_SHIFT) << 2)
+impl Layout {
+    /// The layout for a guest memory of at most `max_pages`: 4-byte blocks
+    /// when their shadow fits a 32-bit memory, 8-byte ones otherwise.
+    pub(crate) fn new(max_pages: u64) -> Layout {
+        let max_pages = max_pages.min(1 << 16);
+        let shift = if u64::from(SLOT_BYTES >> 16) + max_pages <= 1 << 16 {
+            2
+        } else {
+            3
+        };
+        Layout { shift, max_pages }
+    }
+
+    /// Pages of the shadow memory.
+    pub(crate) fn pages(&self) -> u64 {
+        u64::from(SLOT_BYTES >> 16) + self.max_pages.div_ceil(1 << (self.shift - 2))
+    }
+
+    /// Guest bytes per block (blocks are aligned).
+    pub(crate) fn block_bytes(&self) -> u64 {
+        1 << self.shift
+    }
+
+    /// Where the tag of the block holding guest byte `addr` is.
+    pub(crate) fn tag_offset(&self, addr: u64) -> u64 {
+        u64::from(SLOT_BYTES) + ((addr >> self.shift) << 2)
+    }
 }
 
 /// The slot of detector index `index` (slot 0 when out of slots).
@@ -70,6 +97,7 @@ pub(crate) const LOCALS: [ValType; 6] = [
 
 /// Where an inline check reads and calls.
 pub(crate) struct Target {
+    pub(crate) layout: Layout,
     /// The index of the first of [`LOCALS`] in the function.
     pub(crate) locals: u32,
     /// The shadow memory's index.
@@ -120,28 +148,51 @@ pub(crate) fn emit(f: &mut Function, t: &Target, access: &Access, mut mark: impl
         f.instruction(&I::I32Add);
     }
     f.instruction(&I::LocalTee(ea));
-    if access.size > 1 {
-        // Unaligned: may span two blocks, take the hook.
-        f.instruction(&I::I32Const(access.size as i32 - 1));
+    // An 8-byte access in 4-byte blocks checks two tags at once.
+    let wide = t.layout.shift == 2 && access.size == 8;
+    // Unaligned (may span more blocks): take the hook.
+    let misaligned = match wide {
+        true => 3,
+        false => access.size as i32 - 1,
+    };
+    if misaligned != 0 {
+        f.instruction(&I::I32Const(misaligned));
         f.instruction(&I::I32And);
         f.instruction(&I::LocalGet(ea));
     }
-    f.instruction(&I::I32Const((BLOCK_SHIFT - 2) as i32));
-    f.instruction(&I::I32ShrU);
+    if t.layout.shift > 2 {
+        f.instruction(&I::I32Const((t.layout.shift - 2) as i32));
+        f.instruction(&I::I32ShrU);
+    }
     f.instruction(&I::I32Const(-4));
     f.instruction(&I::I32And);
     // Out of bounds only when the access itself is (the shadow covers the
     // guest memory's maximum): the trap is then the access's own.
     mark(f.byte_len() as u32);
-    f.instruction(&I::I32Load(shadow(SLOT_BYTES)));
+    let (load, slot, or, ne) = match wide {
+        true => (
+            I::I64Load(shadow(SLOT_BYTES)),
+            I::I64Load(shadow(0)),
+            [I::I64Const(0x1_0000_0001), I::I64Or],
+            I::I64Ne,
+        ),
+        false => (
+            I::I32Load(shadow(SLOT_BYTES)),
+            I::I32Load(shadow(0)),
+            [I::I32Const(1), I::I32Or],
+            I::I32Ne,
+        ),
+    };
+    f.instruction(&load);
     if !access.write {
-        f.instruction(&I::I32Const(1));
-        f.instruction(&I::I32Or);
+        or.iter().for_each(|i| {
+            f.instruction(i);
+        });
     }
     f.instruction(&I::GlobalGet(t.slot));
-    f.instruction(&I::I32Load(shadow(0)));
-    f.instruction(&I::I32Ne);
-    if access.size > 1 {
+    f.instruction(&slot);
+    f.instruction(&ne);
+    if misaligned != 0 {
         f.instruction(&I::I32Or);
     }
     f.instruction(&I::If(BlockType::Empty));
@@ -163,10 +214,18 @@ mod tests {
 
     #[test]
     fn the_shadow_covers_the_largest_memory_and_slots_run_out_into_slot_0() {
-        assert_eq!(shadow_pages(1 << 16), 16 + (1 << 15));
-        assert_eq!(shadow_pages(3), 16 + 2);
-        let last = (1u64 << 32) - 1;
-        assert!(tag_offset(last) + 4 <= shadow_pages(1 << 16) << 16);
+        let small = Layout::new(3);
+        assert_eq!((small.pages(), small.block_bytes()), (16 + 3, 4));
+        assert_eq!(small.tag_offset(13), u64::from(SLOT_BYTES) + 12);
+        let edge = Layout::new((1 << 16) - 16);
+        assert_eq!((edge.pages(), edge.block_bytes()), (1 << 16, 4));
+        for max in [1 << 16, (1 << 16) - 15, 1 << 20] {
+            let large = Layout::new(max);
+            let pages = 16 + max.min(1 << 16).div_ceil(2);
+            assert_eq!((large.pages(), large.block_bytes()), (pages, 8));
+            let last = (max.min(1 << 16) << 16) - 1;
+            assert!(large.tag_offset(last) + 4 <= large.pages() << 16);
+        }
         assert_eq!(slot_offset(0), SLOT_STRIDE);
         let slots = SLOT_BYTES / SLOT_STRIDE;
         assert_eq!(slot_offset(slots - 2), SLOT_BYTES - SLOT_STRIDE);
