@@ -246,6 +246,42 @@ fn an_instrumented_module_loaded_back_still_runs() {
     assert!(instance.races().is_empty());
 }
 
+#[test]
+fn an_instrumented_module_from_the_cache_reports_as_a_compiled_one() {
+    let dir = std::env::temp_dir().join(format!("weft-races-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |detect: bool| {
+        let config = Config {
+            detect_races: detect,
+            cache_dir: Some(dir.clone()),
+            ..Config::default()
+        };
+        let engine = Engine::new(&config).unwrap();
+        let program = Program::from_bytes(&engine, RACY.as_bytes()).unwrap();
+        let instance = Instance::new(&program, &WasiConfig::default(), &HostFuncs::new()).unwrap();
+        assert_eq!(instance.run().unwrap(), Outcome::Exit(0));
+        let files = std::fs::read_dir(&dir).map_or(0, |d| d.count());
+        (instance.races(), files)
+    };
+    let (compiled, files) = run(true);
+    assert_eq!((compiled.len(), files), (1, 1), "{compiled:#?}");
+    // Loaded from the cache: its sites are found again.
+    let (cached, files) = run(true);
+    assert_eq!(files, 1);
+    assert_eq!(cached.len(), 1, "{cached:#?}");
+    assert_eq!(cached[0].address, compiled[0].address);
+    let place = |r: &RaceReport| (r.current.func_name.clone(), r.current.offset);
+    let places = [place(&cached[0]), place(&compiled[0])];
+    assert!(
+        places.iter().all(|p| p.0.is_some() && p.1.is_some()),
+        "{places:?}"
+    );
+    // Without detection the instrumented file is not the one loaded.
+    let (off, files) = run(false);
+    assert_eq!((off.len(), files), (0, 2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Runs the pthread guest `wasm` under the detector and returns its races.
 fn races_of(wasm: &Path) -> Vec<RaceReport> {
     let config = Config {

@@ -61,11 +61,15 @@ impl Program {
     ///
     /// [`Config::cache_dir`]: crate::runtime::Config::cache_dir
     pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Program> {
-        // The cache holds no race sites: instrumented modules are compiled.
         let races = engine.config().detect_races;
-        let cache_dir = engine.config().cache_dir.as_deref().filter(|_| !races);
+        let checks = engine.interruption() == Interruption::StopChecks;
+        let cache_dir = engine.config().cache_dir.as_deref();
         if let Some((module, map)) = cache_dir.and_then(|dir| cache::load(engine, dir, bytes)) {
-            return Program::with_frame_map(engine, module, map);
+            // The cache holds no race sites: the passes find them again.
+            let sites = races
+                .then(|| wait_rewrite::race_sites(bytes, checks))
+                .flatten();
+            return Ok(Program::with_frame_map(engine, module, map)?.with_race_sites(sites));
         }
         // The user's WebAssembly switches, on the module as given: the
         // engine keeps on what weft's rewrite needs (multi-memory, threads).
@@ -82,7 +86,6 @@ impl Program {
             check()?;
         }
         let (module, map, race_sites) = compile_pool::install(|| {
-            let checks = engine.interruption() == Interruption::StopChecks;
             wait_rewrite::compile(engine.wasmtime(), bytes, checks, races)
         })
         .map_err(|e| match e.downcast_ref::<Unshareable>() {
@@ -96,13 +99,17 @@ impl Program {
         if let Some(dir) = cache_dir {
             cache::store(engine, dir, bytes, &module, map.as_ref());
         }
-        let mut program = Program::with_frame_map(engine, module, map)?;
-        if let Some(sites) = race_sites {
-            Arc::get_mut(&mut program.inner)
+        Ok(Program::with_frame_map(engine, module, map)?.with_race_sites(race_sites))
+    }
+
+    /// A new program with the race detector's `sites` (when instrumented).
+    fn with_race_sites(mut self, sites: Option<RaceSites>) -> Program {
+        if let Some(sites) = sites {
+            Arc::get_mut(&mut self.inner)
                 .expect("a new program is not shared yet")
                 .race_sites = Some(Arc::new(sites));
         }
-        Ok(program)
+        self
     }
 
     /// The compiled machine code, for [`Program::deserialize`] by an engine

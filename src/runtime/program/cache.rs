@@ -35,10 +35,11 @@ const MAGIC: &[u8; 8] = b"WEFTCCH3";
 const HEADER: usize = 8 + 8 + 8;
 
 /// Version of what weft compiles besides the module bytes: bump it whenever
-/// the load-time rewrite (`wait_rewrite`) changes its output, so that no
-/// artifact of an older rewrite is loaded. `rewrite_output_is_pinned` below
+/// the load-time rewrite (`wait_rewrite`) or the race instrumentation
+/// (`race_instrument`) changes its output, so that no artifact of an older
+/// rewrite is loaded. `rewrite_output_is_pinned` below
 /// fails when the output changes and this was not bumped.
-const REWRITE_VERSION: u64 = 2;
+const REWRITE_VERSION: u64 = 3;
 
 /// A fast non-cryptographic hash of `data` (four independent lanes over
 /// 8-byte words). Collisions only cost a miss: the file holds the module
@@ -94,6 +95,8 @@ fn file_for(engine: &Engine, dir: &Path, bytes: &[u8]) -> PathBuf {
     // Wasmtime (multi-memory stays on in the engine): a module accepted by
     // one set must not be loaded by an engine with another.
     engine.config().wasm_features.hash(&mut h);
+    // Instrumented for the race detector, or not.
+    engine.config().detect_races.hash(&mut h);
     let config = hash(REWRITE_VERSION, &h.finish().to_le_bytes());
     let module = hash(config, bytes);
     dir.join(format!("{config:016x}{module:016x}.weftc"))
@@ -352,6 +355,7 @@ mod tests {
           (import "env" "memory" (memory 1 1 shared))
           (func $g (export "g") (result i32)
             (call $f)
+            (i32.store offset=16 (i32.const 0) (i32.load8_u (i32.const 3)))
             (memory.atomic.notify offset=4 (i32.const 0) (i32.const 1)))
           (func (export "h") (result i32)
             (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0)))
@@ -361,9 +365,21 @@ mod tests {
         let out = crate::runtime::program::wait_rewrite::rewrite(&bytes, true)
             .unwrap()
             .unwrap();
+        let (instrumented, ..) =
+            crate::runtime::program::race_instrument::instrument(&out.0, Some(&out.1))
+                .unwrap()
+                .unwrap();
         assert_eq!(
-            (REWRITE_VERSION, format!("{:016x}", hash(0, &out.0))),
-            (2, "25b7fb616eb1176e".to_string()),
+            (
+                REWRITE_VERSION,
+                format!("{:016x}", hash(0, &out.0)),
+                format!("{:016x}", hash(0, &instrumented)),
+            ),
+            (
+                3,
+                "f8c1b18d26df19d0".to_string(),
+                "5703f2a9bf018914".to_string()
+            ),
             "the rewrite's output changed: bump REWRITE_VERSION and update this test"
         );
     }

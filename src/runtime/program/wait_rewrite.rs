@@ -149,6 +149,23 @@ fn finish(
     Ok((Module::new(engine, bytes)?, map, None))
 }
 
+/// The race sites [`compile`] with `races` finds in `bytes`, by the same
+/// passes, nothing compiled (for a module the cache held; `None` when
+/// `compile` would not instrument it either).
+pub(crate) fn race_sites(bytes: &[u8], checks: bool) -> Option<RaceSites> {
+    let original = wat::parse_bytes(bytes).ok()?;
+    let (binary, map) = match defined_memory::import_defined_memory(&original).ok()? {
+        None => (original, None),
+        Some((shared, map)) => (Cow::Owned(shared), Some(map)),
+    };
+    let (binary, map) = match rewrite(&binary, checks).ok()? {
+        None => (binary, map),
+        Some((rewritten, later)) => (Cow::Owned(rewritten), Some(compose(map.as_ref(), later))),
+    };
+    let (_, _, sites) = race_instrument::instrument(&binary, map.as_ref()).ok()??;
+    Some(sites)
+}
+
 fn compose(first: Option<&FrameMap>, then: FrameMap) -> FrameMap {
     match first {
         Some(f) => f.then(&then),
