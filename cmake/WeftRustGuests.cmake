@@ -145,13 +145,7 @@ foreach(t IN LISTS _rust_guest_tests)
       ENVIRONMENT_MODIFICATION "${_rust_guest_${t}_ENV}")
   endif()
   # The same run under the race detector finds no race (a race would make
-  # the exit status 66; README "Finding data races"). Not thread_limit: it
-  # spawns again right after joining, and a joined thread's TID comes back
-  # only once its wasm has returned; slowed down by the detector, that
-  # window is wide enough to make the respawn fail now and then (no race).
-  if(t STREQUAL "thread_limit")
-    continue()
-  endif()
+  # the exit status 66; README "Finding data races").
   add_test(NAME race_free_rust_guest_${t}
     COMMAND ${CMAKE_COMMAND} ${defs} -P "${_run_and_check}" --
             $<TARGET_FILE:weft-run> --timeout 900s --detect-races=fail ${_rust_guest_${t}_WEFT_ARGS}
