@@ -275,9 +275,14 @@ impl Shadow {
         }
     }
 
-    /// Bytes of shadow state allocated (the lane splits not counted).
+    /// Bytes of shadow state allocated (the lane splits not counted), and
+    /// of the fast path's tags of the same memory (at most: a page of tags
+    /// no access has set is never touched).
     pub(crate) fn bytes(&self) -> usize {
-        self.bytes.load(Ordering::Relaxed) + self.pages.len() * size_of::<OnceLock<Box<Page>>>()
+        let cells = self.bytes.load(Ordering::Relaxed);
+        let stripes = cells / (GRANULES * size_of::<Cell>());
+        let tags = stripes * (4 << STRIPE_SHIFT) / self.block_bytes as usize;
+        cells + tags + self.pages.len() * size_of::<OnceLock<Box<Page>>>()
     }
 
     /// Records an access of `len` bytes at `addr` by `a` and returns the
