@@ -47,9 +47,8 @@ mod shadow;
 pub use report::{DataSymbol, RaceAccess, RaceReport};
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::ffi::CStr;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -57,7 +56,7 @@ use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::program::race_instrument::fast_path::Layout;
 use crate::runtime::program::race_instrument::{Kind, Site};
 use crate::runtime::program::ProgramInner;
-use crate::runtime::races::clock::{epoch, index_of, VClock};
+use crate::runtime::races::clock::{epoch, index_of, SyncClocks, VClock};
 use crate::runtime::races::fast::{FastShadow, Tags};
 use crate::runtime::races::shadow::{Accessor, Hit, Shadow, Tag};
 
@@ -121,34 +120,6 @@ pub(crate) struct Found {
     size: u64,
     write: bool,
     site: u32,
-}
-
-/// The sync clocks of one shard, by address. Keys are addresses the
-/// detector picks (8-byte aligned), so a multiply hashes them well enough;
-/// SipHash was a tenth of the detector's time on lock-heavy programs.
-type SyncClocks = HashMap<u64, VClock, BuildHasherDefault<AddrHasher>>;
-
-/// Hashes one `u64` address by a multiply.
-#[derive(Default)]
-struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        // The table indexes by the low bits: fold the product's high ones
-        // in (an aligned address has its low bits clear).
-        let x = n.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        self.0 = x ^ (x >> 32);
-    }
 }
 
 /// One run's detector.

@@ -31,14 +31,15 @@
 pub(crate) mod data_symbols;
 pub(crate) mod fast_path;
 mod ops;
+mod survey;
 
 use std::collections::HashMap;
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{ConstExpr, EntityType, Function, GlobalType, Instruction, SectionId, ValType};
-use wasmparser::{CompositeInnerType, KnownCustom, Name, Operator, Parser, Payload, TypeRef};
+use wasmparser::{KnownCustom, Operator, Parser};
 
-use crate::runtime::imports::{is_internal_memory, INTERNAL_MODULE, RACE_HOOKS, RACE_SHADOW_NAME};
+use crate::runtime::imports::{INTERNAL_MODULE, RACE_HOOKS, RACE_SHADOW_NAME};
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
 use crate::runtime::program::race_instrument::data_symbols::DataSymbols;
 use crate::runtime::program::race_instrument::fast_path::{Layout, Target, LOCALS};
@@ -135,7 +136,7 @@ pub(crate) fn instrument(
     bytes: &[u8],
     prior: Option<&FrameMap>,
 ) -> Result<Option<(Vec<u8>, FrameMap, RaceSites)>, String> {
-    let survey = survey(bytes).map_err(|e| e.to_string())?;
+    let survey = survey::survey(bytes).map_err(|e| e.to_string())?;
     let Some((memory, max_pages)) = survey.shared_memory.filter(|_| survey.core_module) else {
         return Ok(None);
     };
@@ -206,101 +207,6 @@ pub(crate) fn instrument(
             symbols,
         },
     )))
-}
-
-#[derive(Default)]
-struct Survey {
-    core_module: bool,
-    func_imports: u32,
-    memory_imports: u32,
-    /// Globals, imported and defined.
-    globals: u32,
-    types: u32,
-    has_type_section: bool,
-    /// The shared memory's index and maximum pages.
-    shared_memory: Option<(u32, u64)>,
-    /// Parameters of each defined function.
-    params: Vec<u32>,
-    uses_v128: bool,
-    names: HashMap<u32, String>,
-    symbols: DataSymbols,
-}
-
-fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
-    let mut s = Survey {
-        core_module: true,
-        ..Survey::default()
-    };
-    // Parameters of each function type (0 for other types).
-    let mut type_params = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
-            Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
-                return Ok(Survey::default());
-            }
-            Payload::TypeSection(reader) => {
-                s.has_type_section = true;
-                for group in reader {
-                    for ty in group?.types() {
-                        s.types += 1;
-                        type_params.push(match &ty.composite_type.inner {
-                            CompositeInnerType::Func(f) => f.params().len() as u32,
-                            _ => 0,
-                        });
-                    }
-                }
-            }
-            Payload::FunctionSection(reader) => {
-                for ty in reader {
-                    s.params
-                        .push(type_params.get(ty? as usize).copied().unwrap_or(0));
-                }
-            }
-            Payload::GlobalSection(reader) => s.globals += reader.count(),
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    let import = import?;
-                    // The stop checks' memory is weft's, not the program's.
-                    let internal = is_internal_memory(import.module, import.name);
-                    match import.ty {
-                        TypeRef::Func(_) | TypeRef::FuncExact(_) => s.func_imports += 1,
-                        TypeRef::Global(_) => s.globals += 1,
-                        TypeRef::Memory(ty) => {
-                            if ty.shared && !ty.memory64 && !internal && s.shared_memory.is_none() {
-                                let max = ty.maximum.unwrap_or(1 << 16);
-                                s.shared_memory = Some((s.memory_imports, max));
-                            }
-                            s.memory_imports += 1;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Payload::CodeSectionEntry(body) if !s.uses_v128 => {
-                let mut ops = body.get_operators_reader()?;
-                while !ops.eof() {
-                    if let Some((_, _, _, Shape::V128, _)) = ops::classify(&ops.read()?) {
-                        s.uses_v128 = true;
-                        break;
-                    }
-                }
-            }
-            Payload::CustomSection(section) => {
-                s.symbols.add_section(section.name(), section.data());
-                if let KnownCustom::Name(reader) = section.as_known() {
-                    for name in reader.into_iter().flatten() {
-                        if let Name::Function(map) = name {
-                            for naming in map.into_iter().flatten() {
-                                s.names.insert(naming.index, naming.name.to_string());
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(s)
 }
 
 struct Instrumenter {
@@ -621,166 +527,4 @@ impl Reencode for Instrumenter {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accesses_become_hook_calls_and_the_module_stays_valid() {
-        let wat = r#"(module
-          (import "env" "memory" (memory 1 2 shared))
-          (func $f (export "f") (param i32) (result i32)
-            (i32.store offset=8 (local.get 0) (i32.const 1))
-            (i64.store (local.get 0) (i64.load offset=16 (local.get 0)))
-            (memory.fill (local.get 0) (i32.const 0) (i32.const 4))
-            (memory.copy (local.get 0) (i32.const 64) (i32.const 4))
-            (drop (i32.atomic.rmw.cmpxchg (local.get 0) (i32.const 0) (i32.const 1)))
-            (drop (i64.atomic.rmw.add (local.get 0) (i64.const 1)))
-            (atomic.fence)
-            (i32.atomic.load (local.get 0))))"#;
-        let bytes = wat::parse_str(wat).unwrap();
-        let (out, map, sites) = instrument(&bytes, None).unwrap().expect("instrumented");
-        assert_eq!(sites.sites.len(), 9);
-        assert_eq!(sites.sites[0].kind, Kind::Write);
-        assert_eq!((sites.sites[0].size, sites.sites[0].offset), (4, 8));
-        assert_eq!(sites.sites[1].kind, Kind::Read);
-        assert_eq!(sites.sites[1].offset, 16);
-        assert_eq!(map.added_funcs, 9);
-        assert_eq!(sites.names.get(&0).map(String::as_str), Some("f"));
-        let mut config = wasmtime::Config::new();
-        config.wasm_threads(true).shared_memory(true);
-        let engine = wasmtime::Engine::new(&config).unwrap();
-        wasmtime::Module::new(&engine, &out).unwrap();
-        let unshared = wat::parse_str("(module (memory 1) (func (drop (i32.load (i32.const 0)))))");
-        assert!(instrument(&unshared.unwrap(), None).unwrap().is_none());
-        // Only weft's stop memory is shared: nothing to instrument.
-        let stop_only = wat::parse_str(
-            r#"(module (import "weft:internal" "stop" (memory 1 1 shared)) (memory 1)
-               (func (drop (i32.atomic.load 0 (i32.const 0)))))"#,
-        );
-        assert!(instrument(&stop_only.unwrap(), None).unwrap().is_none());
-    }
-
-    /// Runs `f` of `wat` as given and instrumented (hooks that only hand
-    /// their operands back, `race.access` counted): both must give the
-    /// same results.
-    fn same_results(wat: &str, args: &[i32]) -> (Vec<i64>, usize) {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
-        use wasmtime::{Linker, Module, SharedMemory, Store, Val};
-        let mut config = wasmtime::Config::new();
-        config.wasm_threads(true).shared_memory(true);
-        let engine = wasmtime::Engine::new(&config).unwrap();
-        let bytes = wat::parse_str(wat).unwrap();
-        let (out, ..) = instrument(&bytes, None).unwrap().expect("instrumented");
-        let calls = Arc::new(AtomicUsize::new(0));
-        let run = |bytes: &[u8]| {
-            let module = Module::new(&engine, bytes).unwrap();
-            let mut store = Store::new(&engine, ());
-            let mut linker = Linker::new(&engine);
-            for import in module.imports() {
-                if let wasmtime::ExternType::Memory(ty) = import.ty() {
-                    let memory = SharedMemory::new(&engine, ty).unwrap();
-                    linker
-                        .define(&store, import.module(), import.name(), memory)
-                        .unwrap();
-                }
-            }
-            let m = INTERNAL_MODULE;
-            let c = calls.clone();
-            linker
-                .func_wrap(m, "race.access", move |_a: i32, _site: i32| {
-                    c.fetch_add(1, Ordering::Relaxed);
-                    4i32
-                })
-                .unwrap();
-            linker
-                .func_wrap(m, "race.addr", |a: i32, _: i32| a)
-                .unwrap();
-            linker
-                .func_wrap(m, "race.i32", |a: i32, v: i32, _: i32| (a, v))
-                .unwrap();
-            linker
-                .func_wrap(m, "race.i64", |a: i32, v: i64, _: i32| (a, v))
-                .unwrap();
-            linker
-                .func_wrap(m, "race.i32x2", |a: i32, x: i32, y: i32, _: i32| (a, x, y))
-                .unwrap();
-            linker
-                .func_wrap(m, "race.i64x2", |a: i32, x: i64, y: i64, _: i32| (a, x, y))
-                .unwrap();
-            linker
-                .func_wrap(m, "race.acquire.i32", |v: i32, _: i32| v)
-                .unwrap();
-            linker
-                .func_wrap(m, "race.acquire.i64", |v: i64, _: i32| v)
-                .unwrap();
-            linker.func_wrap(m, "race.fence", |_: i32| {}).unwrap();
-            let instance = linker.instantiate(&mut store, &module).unwrap();
-            let f = instance.get_func(&mut store, "f").unwrap();
-            let args: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
-            let mut results = vec![Val::I64(0)];
-            match f.call(&mut store, &args, &mut results) {
-                Ok(()) => vec![results[0].unwrap_i64()],
-                Err(e) => {
-                    let trap = e.downcast_ref::<wasmtime::Trap>().copied();
-                    vec![-1, trap.map_or(-1, |t| t as i64)]
-                }
-            }
-        };
-        let given = run(&bytes);
-        let before = calls.load(Ordering::Relaxed);
-        let instrumented = run(&out);
-        assert_eq!(before, 0);
-        assert_eq!(given, instrumented, "{wat}");
-        (instrumented, calls.load(Ordering::Relaxed))
-    }
-
-    #[test]
-    fn the_fast_path_keeps_every_value_memory_and_trap() {
-        // Every store type with offsets, a defined memory after the shared
-        // one (its index moves past the shadow's), no globals of its own.
-        let wat = r#"(module
-          (import "env" "memory" (memory 1 2 shared))
-          (memory $own 1)
-          (func (export "f") (param i32) (result i64)
-            (i32.store8 offset=3 (local.get 0) (i32.const 0x1ff))
-            (i32.store16 offset=6 (local.get 0) (i32.const 0x1234))
-            (i64.store32 offset=12 (local.get 0) (i64.const 0x5678))
-            (f32.store offset=16 (local.get 0) (f32.const 1.5))
-            (f64.store offset=24 (local.get 0) (f64.const -2.25))
-            (i64.store offset=33 (local.get 0) (i64.const 7))
-            (i32.store $own (i32.const 8) (i32.const 40))
-            (i64.add
-              (i64.add
-                (i64.add (i64.load8_u offset=3 (local.get 0)) (i64.load16_s offset=6 (local.get 0)))
-                (i64.add (i64.load32_u offset=12 (local.get 0))
-                         (i64.trunc_f32_s (f32.load offset=16 (local.get 0)))))
-              (i64.add
-                (i64.add (i64.trunc_f64_s (f64.load offset=24 (local.get 0)))
-                         (i64.load offset=33 (local.get 0)))
-                (i64.extend_i32_u (i32.load $own (i32.const 8)))))))"#;
-        // 4-byte blocks, and 8-byte ones for a memory of up to 4 GiB.
-        for wat in [
-            wat.to_string(),
-            wat.replace("(memory 1 2 shared)", "(memory 1 65536 shared)"),
-        ] {
-            let (results, calls) = same_results(&wat, &[1000]);
-            assert_eq!(results, vec![0xff + 0x1234 + 0x5678 + 1 - 2 + 7 + 40]);
-            // In a fresh shadow memory the slot and every block hold 0:
-            // the aligned writes match and skip the hook; the reads (0 | 1
-            // != 0) and the unaligned write call it.
-            assert_eq!(calls, 7);
-        }
-        // Out of bounds, also with an offset that wraps the i32 address:
-        // the same trap as without instrumentation.
-        let wat = r#"(module
-          (import "env" "memory" (memory 1 2 shared))
-          (global $g (mut i32) (i32.const 5))
-          (func (export "f") (param i32) (result i64)
-            (global.set $g (i32.const 6))
-            (i64.load offset=0xfffffff0 (local.get 0))))"#;
-        same_results(wat, &[0x20]);
-        same_results(wat, &[-0x10]);
-        same_results(wat, &[0x1_0000 - 0xffff_fff0_u32 as i32]);
-    }
-}
+mod tests;
