@@ -288,14 +288,7 @@ impl Detector {
         site: u32,
     ) -> Option<Found> {
         let tag = me.tag;
-        let held = |block, held| {
-            let tag = match held {
-                Tag::Written => tag | 1,
-                Tag::Read => tag,
-                Tag::None => 0,
-            };
-            self.fast.set_block(block, tag);
-        };
+        let held = |block, held| self.fast.set_block(block, tag, held);
         let (hit, sync) = self
             .shadow
             .access(addr, size, write, &me.accessor(site), held);
@@ -361,7 +354,7 @@ impl Detector {
     /// synchronisation variable, which no thread holds.
     fn mark_atomic(&self, addr: u64, size: u64) {
         self.shadow
-            .mark_atomic(addr, size, |block| self.fast.set_block(block, 0));
+            .mark_atomic(addr, size, |block| self.fast.set_block(block, 0, Tag::None));
     }
 
     /// The site of WASI call `name`.

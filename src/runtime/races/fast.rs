@@ -5,15 +5,17 @@
 //! A tag names one thread in one epoch: every time a thread's epoch
 //! changes it takes a new one, so the tags it left on blocks in earlier
 //! epochs stop matching. Tags are even and unique in the run (a thread
-//! takes them [`BATCH`] at a time); 0 is "nobody's". After 2^31 epochs they
-//! run out and threads get [`NONE`], which is never stored on a block:
-//! every access then takes the hook (slower, never wrong).
+//! takes them [`BATCH`] at a time); 0 is "nobody's". After 2^31 of them
+//! (sooner with millions of threads, each taking a batch) they run out and
+//! threads get [`NONE`], which is never stored on a block: every access
+//! then takes the hook (slower, never wrong).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use wasmtime::{Engine, MemoryType, SharedMemory};
 
 use crate::runtime::program::race_instrument::fast_path::{slot_offset, Layout};
+use crate::runtime::races::shadow::Tag;
 
 /// The tag of a thread that has none: matches no block.
 const NONE: u32 = u32::MAX - 1;
@@ -114,10 +116,15 @@ impl FastShadow {
         }
     }
 
-    /// The block holding guest byte `addr` now has tag `tag` (0: nobody's).
-    /// Called under the lock of the block's detector state.
-    pub(crate) fn set_block(&self, addr: u64, tag: u32) {
-        let tag = if tag & !1 == NONE { 0 } else { tag };
+    /// The thread whose tag is `tag` holds the block with guest byte `addr`
+    /// as `held` says. Called under the lock of the block's detector state.
+    pub(crate) fn set_block(&self, addr: u64, tag: u32, held: Tag) {
+        let tag = match held {
+            _ if tag == NONE => 0,
+            Tag::Written => tag | 1,
+            Tag::Read => tag,
+            Tag::None => 0,
+        };
         // Stored only when it changes: a block's cache line stays shared
         // between the threads that read it.
         if let Some(w) = self.word(self.layout.tag_offset(addr)) {

@@ -14,11 +14,11 @@
 //! when first touched, in a table of 64 KiB pages sized by the memory's
 //! maximum: memory grown later is covered without any resizing.
 //!
-//! After an access, the accessor learns what it now holds of each block
-//! (4 or 8 bytes, `fast_path::Layout`) the access touched (a [`Tag`]: the whole block written or read in
-//! its current epoch, or neither), for the inline fast path
-//! (`program::race_instrument::fast_path`). Bytes an atomic wrote are never
-//! held: plain accesses to them always reach the detector.
+//! After an access, the accessor learns what it now holds of each block (4
+//! or 8 bytes, `fast_path::Layout`) the access touched: a [`Tag`], the whole
+//! block written or read in its current epoch, or neither. The inline fast
+//! path (`program::race_instrument::fast_path`) reads it. Bytes an atomic
+//! wrote are never held: plain accesses to them always reach the detector.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -85,12 +85,11 @@ struct State {
 impl State {
     /// What the thread at epoch `now` holds of these bytes.
     fn tag(&self, now: Epoch) -> Tag {
-        let read = |&(e, _): &(Epoch, u32)| e == now;
         match &self.read {
             _ if self.atomic => Tag::None,
             _ if self.write == now => Tag::Written,
-            Read::One(e, s) if read(&(*e, *s)) => Tag::Read,
-            Read::Many(readers) if readers.iter().any(read) => Tag::Read,
+            Read::One(e, _) if *e == now => Tag::Read,
+            Read::Many(readers) if readers.iter().any(|&(e, _)| e == now) => Tag::Read,
             _ => Tag::None,
         }
     }
