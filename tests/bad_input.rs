@@ -446,7 +446,9 @@ fn waits(bytes: &[u8]) -> bool {
 
 /// A module that runs unrewritten runs the same rewritten: wasm-smith
 /// modules with every default proposal, each run once as weft loads it
-/// (defined-memory import, stop checks) and once as Wasmtime compiles it
+/// (defined-memory import, stop checks), once instrumented for the race
+/// detector too (its inline checks read a second memory, and must trap
+/// exactly where the access does), and once as Wasmtime compiles it
 /// (`Program::from_module`, no rewrite; an engine with epoch checks, so
 /// endless loops still stop). Single-threaded (no `thread-spawn`, no waits:
 /// an unrewritten untimed wait could not be stopped), so the outcomes are
@@ -462,6 +464,11 @@ fn wasm_smith_modules_run_the_same_rewritten() {
         ..Config::default()
     };
     let rewritten = Engine::new(&limits).unwrap();
+    let detecting = Engine::new(&Config {
+        detect_races: true,
+        ..limits.clone()
+    })
+    .unwrap();
     let plain = Engine::new(&Config {
         precise_dumps: true,
         ..limits
@@ -500,6 +507,7 @@ fn wasm_smith_modules_run_the_same_rewritten() {
         let Some(a) = load(&rewritten, &bytes) else {
             continue;
         };
+        let c = load(&detecting, &bytes).expect("weft loaded it, so it instruments it");
         let module = wasmtime::Module::new(plain.wasmtime(), &bytes)
             .expect("weft loaded it, so Wasmtime compiles it");
         let b = Program::from_module(&plain, module).expect("program");
@@ -507,11 +515,11 @@ fn wasm_smith_modules_run_the_same_rewritten() {
             let inst = Instance::new(p, &quiet(), &HostFuncs::new()).ok()?;
             inst.run().ok()
         };
-        let (x, y) = (run(&a), run(&b));
+        let (x, y, z) = (run(&a), run(&b), run(&c));
         // A 50 ms timeout is a property of the machine's speed, not of the
         // module: a run that long (a deep recursion, an endless loop) may
         // time out on one side and end by itself on the other under load.
-        if [&x, &y]
+        if [&x, &y, &z]
             .iter()
             .any(|o| matches!(o, Some(Outcome::TimedOut)))
         {
@@ -524,6 +532,12 @@ fn wasm_smith_modules_run_the_same_rewritten() {
             x.as_ref().map(outcome_kind),
             y.as_ref().map(outcome_kind),
             "rewritten vs. unrewritten differ; module saved in {}",
+            save(&bytes)
+        );
+        assert_eq!(
+            z.as_ref().map(outcome_kind),
+            y.as_ref().map(outcome_kind),
+            "instrumented vs. unrewritten differ; module saved in {}",
             save(&bytes)
         );
         compared += 1;

@@ -80,6 +80,10 @@ enum Plan {
     Hooks(Hook, Option<Hook>),
     /// The inline fast path (`fast_path`), storing a value of this type.
     Inline(Option<ValType>),
+    /// `memory.copy` between the shared memory and a 64-bit one (which
+    /// side is 64-bit): its operands differ in type, the shared side's go
+    /// to the `I32x2` hook.
+    MixedCopy { dst64: bool, src64: bool },
 }
 
 /// What an instrumented instruction does, as the detector sees it.
@@ -149,6 +153,7 @@ pub(crate) fn instrument(
         memory,
         layout: Layout::new(max_pages),
         memory_imports: survey.memory_imports,
+        memory64: survey.memory64,
         slot_global: survey.globals,
         params: survey.params,
         hooks,
@@ -216,6 +221,8 @@ struct Instrumenter {
     /// after the module's other memories.
     layout: Layout,
     memory_imports: u32,
+    /// Which memories are 64-bit (by their index in the module given).
+    memory64: Vec<bool>,
     /// The added global that holds the thread's slot (after every other).
     slot_global: u32,
     /// Parameters of each defined function.
@@ -307,7 +314,12 @@ impl Instrumenter {
                     src: shared(src_mem),
                     dst: shared(dst_mem),
                 };
-                Some((bulk(kind), Plan::Hooks(Hook::I32x2, None)))
+                let is64 = |m: u32| self.memory64.get(m as usize).copied().unwrap_or(false);
+                let plan = match (is64(dst_mem), is64(src_mem)) {
+                    (false, false) => Plan::Hooks(Hook::I32x2, None),
+                    (dst64, src64) => Plan::MixedCopy { dst64, src64 },
+                };
+                Some((bulk(kind), plan))
             }
             Operator::AtomicFence => Some((bulk(Kind::Fence), Plan::Hooks(Hook::Fence, None))),
             _ => {
@@ -493,6 +505,30 @@ impl Reencode for Instrumenter {
                     // offset.
                     mark(f.byte_len() as u32, &mut self.marks);
                     f.instruction(&Instruction::Call(self.func_imports + before as u32));
+                }
+                Plan::MixedCopy { dst64, src64 } => {
+                    // Operands to the fast path's locals (n and the 32-bit
+                    // side are `i32`, the other side `i64`), the shared
+                    // side's to the hook (0 for the other), then back.
+                    use Instruction::{Drop, I32Const, LocalGet, LocalSet};
+                    let (a, e, n, wide) = (count, count + 1, count + 2, count + 3);
+                    let (dst, src) = (if dst64 { wide } else { a }, if src64 { wide } else { e });
+                    for local in [n, src, dst] {
+                        f.instruction(&LocalSet(local));
+                    }
+                    for (local, is64) in [(dst, dst64), (src, src64)] {
+                        f.instruction(&if is64 { I32Const(0) } else { LocalGet(local) });
+                    }
+                    f.instruction(&LocalGet(n));
+                    f.instruction(&I32Const(id as i32));
+                    mark(f.byte_len() as u32, &mut self.marks);
+                    f.instruction(&Instruction::Call(self.func_imports + Hook::I32x2 as u32));
+                    for _ in 0..3 {
+                        f.instruction(&Drop);
+                    }
+                    for local in [dst, src, n] {
+                        f.instruction(&LocalGet(local));
+                    }
                 }
             }
             mark(f.byte_len() as u32, &mut self.marks);

@@ -15,6 +15,8 @@ pub(super) struct Survey {
     pub(super) core_module: bool,
     pub(super) func_imports: u32,
     pub(super) memory_imports: u32,
+    /// Which memories (imported, then defined) are 64-bit.
+    pub(super) memory64: Vec<bool>,
     /// Globals, imported and defined.
     pub(super) globals: u32,
     pub(super) types: u32,
@@ -59,6 +61,11 @@ pub(super) fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
                 }
             }
             Payload::GlobalSection(reader) => s.globals += reader.count(),
+            Payload::MemorySection(reader) => {
+                for ty in reader {
+                    s.memory64.push(ty?.memory64);
+                }
+            }
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
                     let import = import?;
@@ -73,6 +80,7 @@ pub(super) fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
                                 s.shared_memory = Some((s.memory_imports, max));
                             }
                             s.memory_imports += 1;
+                            s.memory64.push(ty.memory64);
                         }
                         _ => {}
                     }

@@ -162,3 +162,18 @@ fn the_fast_path_keeps_every_value_memory_and_trap() {
     same_results(wat, &[-0x10]);
     same_results(wat, &[0x1_0000 - 0xffff_fff0_u32 as i32]);
 }
+
+#[test]
+fn a_copy_between_the_shared_memory_and_a_64_bit_one_keeps_its_operands() {
+    let wat = r#"(module
+      (import "env" "memory" (memory 1 2 shared))
+      (memory $wide i64 1)
+      (func (export "f") (param i32) (result i64)
+        (i32.store (local.get 0) (i32.const 0x1234))
+        (memory.copy $wide 0 (i64.const 8) (local.get 0) (i32.const 4))
+        (memory.copy 0 $wide (i32.add (local.get 0) (i32.const 16)) (i64.const 8) (i32.const 4))
+        (i64.load (i32.add (local.get 0) (i32.const 16)))))"#;
+    assert_eq!(same_results(wat, &[64]).0, vec![0x1234]);
+    // Out of bounds on the shared side: the same trap.
+    same_results(wat, &[0x1_fff0]);
+}
