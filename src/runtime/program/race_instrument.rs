@@ -511,8 +511,9 @@ impl Reencode for Instrumenter {
                     // side are `i32`, the other side `i64`), the shared
                     // side's to the hook (0 for the other), then back.
                     use Instruction::{Drop, I32Const, LocalGet, LocalSet};
-                    let (a, e, n, wide) = (count, count + 1, count + 2, count + 3);
-                    let (dst, src) = (if dst64 { wide } else { a }, if src64 { wide } else { e });
+                    let (n, wide) = (target.value(ValType::I32), target.value(ValType::I64));
+                    let dst = if dst64 { wide } else { target.addr() };
+                    let src = if src64 { wide } else { target.ea() };
                     for local in [n, src, dst] {
                         f.instruction(&LocalSet(local));
                     }

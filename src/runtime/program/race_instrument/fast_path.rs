@@ -108,6 +108,29 @@ pub(crate) struct Target {
     pub(crate) hook: u32,
 }
 
+impl Target {
+    /// The local that holds an access's address.
+    pub(crate) fn addr(&self) -> u32 {
+        self.locals
+    }
+
+    /// The local that holds an access's effective address.
+    pub(crate) fn ea(&self) -> u32 {
+        self.locals + 1
+    }
+
+    /// The local that holds a value of type `ty` (a number type).
+    pub(crate) fn value(&self, ty: ValType) -> u32 {
+        self.locals
+            + match ty {
+                ValType::I32 => 2,
+                ValType::I64 => 3,
+                ValType::F32 => 4,
+                _ => 5,
+            }
+    }
+}
+
 /// One plain access to check inline.
 pub(crate) struct Access {
     pub(crate) site: u32,
@@ -123,16 +146,8 @@ pub(crate) struct Access {
 /// offset of each instruction that may trap or call (the shadow load, the
 /// hook call), for the frame map.
 pub(crate) fn emit(f: &mut Function, t: &Target, access: &Access, mut mark: impl FnMut(u32)) {
-    let (addr, ea) = (t.locals, t.locals + 1);
-    let value = access.value.map(|ty| {
-        t.locals
-            + match ty {
-                ValType::I32 => 2,
-                ValType::I64 => 3,
-                ValType::F32 => 4,
-                _ => 5,
-            }
-    });
+    let (addr, ea) = (t.addr(), t.ea());
+    let value = access.value.map(|ty| t.value(ty));
     let shadow = |offset| MemArg {
         offset: u64::from(offset),
         align: 2,
