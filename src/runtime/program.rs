@@ -6,6 +6,7 @@ pub(crate) mod cache;
 pub(crate) mod compile_pool;
 pub(crate) mod defined_memory;
 pub(crate) mod frame_map;
+pub(crate) mod module_shape;
 pub(crate) mod race_instrument;
 pub(crate) mod stop_checks;
 pub(crate) mod wait_rewrite;

@@ -141,7 +141,8 @@ pub(crate) fn instrument(
     prior: Option<&FrameMap>,
 ) -> Result<Option<(Vec<u8>, FrameMap, RaceSites)>, String> {
     let survey = survey::survey(bytes).map_err(|e| e.to_string())?;
-    let Some((memory, max_pages)) = survey.shared_memory.filter(|_| survey.core_module) else {
+    let shape = &survey.shape;
+    let Some((memory, max_pages)) = shape.shared_memory.filter(|_| shape.core_module) else {
         return Ok(None);
     };
     let hooks = if survey.uses_v128 {
@@ -152,14 +153,14 @@ pub(crate) fn instrument(
     let mut pass = Instrumenter {
         memory,
         layout: Layout::new(max_pages),
-        memory_imports: survey.memory_imports,
+        memory_imports: shape.memory_imports,
         memory64: survey.memory64,
         slot_global: survey.globals,
         params: survey.params,
         hooks,
-        func_imports: survey.func_imports,
-        first_type: survey.types,
-        has_type_section: survey.has_type_section,
+        func_imports: shape.func_imports,
+        first_type: shape.types,
+        has_type_section: shape.has_type_section,
         global_added: false,
         imports_added: false,
         func: 0,
@@ -178,13 +179,13 @@ pub(crate) fn instrument(
         .filter_map(|&(f, new, old)| Some((at(f, new, &new_starts)?, at(f, old, &old_starts)?)))
         .collect();
     let map = FrameMap {
-        func_imports: survey.func_imports,
+        func_imports: shape.func_imports,
         added_funcs: hooks,
         points,
     };
     // Sites in the terms of the module the user gave.
     let original_func = |f: u32| {
-        let index = survey.func_imports + f;
+        let index = shape.func_imports + f;
         prior.map_or(index, |p| p.func_index(index))
     };
     let original_at = |at: u32| prior.map_or(Some(at), |p| p.offset(at)).unwrap_or(at);

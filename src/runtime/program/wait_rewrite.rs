@@ -41,12 +41,13 @@ use std::borrow::Cow;
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{EntityType, Function, Instruction, SectionId, ValType};
-use wasmparser::{Operator, Parser, Payload, TypeRef};
+use wasmparser::{Operator, Parser, Payload};
 use wasmtime::Module;
 
 use crate::runtime::imports::{INTERNAL_MODULE, NOTIFY, STOP_MEMORY_NAME, WAIT32, WAIT64};
 use crate::runtime::program::defined_memory;
 use crate::runtime::program::frame_map::{body_starts, FrameMap};
+use crate::runtime::program::module_shape::{self, ModuleShape};
 use crate::runtime::program::race_instrument::{self, RaceSites};
 use crate::runtime::program::stop_checks;
 
@@ -174,18 +175,11 @@ fn compose(first: Option<&FrameMap>, then: FrameMap) -> FrameMap {
 }
 
 /// What a first pass learned about a module.
-#[derive(Default)]
 struct Survey {
-    /// Whether the bytes are a core module (not a component).
-    core_module: bool,
-    func_imports: u32,
-    memory_imports: u32,
-    types: u32,
-    has_type_section: bool,
-    /// Index of the imported shared memory.
-    shared_memory: Option<u32>,
-    /// Whether any function waits or notifies on it.
-    uses_wait: bool,
+    shape: ModuleShape,
+    /// The imported shared memory, when any function waits or notifies on
+    /// it.
+    waits: Option<u32>,
 }
 
 /// Returns the rewritten module, or `None` when nothing needs rewriting.
@@ -197,20 +191,21 @@ pub(crate) fn rewrite(bytes: &[u8], checks: bool) -> Result<Option<(Vec<u8>, Fra
         return Ok(None);
     }
     let survey = survey(bytes).map_err(|e| e.to_string())?;
-    if !survey.core_module {
+    let shape = &survey.shape;
+    if !shape.core_module {
         return Ok(None);
     }
-    let waits = survey.shared_memory.filter(|_| survey.uses_wait);
+    let waits = survey.waits;
     if waits.is_none() && !checks {
         return Ok(None);
     }
     let mut rewriter = Rewriter {
         waits,
-        stop_memory: checks.then_some(survey.memory_imports),
-        memory_imports: survey.memory_imports,
-        func_imports: survey.func_imports,
-        first_type: survey.types,
-        has_type_section: survey.has_type_section,
+        stop_memory: checks.then_some(shape.memory_imports),
+        memory_imports: shape.memory_imports,
+        func_imports: shape.func_imports,
+        first_type: shape.types,
+        has_type_section: shape.has_type_section,
         body_starts: body_starts(bytes),
         imports_added: false,
         func: 0,
@@ -232,7 +227,7 @@ pub(crate) fn rewrite(bytes: &[u8], checks: bool) -> Result<Option<(Vec<u8>, Fra
         })
         .collect();
     let map = FrameMap {
-        func_imports: survey.func_imports,
+        func_imports: shape.func_imports,
         added_funcs: rewriter.added_funcs(),
         points,
     };
@@ -240,51 +235,24 @@ pub(crate) fn rewrite(bytes: &[u8], checks: bool) -> Result<Option<(Vec<u8>, Fra
 }
 
 fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
-    let mut s = Survey {
-        core_module: true,
-        ..Survey::default()
-    };
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
-            Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
-                return Ok(Survey::default());
-            }
-            Payload::TypeSection(reader) => {
-                s.has_type_section = true;
-                for group in reader {
-                    s.types += group?.types().len() as u32;
-                }
-            }
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    match import?.ty {
-                        TypeRef::Func(_) | TypeRef::FuncExact(_) => s.func_imports += 1,
-                        TypeRef::Memory(ty) => {
-                            if ty.shared && !ty.memory64 && s.shared_memory.is_none() {
-                                s.shared_memory = Some(s.memory_imports);
-                            }
-                            s.memory_imports += 1;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Payload::CodeSectionEntry(body) if !s.uses_wait => {
-                let Some(memory) = s.shared_memory else {
-                    continue;
-                };
+    let shape = module_shape::read(bytes)?;
+    let mut waits = None;
+    if let Some((memory, _)) = shape.shared_memory.filter(|_| shape.core_module) {
+        for payload in Parser::new(0).parse_all(bytes) {
+            if let Payload::CodeSectionEntry(body) = payload? {
                 let mut ops = body.get_operators_reader()?;
-                while !ops.eof() {
+                while !ops.eof() && waits.is_none() {
                     if replacement(&ops.read()?, memory).is_some() {
-                        s.uses_wait = true;
-                        break;
+                        waits = Some(memory);
                     }
                 }
             }
-            _ => {}
+            if waits.is_some() {
+                break;
+            }
         }
     }
-    Ok(s)
+    Ok(Survey { shape, waits })
 }
 
 /// Which import replaces `op` (0 wait32, 1 wait64, 2 notify) and its offset,

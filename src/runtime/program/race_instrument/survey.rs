@@ -1,6 +1,7 @@
 //! The first pass of the race instrumentation: what it needs to know of a
-//! module before rewriting it (its imports, globals, function types, the
-//! shared memory, names and DWARF for reports).
+//! module before rewriting it besides its shape (`module_shape`): globals,
+//! function parameters, which memories are 64-bit, names and DWARF for
+//! reports.
 
 use std::collections::HashMap;
 
@@ -8,21 +9,15 @@ use wasmparser::{CompositeInnerType, KnownCustom, Name, Parser, Payload, TypeRef
 
 use super::data_symbols::DataSymbols;
 use super::{ops, Shape};
-use crate::runtime::imports::is_internal_memory;
+use crate::runtime::program::module_shape::{self, ModuleShape};
 
 #[derive(Default)]
 pub(super) struct Survey {
-    pub(super) core_module: bool,
-    pub(super) func_imports: u32,
-    pub(super) memory_imports: u32,
+    pub(super) shape: ModuleShape,
     /// Which memories (imported, then defined) are 64-bit.
     pub(super) memory64: Vec<bool>,
     /// Globals, imported and defined.
     pub(super) globals: u32,
-    pub(super) types: u32,
-    pub(super) has_type_section: bool,
-    /// The shared memory's index and maximum pages.
-    pub(super) shared_memory: Option<(u32, u64)>,
     /// Parameters of each defined function.
     pub(super) params: Vec<u32>,
     pub(super) uses_v128: bool,
@@ -32,21 +27,19 @@ pub(super) struct Survey {
 
 pub(super) fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
     let mut s = Survey {
-        core_module: true,
+        shape: module_shape::read(bytes)?,
         ..Survey::default()
     };
+    if !s.shape.core_module {
+        return Ok(s);
+    }
     // Parameters of each function type (0 for other types).
     let mut type_params = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
-            Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
-                return Ok(Survey::default());
-            }
             Payload::TypeSection(reader) => {
-                s.has_type_section = true;
                 for group in reader {
                     for ty in group?.types() {
-                        s.types += 1;
                         type_params.push(match &ty.composite_type.inner {
                             CompositeInnerType::Func(f) => f.params().len() as u32,
                             _ => 0,
@@ -68,20 +61,9 @@ pub(super) fn survey(bytes: &[u8]) -> wasmparser::Result<Survey> {
             }
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
-                    let import = import?;
-                    // The stop checks' memory is weft's, not the program's.
-                    let internal = is_internal_memory(import.module, import.name);
-                    match import.ty {
-                        TypeRef::Func(_) | TypeRef::FuncExact(_) => s.func_imports += 1,
+                    match import?.ty {
                         TypeRef::Global(_) => s.globals += 1,
-                        TypeRef::Memory(ty) => {
-                            if ty.shared && !ty.memory64 && !internal && s.shared_memory.is_none() {
-                                let max = ty.maximum.unwrap_or(1 << 16);
-                                s.shared_memory = Some((s.memory_imports, max));
-                            }
-                            s.memory_imports += 1;
-                            s.memory64.push(ty.memory64);
-                        }
+                        TypeRef::Memory(ty) => s.memory64.push(ty.memory64),
                         _ => {}
                     }
                 }
